@@ -1,0 +1,258 @@
+"""Commands: what an actor asks to do to a case.
+
+A command is a request, not a fact: `decide` checks it against the case and the
+rules and either returns the events it causes or raises a precise error. Every
+command names its `actor` and may carry an `idempotency_key`, which the service
+desk uses to recognise a retried command. Values are checked when a command is
+built, so a malformed command never reaches the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import attrs
+
+from servicekit._values import non_blank, optional_non_blank, text, utc
+from servicekit.errors import InvalidValue
+from servicekit.followups import FollowUpOutcome
+from servicekit.interactions import Channel, Direction, Party
+from servicekit.offers import check_money
+from servicekit.ownership import Actor, Agent, Customer, System
+
+__all__ = [
+    "AcceptOffer",
+    "AssignCase",
+    "Command",
+    "CompleteFollowUp",
+    "MakeOffer",
+    "Move",
+    "OpenCase",
+    "RecordFeedback",
+    "RecordInteraction",
+    "RejectOffer",
+    "ScheduleFollowUp",
+    "TransferCase",
+]
+
+_MIN_RATING = 1
+_MAX_RATING = 5
+
+
+def _actor(_instance: object, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, Agent | Customer | System):
+        msg = f"actor must be an Agent, a Customer or a System, got {value!r}"
+        raise InvalidValue(msg)
+
+
+def _agent(_instance: object, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Agent):
+        msg = f"{attribute.name} must be an Agent, got {value!r}"
+        raise InvalidValue(msg)
+
+
+def _optional_agent(instance: object, attribute: Any, value: Any) -> None:
+    if value is not None:
+        _agent(instance, attribute, value)
+
+
+def _instance_of(kind: type, hint: str) -> Any:
+    def check(_instance: object, attribute: Any, value: Any) -> None:
+        if not isinstance(value, kind):
+            msg = f"{attribute.name} must be {hint}, got {value!r}"
+            raise InvalidValue(msg)
+
+    return check
+
+
+def _positive_int(_instance: object, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        msg = f"{attribute.name} must be a whole number from 1, got {value!r}"
+        raise InvalidValue(msg)
+
+
+def _aware(value: datetime) -> datetime:
+    return utc(value, what="the due time")
+
+
+_ACTOR = attrs.field(validator=_actor)
+_KEY = attrs.field(default=None, validator=optional_non_blank)
+
+
+@attrs.frozen(kw_only=True)
+class OpenCase:
+    """Open a case for a customer, on a channel, started by either side.
+
+    Args:
+        actor: who opens it. An agent who opens a case owns it at once.
+        customer_id: the host application's id of the customer.
+        channel: where the first contact happened.
+        summary: what the customer needs, in words the next agent can read.
+        direction: `INBOUND` when the customer reached out, `OUTBOUND` when the
+            company did (proactive outreach); the case records which.
+        stage: a start stage of the workflow; the workflow's first by default.
+        owner: the agent who owns the case from the start (routing by the system
+            or a supervisor); defaults to the opening agent, if an agent opens it.
+    """
+
+    actor: Actor = _ACTOR
+    customer_id: str = attrs.field(validator=non_blank)
+    channel: Channel = attrs.field(validator=_instance_of(Channel, "a Channel"))
+    summary: str = attrs.field(validator=non_blank)
+    direction: Direction = attrs.field(
+        default=Direction.INBOUND, validator=_instance_of(Direction, "a Direction")
+    )
+    stage: str | None = attrs.field(default=None, validator=optional_non_blank)
+    owner: Agent | None = attrs.field(default=None, validator=_optional_agent)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class AssignCase:
+    """Give an unowned case its owner: an agent taking it, or routing by a supervisor or the system.
+
+    A case that has an owner changes hands only by `TransferCase`, with a handoff note.
+    """
+
+    actor: Actor = _ACTOR
+    agent: Agent = attrs.field(validator=_agent)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class TransferCase:
+    """Hand the case to another active agent, with a note so the customer never repeats themselves.
+
+    The owner changes; the steward does not, and gets a follow-up to confirm the
+    customer was served.
+    """
+
+    actor: Actor = _ACTOR
+    to: Agent = attrs.field(validator=_agent)
+    handoff_note: str = attrs.field(validator=text)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class Move:
+    """Fire a workflow trigger ("negotiate", "resolve", "close", ...).
+
+    `reason` is recorded with the move; some moves need one (losing a sale, a
+    supervisor closing a case that still has open follow-ups).
+    """
+
+    actor: Actor = _ACTOR
+    trigger: str = attrs.field(validator=non_blank)
+    reason: str | None = attrs.field(default=None, validator=optional_non_blank)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class RecordInteraction:
+    """Record one contact on the case: a call, an email, a chat, a visit, ..."""
+
+    actor: Actor = _ACTOR
+    channel: Channel = attrs.field(validator=_instance_of(Channel, "a Channel"))
+    direction: Direction = attrs.field(validator=_instance_of(Direction, "a Direction"))
+    summary: str = attrs.field(validator=non_blank)
+    idempotency_key: str | None = _KEY
+
+
+def _money(instance: MakeOffer, _attribute: object, _value: Any) -> None:
+    check_money(instance.amount, instance.currency)
+
+
+@attrs.frozen(kw_only=True)
+class MakeOffer:
+    """Put a price on the table: the company's offer, or the customer's counter-offer.
+
+    `amount` is a `decimal.Decimal` and `currency` an ISO 4217 code; a float is refused.
+    """
+
+    actor: Actor = _ACTOR
+    amount: Decimal
+    currency: str = attrs.field(validator=_money)
+    party: Party = attrs.field(default=Party.COMPANY, validator=_instance_of(Party, "a Party"))
+    terms: str = attrs.field(default="", validator=text)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class AcceptOffer:
+    """Accept an open offer, by its number on the case."""
+
+    actor: Actor = _ACTOR
+    offer_id: int = attrs.field(validator=_positive_int)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class RejectOffer:
+    """Reject an open offer, by its number on the case, optionally saying why."""
+
+    actor: Actor = _ACTOR
+    offer_id: int = attrs.field(validator=_positive_int)
+    reason: str = attrs.field(default="", validator=text)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class ScheduleFollowUp:
+    """Schedule a check on the customer, due at an aware time; for the steward by default."""
+
+    actor: Actor = _ACTOR
+    due: datetime = attrs.field(converter=_aware)
+    reason: str = attrs.field(validator=non_blank)
+    assignee: Agent | None = attrs.field(default=None, validator=_optional_agent)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class CompleteFollowUp:
+    """Record how a follow-up ended."""
+
+    actor: Actor = _ACTOR
+    follow_up_id: int = attrs.field(validator=_positive_int)
+    outcome: FollowUpOutcome = attrs.field(
+        validator=_instance_of(FollowUpOutcome, "a FollowUpOutcome")
+    )
+    note: str = attrs.field(default="", validator=text)
+    idempotency_key: str | None = _KEY
+
+
+def _rating(_instance: object, _attribute: Any, value: Any) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (_MIN_RATING <= value <= _MAX_RATING)
+    ):
+        msg = f"a rating is a whole number from {_MIN_RATING} to {_MAX_RATING}, got {value!r}"
+        raise InvalidValue(msg)
+
+
+@attrs.frozen(kw_only=True)
+class RecordFeedback:
+    """Record how satisfied the customer is: a rating from 1 to 5 and a comment."""
+
+    actor: Actor = _ACTOR
+    rating: int = attrs.field(validator=_rating)
+    comment: str = attrs.field(default="", validator=text)
+    idempotency_key: str | None = _KEY
+
+
+Command: TypeAlias = (
+    OpenCase
+    | AssignCase
+    | TransferCase
+    | Move
+    | RecordInteraction
+    | MakeOffer
+    | AcceptOffer
+    | RejectOffer
+    | ScheduleFollowUp
+    | CompleteFollowUp
+    | RecordFeedback
+)
+"""Any command `decide` accepts."""

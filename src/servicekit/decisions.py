@@ -1,0 +1,592 @@
+"""Deciding commands: the rules of the workflow and of ownership, as one pure function.
+
+`decide(case, command, now=...)` returns the events a command causes, or raises
+a `CommandRejected` error naming the case, the actor, the stage, the reason and
+what would have been allowed. It never changes anything: a rejected command
+leaves no trace, and an accepted one only becomes real when its events are
+folded (`evolve`) or stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any, NoReturn
+
+from servicekit._values import utc
+from servicekit.case import Case
+from servicekit.commands import (
+    AcceptOffer,
+    AssignCase,
+    Command,
+    CompleteFollowUp,
+    MakeOffer,
+    Move,
+    OpenCase,
+    RecordFeedback,
+    RecordInteraction,
+    RejectOffer,
+    ScheduleFollowUp,
+    TransferCase,
+)
+from servicekit.errors import (
+    CommandRejected,
+    DuplicateCase,
+    InvalidTransition,
+    InvalidValue,
+    NotPermitted,
+    OwnershipViolation,
+    UnknownCase,
+    UnknownReference,
+)
+from servicekit.events import (
+    CaseOpened,
+    CaseTransferred,
+    Event,
+    FeedbackRecorded,
+    FollowUpCompleted,
+    FollowUpScheduled,
+    InteractionRecorded,
+    OfferAccepted,
+    OfferMade,
+    OfferRejected,
+    OwnerAssigned,
+    StageChanged,
+    StewardAppointed,
+)
+from servicekit.followups import FollowUp, FollowUpOutcome
+from servicekit.interactions import Direction, Party
+from servicekit.offers import Offer
+from servicekit.ownership import Actor, Agent, Customer, System, may_steer
+from servicekit.workflow import Stage
+
+__all__ = ["decide"]
+
+_Pending = Callable[..., Event]
+"""An event still waiting for its case id, version, time and actor."""
+
+_STEERS = "the owner, a supervisor of the owner's team, or the system"
+_ANYWHERE = ("RecordInteraction", "RecordFeedback")
+
+
+class _Decision:
+    """One command being decided against one case, with what errors need to say."""
+
+    __slots__ = ("at", "case", "command")
+
+    def __init__(self, case: Case, command: Command, at: datetime) -> None:
+        self.case = case
+        self.command = command
+        self.at = at
+
+    @property
+    def actor(self) -> Actor:
+        return self.command.actor
+
+    def reject(
+        self, error: type[CommandRejected], reason: str, allowed: Iterable[str] = ()
+    ) -> NoReturn:
+        raise error(
+            case_id=self.case.id,
+            actor=str(self.actor),
+            stage=self.case.stage,
+            attempted=_attempted(self.command),
+            reason=reason,
+            allowed=allowed,
+        )
+
+    def emit(self, *pending: _Pending) -> tuple[Event, ...]:
+        version = self.case.version
+        case_id = self.case.id
+        return tuple(
+            make(case_id=case_id, version=version + number, at=self.at, actor=self.actor)
+            for number, make in enumerate(pending, start=1)
+        )
+
+    def steward_follow_up(self, reason: str, *, offset: int = 0) -> _Pending:
+        """A follow-up for the steward, due after the workflow's follow-up delay."""
+        steward = self.case.steward
+        if steward is None:  # pragma: no cover - every owned case has a steward
+            self.reject(OwnershipViolation, "the case has no steward to follow up")
+        return partial(
+            FollowUpScheduled,
+            follow_up_id=len(self.case.follow_ups) + 1 + offset,
+            assignee=steward,
+            due=self.at + self.case.workflow.follow_up_delay,
+            reason=reason,
+        )
+
+
+def decide(case: Case, command: Command, *, now: datetime) -> tuple[Event, ...]:
+    """The events `command` causes on `case` at the aware time `now`, or a precise error.
+
+    Raises:
+        InvalidValue: `now` is naive, or earlier than the case's last event.
+        UnknownCase: the case is not opened and the command is not `OpenCase`.
+        DuplicateCase: `OpenCase` on a case that is opened already.
+        NotPermitted: the actor may not do this (inactive agent, wrong customer,
+            not the owner, a supervisor of the owner's team or the system, ...).
+        OwnershipViolation: the command would leave the case without an active
+            owner past intake, transfer without a handoff note, close with open
+            follow-ups without a supervisor's reason, ...
+        InvalidTransition: the command does not fit the stage, or a guard failed.
+        UnknownReference: the command names an offer or follow-up the case lacks.
+    """
+    at = utc(now, what="now")
+    if case.updated_at is not None and at < case.updated_at:
+        msg = (
+            f"now ({at.isoformat()}) is before the last event of case {case.id!r} "
+            f"({case.updated_at.isoformat()}); a history never goes back in time"
+        )
+        raise InvalidValue(msg)
+    handler = _HANDLERS.get(type(command))
+    if handler is None:
+        msg = f"{command!r} is not a servicekit command"
+        raise InvalidValue(msg)
+    decision = _Decision(case, command, at)
+    if isinstance(command, OpenCase):
+        return _open(decision, command)
+    if case.stage is None:
+        decision.reject(UnknownCase, "the case has not been opened", ("OpenCase",))
+    _check_actor(decision)
+    stage = case.workflow.stage(case.stage)
+    if stage.final and not isinstance(command, RecordInteraction | RecordFeedback):
+        decision.reject(InvalidTransition, "the case is finished", _ANYWHERE)
+    return handler(decision, command, stage)
+
+
+def _attempted(command: Command) -> str:  # noqa: C901, PLR0911 - one case per command reads best
+    match command:
+        case OpenCase():
+            return "open the case"
+        case AssignCase(agent=agent):
+            return f"assign the case to {agent}"
+        case TransferCase(to=to):
+            return f"transfer the case to {to}"
+        case Move(trigger=trigger):
+            return f"fire {trigger!r}"
+        case RecordInteraction():
+            return "record an interaction"
+        case MakeOffer():
+            return "make an offer"
+        case AcceptOffer(offer_id=offer_id):
+            return f"accept offer {offer_id}"
+        case RejectOffer(offer_id=offer_id):
+            return f"reject offer {offer_id}"
+        case ScheduleFollowUp():
+            return "schedule a follow-up"
+        case CompleteFollowUp(follow_up_id=follow_up_id):
+            return f"complete follow-up {follow_up_id}"
+        case RecordFeedback():  # pragma: no branch - the union is exhausted
+            return "record feedback"
+
+
+def _check_active(decision: _Decision) -> None:
+    """Inactive agents cannot act."""
+    actor = decision.actor
+    if isinstance(actor, Agent) and not actor.active:
+        decision.reject(NotPermitted, f"{actor} is inactive")
+
+
+def _check_actor(decision: _Decision) -> None:
+    """Inactive agents cannot act; a customer acts only on their own case."""
+    _check_active(decision)
+    actor = decision.actor
+    if isinstance(actor, Customer) and actor.id != decision.case.customer_id:
+        decision.reject(NotPermitted, f"the case belongs to customer {decision.case.customer_id!r}")
+
+
+def _require_steering(decision: _Decision) -> Agent:
+    """The case's owner, after checking that the actor may steer the case."""
+    owner = decision.case.owner
+    if owner is None:
+        decision.reject(
+            OwnershipViolation,
+            "the case has no owner yet; an agent must take it or be assigned it first",
+            ("AssignCase",),
+        )
+    if not may_steer(decision.actor, owner):
+        decision.reject(NotPermitted, f"only {_STEERS} may do this; the owner is {owner}")
+    return owner
+
+
+def _require_active(decision: _Decision, agent: Agent, role: str) -> None:
+    if not agent.active:
+        decision.reject(OwnershipViolation, f"{agent} is inactive and cannot be {role}")
+
+
+def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
+    case = decision.case
+    if case.stage is not None:
+        decision.reject(DuplicateCase, "the case is opened already")
+    workflow = case.workflow
+    stage_name = command.stage if command.stage is not None else workflow.start[0]
+    if stage_name not in workflow.start:
+        decision.reject(
+            InvalidTransition,
+            f"a case cannot be opened in stage {stage_name!r}",
+            workflow.start,
+        )
+    _check_active(decision)
+    owner = _first_owner(decision, command)
+    stage = workflow.stage(stage_name)
+    if owner is None and not stage.is_intake:
+        decision.reject(
+            OwnershipViolation,
+            f"stage {stage_name!r} needs an owner from the start; name one, or open the case in "
+            "an intake stage",
+            [s for s in workflow.start if workflow.stage(s).is_intake],
+        )
+    initiated_by = Party.CUSTOMER if command.direction is Direction.INBOUND else Party.COMPANY
+    pending: list[_Pending] = [
+        partial(
+            CaseOpened,
+            customer_id=command.customer_id,
+            workflow=workflow.name,
+            stage=stage_name,
+            channel=command.channel,
+            initiated_by=initiated_by,
+            summary=command.summary,
+        ),
+        partial(
+            InteractionRecorded,
+            channel=command.channel,
+            direction=command.direction,
+            summary=command.summary,
+        ),
+    ]
+    if owner is not None:
+        pending += [partial(OwnerAssigned, owner=owner), partial(StewardAppointed, steward=owner)]
+        if stage.follow_up is not None:
+            pending.append(
+                partial(
+                    FollowUpScheduled,
+                    follow_up_id=1,
+                    assignee=owner,
+                    due=decision.at + workflow.follow_up_delay,
+                    reason=stage.follow_up,
+                )
+            )
+    return decision.emit(*pending)
+
+
+def _first_owner(decision: _Decision, command: OpenCase) -> Agent | None:
+    """Who owns a case being opened: the opening agent, or the agent it is routed to."""
+    actor = command.actor
+    owner = command.owner
+    if isinstance(actor, Customer):
+        if actor.id != command.customer_id:
+            decision.reject(
+                NotPermitted,
+                f"a customer opens cases for themselves, not for {command.customer_id!r}",
+            )
+        if command.direction is not Direction.INBOUND:
+            decision.reject(NotPermitted, "a customer's contact is inbound", ("Direction.INBOUND",))
+        if owner is not None:
+            decision.reject(NotPermitted, "a customer cannot choose the case's owner")
+    elif isinstance(actor, Agent):
+        if owner is None:
+            owner = actor
+        elif owner.id != actor.id and not actor.supervises(owner):
+            decision.reject(
+                NotPermitted,
+                "an agent who opens a case owns it; only a supervisor of the agent's team "
+                f"or the system may open it for {owner}",
+            )
+    if owner is not None:
+        _require_active(decision, owner, "the owner")
+    return owner
+
+
+def _assign(decision: _Decision, command: AssignCase, _stage: Stage) -> tuple[Event, ...]:
+    case = decision.case
+    actor = command.actor
+    agent = command.agent
+    if case.owner is not None:
+        decision.reject(
+            OwnershipViolation,
+            f"the case is owned by {case.owner}; it changes hands only by a transfer with a "
+            "handoff note",
+            ("TransferCase",),
+        )
+    taking = isinstance(actor, Agent) and actor.id == agent.id
+    routing = isinstance(actor, System) or (isinstance(actor, Agent) and actor.supervises(agent))
+    if not (taking or routing):
+        decision.reject(
+            NotPermitted,
+            "an agent may take an unowned case for themselves; only a supervisor of the "
+            "receiving agent's team or the system may assign it to someone else",
+        )
+    _require_active(decision, agent, "the owner")
+    pending: list[_Pending] = [partial(OwnerAssigned, owner=agent)]
+    if case.steward is None:
+        pending.append(partial(StewardAppointed, steward=agent))
+    return decision.emit(*pending)
+
+
+def _transfer(decision: _Decision, command: TransferCase, _stage: Stage) -> tuple[Event, ...]:
+    owner = _require_steering(decision)
+    receiver = command.to
+    _require_active(decision, receiver, "the receiving owner")
+    if receiver.id == owner.id:
+        decision.reject(OwnershipViolation, f"{receiver} owns the case already")
+    if not command.handoff_note.strip():
+        decision.reject(
+            OwnershipViolation,
+            "a transfer needs a handoff note, so that the customer never has to repeat themselves",
+        )
+    return decision.emit(
+        partial(
+            CaseTransferred,
+            from_owner=owner,
+            to_owner=receiver,
+            handoff_note=command.handoff_note,
+        ),
+        decision.steward_follow_up(
+            f"confirm the customer was served after the transfer to {receiver.id}"
+        ),
+    )
+
+
+def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]:
+    case = decision.case
+    workflow = case.workflow
+    transition = workflow.transition(stage.name, command.trigger)
+    if transition is None:
+        decision.reject(
+            InvalidTransition,
+            f"no transition {command.trigger!r} leaves stage {stage.name!r}",
+            workflow.triggers(stage.name),
+        )
+    actor = command.actor
+    if isinstance(actor, Customer):
+        if not transition.by_customer:
+            decision.reject(
+                NotPermitted,
+                f"a customer may not fire {command.trigger!r}; only {_STEERS} may",
+                [t for t in workflow.triggers(stage.name) if _by_customer(decision, t)],
+            )
+    else:
+        _require_steering(decision)
+    dest = workflow.stage(transition.dest)
+    if case.owner is None and not dest.is_intake:
+        decision.reject(
+            OwnershipViolation,
+            f"stage {dest.name!r} needs an owner; assign the case first",
+            ("AssignCase",),
+        )
+    for guard in transition.guards:
+        reason = guard(case, command)
+        if reason is not None:
+            decision.reject(InvalidTransition, f"{guard.name}: {reason}")
+    pending: list[_Pending] = []
+    open_follow_ups = case.open_follow_ups
+    if dest.final and open_follow_ups:
+        pending += _waive_follow_ups(decision, command, open_follow_ups)
+    pending.append(
+        partial(
+            StageChanged,
+            trigger=command.trigger,
+            source=stage.name,
+            dest=dest.name,
+            reason=command.reason,
+        )
+    )
+    if dest.follow_up is not None:
+        pending.append(decision.steward_follow_up(dest.follow_up))
+    return decision.emit(*pending)
+
+
+def _by_customer(decision: _Decision, trigger: str) -> bool:
+    stage = decision.case.stage
+    transition = None if stage is None else decision.case.workflow.transition(stage, trigger)
+    return transition is not None and transition.by_customer
+
+
+def _waive_follow_ups(
+    decision: _Decision, command: Move, open_follow_ups: tuple[FollowUp, ...]
+) -> list[_Pending]:
+    """A supervisor may finish a case with open follow-ups, giving a reason; nobody else may."""
+    actor = command.actor
+    owner = decision.case.owner
+    numbers = ", ".join(str(follow_up.follow_up_id) for follow_up in open_follow_ups)
+    supervisor = isinstance(actor, Agent) and owner is not None and actor.supervises(owner)
+    if not supervisor or command.reason is None:
+        decision.reject(
+            OwnershipViolation,
+            f"follow-ups {numbers} are still open; complete them first, or a supervisor of the "
+            "owner's team may close the case with a recorded reason",
+            [f"CompleteFollowUp({follow_up.follow_up_id})" for follow_up in open_follow_ups],
+        )
+    return [
+        partial(
+            FollowUpCompleted,
+            follow_up_id=follow_up.follow_up_id,
+            outcome=FollowUpOutcome.CANCELLED,
+            note=command.reason,
+        )
+        for follow_up in open_follow_ups
+    ]
+
+
+def _interaction(
+    decision: _Decision, command: RecordInteraction, _stage: Stage
+) -> tuple[Event, ...]:
+    if isinstance(command.actor, Customer) and command.direction is not Direction.INBOUND:
+        decision.reject(NotPermitted, "a customer's contact is inbound", ("Direction.INBOUND",))
+    return decision.emit(
+        partial(
+            InteractionRecorded,
+            channel=command.channel,
+            direction=command.direction,
+            summary=command.summary,
+        )
+    )
+
+
+def _offers_stage(decision: _Decision, stage: Stage) -> None:
+    if not stage.offers:
+        workflow = decision.case.workflow
+        decision.reject(
+            InvalidTransition,
+            f"stage {stage.name!r} takes no offers",
+            [f"offers in stage {s.name!r}" for s in workflow.stages if s.offers],
+        )
+
+
+def _make_offer(decision: _Decision, command: MakeOffer, stage: Stage) -> tuple[Event, ...]:
+    _offers_stage(decision, stage)
+    if isinstance(command.actor, Customer):
+        decision.reject(
+            NotPermitted,
+            "a customer answers offers; the case's owner records their counter-offers",
+            ("AcceptOffer", "RejectOffer"),
+        )
+    _require_steering(decision)
+    return decision.emit(
+        partial(
+            OfferMade,
+            offer_id=len(decision.case.offers) + 1,
+            party=command.party,
+            amount=command.amount,
+            currency=command.currency,
+            terms=command.terms,
+        )
+    )
+
+
+def _open_offer(decision: _Decision, offer_id: int, stage: Stage) -> Offer:
+    _offers_stage(decision, stage)
+    case = decision.case
+    open_offers = [f"offer {offer.offer_id}" for offer in case.open_offers]
+    if not 1 <= offer_id <= len(case.offers):
+        decision.reject(UnknownReference, f"the case has no offer {offer_id}", open_offers)
+    offer = case.offers[offer_id - 1]
+    if not offer.is_open:
+        decision.reject(InvalidTransition, f"offer {offer_id} is {offer.status.value}", open_offers)
+    if isinstance(decision.actor, Customer):
+        if offer.party is not Party.COMPANY:
+            decision.reject(
+                NotPermitted,
+                f"offer {offer_id} is the customer's own; the company answers it",
+            )
+    else:
+        _require_steering(decision)
+    return offer
+
+
+def _accept(decision: _Decision, command: AcceptOffer, stage: Stage) -> tuple[Event, ...]:
+    offer = _open_offer(decision, command.offer_id, stage)
+    return decision.emit(partial(OfferAccepted, offer_id=offer.offer_id))
+
+
+def _reject(decision: _Decision, command: RejectOffer, stage: Stage) -> tuple[Event, ...]:
+    offer = _open_offer(decision, command.offer_id, stage)
+    return decision.emit(partial(OfferRejected, offer_id=offer.offer_id, reason=command.reason))
+
+
+def _schedule(decision: _Decision, command: ScheduleFollowUp, _stage: Stage) -> tuple[Event, ...]:
+    case = decision.case
+    actor = command.actor
+    is_steward = (
+        isinstance(actor, Agent) and case.steward is not None and actor.id == case.steward.id
+    )
+    if not is_steward:
+        _require_steering(decision)
+    assignee = command.assignee if command.assignee is not None else case.steward
+    if assignee is None:
+        decision.reject(
+            OwnershipViolation,
+            "the case has no steward yet to follow up; name an assignee",
+        )
+    _require_active(decision, assignee, "given a follow-up")
+    return decision.emit(
+        partial(
+            FollowUpScheduled,
+            follow_up_id=len(case.follow_ups) + 1,
+            assignee=assignee,
+            due=command.due,
+            reason=command.reason,
+        )
+    )
+
+
+def _complete(decision: _Decision, command: CompleteFollowUp, _stage: Stage) -> tuple[Event, ...]:
+    case = decision.case
+    open_ids = [f"follow-up {f.follow_up_id}" for f in case.open_follow_ups]
+    if not 1 <= command.follow_up_id <= len(case.follow_ups):
+        decision.reject(
+            UnknownReference, f"the case has no follow-up {command.follow_up_id}", open_ids
+        )
+    follow_up = case.follow_ups[command.follow_up_id - 1]
+    if not follow_up.is_open:
+        decision.reject(
+            InvalidTransition,
+            f"follow-up {follow_up.follow_up_id} is done already ({follow_up.outcome})",
+            open_ids,
+        )
+    if command.outcome is FollowUpOutcome.CANCELLED:
+        decision.reject(
+            InvalidTransition,
+            "a follow-up is cancelled only by a supervisor closing the case with a reason",
+            [o.value for o in FollowUpOutcome if o is not FollowUpOutcome.CANCELLED],
+        )
+    actor = command.actor
+    assignee = follow_up.assignee
+    allowed = isinstance(actor, System) or (
+        isinstance(actor, Agent) and (actor.id == assignee.id or actor.supervises(assignee))
+    )
+    if not allowed:
+        decision.reject(
+            NotPermitted,
+            f"follow-up {follow_up.follow_up_id} is for {assignee}; only they, a supervisor "
+            "of their team, or the system may complete it",
+        )
+    return decision.emit(
+        partial(
+            FollowUpCompleted,
+            follow_up_id=follow_up.follow_up_id,
+            outcome=command.outcome,
+            note=command.note,
+        )
+    )
+
+
+def _feedback(decision: _Decision, command: RecordFeedback, _stage: Stage) -> tuple[Event, ...]:
+    return decision.emit(partial(FeedbackRecorded, rating=command.rating, comment=command.comment))
+
+
+_HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]] = {
+    OpenCase: lambda decision, command, _stage: _open(decision, command),
+    AssignCase: _assign,
+    TransferCase: _transfer,
+    Move: _move,
+    RecordInteraction: _interaction,
+    MakeOffer: _make_offer,
+    AcceptOffer: _accept,
+    RejectOffer: _reject,
+    ScheduleFollowUp: _schedule,
+    CompleteFollowUp: _complete,
+    RecordFeedback: _feedback,
+}

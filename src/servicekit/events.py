@@ -1,0 +1,177 @@
+"""Events: the immutable facts that make up a case's history.
+
+Each event names its case, its place in the case's history (`version`, from 1
+without gaps), the time it happened (aware, UTC) and the actor who caused it. A
+case is the fold of its events (see `servicekit.evolve`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import TypeAlias
+
+import attrs
+
+from servicekit.followups import FollowUpOutcome
+from servicekit.interactions import Channel, Direction, Party
+from servicekit.ownership import Actor, Agent
+
+__all__ = [
+    "CaseOpened",
+    "CaseTransferred",
+    "Event",
+    "EventBase",
+    "FeedbackRecorded",
+    "FollowUpCompleted",
+    "FollowUpScheduled",
+    "InteractionRecorded",
+    "OfferAccepted",
+    "OfferMade",
+    "OfferRejected",
+    "OwnerAssigned",
+    "StageChanged",
+    "StewardAppointed",
+]
+
+_EVENT_IDS = uuid.UUID("5d1f0c8e-3a57-4c1b-9a53-6f2f3b0e7a41")
+
+
+@attrs.frozen(kw_only=True)
+class EventBase:
+    """The fields every event has."""
+
+    case_id: str
+    version: int
+    at: datetime
+    actor: Actor
+
+    @property
+    def id(self) -> uuid.UUID:
+        """A globally unique id, derived from the case and the version (stable on replay)."""
+        return uuid.uuid5(_EVENT_IDS, f"{self.case_id}\x00{self.version}")
+
+
+@attrs.frozen(kw_only=True)
+class CaseOpened(EventBase):
+    """The case was opened, by the customer (inbound) or the company (outbound)."""
+
+    customer_id: str
+    workflow: str
+    stage: str
+    channel: Channel
+    initiated_by: Party
+    summary: str
+
+
+@attrs.frozen(kw_only=True)
+class InteractionRecorded(EventBase):
+    """A contact happened on a channel, in a direction; `actor` is who made it."""
+
+    channel: Channel
+    direction: Direction
+    summary: str
+
+
+@attrs.frozen(kw_only=True)
+class OwnerAssigned(EventBase):
+    """An unowned case got its owner (an agent took it, or it was routed)."""
+
+    owner: Agent
+
+
+@attrs.frozen(kw_only=True)
+class StewardAppointed(EventBase):
+    """The case's first owner became its steward, accountable until the customer is served."""
+
+    steward: Agent
+
+
+@attrs.frozen(kw_only=True)
+class CaseTransferred(EventBase):
+    """The case changed owner, with a handoff note; the steward did not change."""
+
+    from_owner: Agent
+    to_owner: Agent
+    handoff_note: str
+
+
+@attrs.frozen(kw_only=True)
+class StageChanged(EventBase):
+    """A trigger moved the case from one stage to another."""
+
+    trigger: str
+    source: str
+    dest: str
+    reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OfferMade(EventBase):
+    """An offer was put on the table; any offer still open is superseded by it."""
+
+    offer_id: int
+    party: Party
+    amount: Decimal
+    currency: str
+    terms: str
+
+
+@attrs.frozen(kw_only=True)
+class OfferAccepted(EventBase):
+    """An open offer was accepted."""
+
+    offer_id: int
+
+
+@attrs.frozen(kw_only=True)
+class OfferRejected(EventBase):
+    """An open offer was rejected."""
+
+    offer_id: int
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class FollowUpScheduled(EventBase):
+    """A follow-up was scheduled for an agent, due at a time."""
+
+    follow_up_id: int
+    assignee: Agent
+    due: datetime
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class FollowUpCompleted(EventBase):
+    """A follow-up ended with an outcome."""
+
+    follow_up_id: int
+    outcome: FollowUpOutcome
+    note: str
+
+
+@attrs.frozen(kw_only=True)
+class FeedbackRecorded(EventBase):
+    """The customer said how satisfied they are."""
+
+    rating: int
+    comment: str
+
+
+Event: TypeAlias = (
+    CaseOpened
+    | InteractionRecorded
+    | OwnerAssigned
+    | StewardAppointed
+    | CaseTransferred
+    | StageChanged
+    | OfferMade
+    | OfferAccepted
+    | OfferRejected
+    | FollowUpScheduled
+    | FollowUpCompleted
+    | FeedbackRecorded
+)
+"""Any event in a case's history."""
