@@ -26,7 +26,6 @@ from servicekit import (
     OpenCase,
     RecordFeedback,
     RecordInteraction,
-    Role,
     TransferCase,
     buying_cycle,
     decide,
@@ -53,45 +52,63 @@ def main() -> None:
             case = evolve(case, event)
         history.extend(events)
 
-    act(OpenCase(actor=ana, customer_id=customer.id, channel=Channel.PHONE,
-                 summary="Wants 20 standing desks for the new office"))
+    act(
+        OpenCase(
+            actor=ana,
+            customer_id=customer.id,
+            channel=Channel.PHONE,
+            summary="Wants 20 standing desks for the new office",
+        )
+    )
     act(Move(actor=ana, trigger="negotiate"))
     act(MakeOffer(actor=ana, amount=Decimal("9800.00"), currency="EUR", terms="delivery in May"))
-    act(RecordInteraction(actor=customer, channel=Channel.EMAIL, direction=Direction.INBOUND,
-                          summary="Asks for 10% off"))
+    act(
+        RecordInteraction(
+            actor=customer,
+            channel=Channel.EMAIL,
+            direction=Direction.INBOUND,
+            summary="Asks for 10% off",
+        )
+    )
     act(MakeOffer(actor=ana, amount=Decimal("9300.00"), currency="EUR", terms="delivery in May"))
     act(AcceptOffer(actor=customer, offer_id=2))
     act(Move(actor=ana, trigger="win"))
     act(Move(actor=ana, trigger="start_service"))
-    act(TransferCase(actor=ana, to=bo,
-                     handoff_note="20 desks, 9,300 EUR agreed; deliver in May to the 3rd floor"))
-    act(RecordInteraction(actor=customer, channel=Channel.CHAT, direction=Direction.INBOUND,
-                          summary="Two desks wobble"))
+    act(
+        TransferCase(
+            actor=ana,
+            to=bo,
+            handoff_note="20 desks, 9,300 EUR agreed; deliver in May to the 3rd floor",
+        )
+    )
+    act(
+        RecordInteraction(
+            actor=customer,
+            channel=Channel.CHAT,
+            direction=Direction.INBOUND,
+            summary="Two desks wobble",
+        )
+    )
     act(Move(actor=bo, trigger="resolve", reason="sent a technician to tighten the frames"))
     act(Move(actor=bo, trigger="follow_up"))
     for follow_up in case.open_follow_ups:
-        act(CompleteFollowUp(actor=ana, follow_up_id=follow_up.follow_up_id,
-                             outcome=FollowUpOutcome.SERVED, note="customer is happy"))
+        act(
+            CompleteFollowUp(
+                actor=ana,
+                follow_up_id=follow_up.follow_up_id,
+                outcome=FollowUpOutcome.SERVED,
+                note="customer is happy",
+            )
+        )
     act(RecordFeedback(actor=customer, rating=5, comment="quick and friendly"))
     act(Move(actor=bo, trigger="close"))
 
-    print(f"case {case.id}: {case.stage}, owner {case.owner.id if case.owner else '-'}, "
-          f"steward {case.steward.id if case.steward else '-'}")
+    owner = case.owner.id if case.owner else "-"
+    steward = case.steward.id if case.steward else "-"
+    print(f"case {case.id} is {case.stage}; owner {owner}, steward {steward}\n")
     for event in history:
-        details = {k: v for k, v in vars_of(event).items()
-                   if k not in {"case_id", "version", "at", "actor"}}
-        print(f"{event.version:>3} {event.at:%H:%M} {event.actor!s:<20} "
-              f"{type(event).__name__:<20} {details}")
+        print(event)
 
-
-def vars_of(event: Event) -> dict[str, object]:
-    """An event's fields by name."""
-    import attrs  # noqa: PLC0415 - only the printing needs it
-
-    return attrs.asdict(event, recurse=False)
-
-
-_ = Role  # the import shows where supervisors come from; see the helpdesk example
 
 if __name__ == "__main__":
     main()

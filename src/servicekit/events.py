@@ -47,6 +47,14 @@ class EventBase:
     at: datetime
     actor: Actor
 
+    def __str__(self) -> str:
+        """One line a person reads in a case's history: when, who, what."""
+        return f"#{self.version} {self.at:%Y-%m-%d %H:%M}Z {self.actor}: {self.describe()}"
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return type(self).__name__
+
     @property
     def id(self) -> uuid.UUID:
         """A globally unique id, derived from the case and the version (stable on replay)."""
@@ -64,6 +72,13 @@ class CaseOpened(EventBase):
     initiated_by: Party
     summary: str
 
+    def describe(self) -> str:
+        """What happened, in words."""
+        return (
+            f"opened the case in {self.stage!r} for customer {self.customer_id!r} "
+            f"on {self.channel} (started by the {self.initiated_by.value}): {self.summary}"
+        )
+
 
 @attrs.frozen(kw_only=True)
 class InteractionRecorded(EventBase):
@@ -73,6 +88,10 @@ class InteractionRecorded(EventBase):
     direction: Direction
     summary: str
 
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"{self.direction.value} {self.channel}: {self.summary}"
+
 
 @attrs.frozen(kw_only=True)
 class OwnerAssigned(EventBase):
@@ -80,12 +99,20 @@ class OwnerAssigned(EventBase):
 
     owner: Agent
 
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"{self.owner} owns the case"
+
 
 @attrs.frozen(kw_only=True)
 class StewardAppointed(EventBase):
     """The case's first owner became its steward, accountable until the customer is served."""
 
     steward: Agent
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"{self.steward} is the case's steward"
 
 
 @attrs.frozen(kw_only=True)
@@ -96,6 +123,12 @@ class CaseTransferred(EventBase):
     to_owner: Agent
     handoff_note: str
 
+    def describe(self) -> str:
+        """What happened, in words."""
+        return (
+            f"transferred the case from {self.from_owner} to {self.to_owner}: {self.handoff_note}"
+        )
+
 
 @attrs.frozen(kw_only=True)
 class StageChanged(EventBase):
@@ -105,6 +138,11 @@ class StageChanged(EventBase):
     source: str
     dest: str
     reason: str | None = None
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        because = f" ({self.reason})" if self.reason else ""
+        return f"{self.trigger}: {self.source} -> {self.dest}{because}"
 
 
 @attrs.frozen(kw_only=True)
@@ -117,12 +155,24 @@ class OfferMade(EventBase):
     currency: str
     terms: str
 
+    def describe(self) -> str:
+        """What happened, in words."""
+        terms = f", {self.terms}" if self.terms else ""
+        return (
+            f"offer {self.offer_id} from the {self.party.value}: "
+            f"{self.amount} {self.currency}{terms}"
+        )
+
 
 @attrs.frozen(kw_only=True)
 class OfferAccepted(EventBase):
     """An open offer was accepted."""
 
     offer_id: int
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"accepted offer {self.offer_id}"
 
 
 @attrs.frozen(kw_only=True)
@@ -131,6 +181,11 @@ class OfferRejected(EventBase):
 
     offer_id: int
     reason: str
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        because = f" ({self.reason})" if self.reason else ""
+        return f"rejected offer {self.offer_id}{because}"
 
 
 @attrs.frozen(kw_only=True)
@@ -142,6 +197,13 @@ class FollowUpScheduled(EventBase):
     due: datetime
     reason: str
 
+    def describe(self) -> str:
+        """What happened, in words."""
+        return (
+            f"follow-up {self.follow_up_id} for {self.assignee}, due "
+            f"{self.due:%Y-%m-%d %H:%M}Z: {self.reason}"
+        )
+
 
 @attrs.frozen(kw_only=True)
 class FollowUpCompleted(EventBase):
@@ -151,6 +213,11 @@ class FollowUpCompleted(EventBase):
     outcome: FollowUpOutcome
     note: str
 
+    def describe(self) -> str:
+        """What happened, in words."""
+        note = f": {self.note}" if self.note else ""
+        return f"follow-up {self.follow_up_id} {self.outcome.value}{note}"
+
 
 @attrs.frozen(kw_only=True)
 class FeedbackRecorded(EventBase):
@@ -158,6 +225,11 @@ class FeedbackRecorded(EventBase):
 
     rating: int
     comment: str
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        comment = f": {self.comment}" if self.comment else ""
+        return f"rated the service {self.rating}/5{comment}"
 
 
 Event: TypeAlias = (

@@ -1,0 +1,321 @@
+"""Benchmark servicekit's pure core as ratios against baselines measured in the same run.
+
+Run ``python benchmarks/bench_domain.py`` (``--quick`` for a smoke run with small
+counts, ``--json PATH`` to also write the numbers). Times are the best of several
+repeats of a loop (``time.perf_counter``, garbage collector paused as ``timeit``
+does), so a shared, noisy machine disturbs the ratios as little as possible. The
+goals are reported, never asserted: the exit code is 0 unless something crashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
+from operator import ge, le
+from pathlib import Path
+from typing import Any
+
+from transitions import Machine
+
+from servicekit import (
+    Agent,
+    Case,
+    Channel,
+    Event,
+    Move,
+    OpenCase,
+    Workflow,
+    buying_cycle,
+    decide,
+    evolve,
+    replay,
+)
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+AGENT = Agent("ana", teams={"service"})
+TRIGGERS = ("wait_on_customer", "resume")
+START = "in_service"
+FULL = {"moves": 20_000, "cases": 2_000, "memory": 10_000, "build": 100_000, "repeats": 7}
+QUICK = {"moves": 500, "cases": 100, "memory": 500, "build": 2_000, "repeats": 3}
+OPEN = OpenCase(
+    actor=AGENT, customer_id="cust-1", channel=Channel.PHONE, summary="desk wobbles", stage=START
+)
+MOVES = (Move(actor=AGENT, trigger=TRIGGERS[0]), Move(actor=AGENT, trigger=TRIGGERS[1]))
+History = list[tuple[str, int, datetime, Agent, str, str, str]]
+
+
+class Ticket:
+    """The naive `transitions` model: one object per case, with its own `Machine`."""
+
+    state: str
+
+
+def best_of(repeats: int, run: Callable[[], object]) -> float:
+    """The fastest of `repeats` runs of `run`, in seconds, with the garbage collector paused."""
+    times: list[float] = []
+    for _ in range(repeats):
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        finally:
+            gc.enable()
+    return min(times)
+
+
+def traced_bytes(build: Callable[[], object]) -> int:
+    """The bytes still allocated (per tracemalloc) by what `build` returns, while it is held."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = build()
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    del kept
+    return held
+
+
+def open_case(workflow: Workflow, case_id: str) -> Case:
+    """A case opened in `in_service` by an agent, who owns it: decide OpenCase, fold its events."""
+    case = Case(workflow, case_id)
+    for event in decide(case, OPEN, now=NOW):
+        case = evolve(case, event)
+    return case
+
+
+def servicekit_moves(case: Case, count: int) -> Case:
+    """Decide and fold `count` moves, alternately waiting on the customer and resuming."""
+    for number in range(count):
+        for event in decide(case, MOVES[number & 1], now=NOW):
+            case = evolve(case, event)
+    return case
+
+
+def table_moves(table: dict[tuple[str, str], str], count: int) -> History:
+    """The hand-written baseline: a dict lookup per move, plus a history tuple appended."""
+    stage, version_, history = START, 4, []
+    for number in range(count):
+        trigger = TRIGGERS[number & 1]
+        dest = table[stage, trigger]
+        version_ += 1
+        history.append(("case-1", version_, NOW, AGENT, trigger, stage, dest))
+        stage = dest
+    return history
+
+
+def bind_machine(workflow: Workflow) -> Ticket:
+    """A new `Ticket` bound to its own `Machine` with the workflow's topology (no guards)."""
+    ticket = Ticket()
+    Machine(
+        model=ticket,
+        states=[stage.name for stage in workflow.stages],
+        transitions=[
+            {"trigger": t.trigger, "source": list(t.source), "dest": t.dest}
+            for t in workflow.transitions
+        ],
+        initial=START,
+        auto_transitions=False,
+    )
+    return ticket
+
+
+def machine_moves(ticket: Ticket, count: int) -> Ticket:
+    """Fire `count` trigger methods on a bound ticket, alternately."""
+    fire = (getattr(ticket, TRIGGERS[0]), getattr(ticket, TRIGGERS[1]))
+    for number in range(count):
+        fire[number & 1]()
+    return ticket
+
+
+def bench_moves(workflow: Workflow, sizes: dict[str, int]) -> dict[str, float]:
+    """Goal 1 (and a reference for goal 2): microseconds per move on a case that exists."""
+    count, repeats = sizes["moves"], sizes["repeats"]
+    table = {(source, t.trigger): t.dest for t in workflow.transitions for source in t.source}
+    case, ticket = open_case(workflow, "case-1"), bind_machine(workflow)
+    stages = {
+        servicekit_moves(case, 3).stage,
+        table_moves(table, 3)[-1][-1],
+        machine_moves(bind_machine(workflow), 3).state,
+    }
+    if stages != {"waiting_on_customer"}:
+        msg = f"the three implementations disagree after three moves: {stages}"
+        raise RuntimeError(msg)
+    scale = 1e6 / count
+    return {
+        "servicekit_us_per_move": best_of(repeats, lambda: servicekit_moves(case, count)) * scale,
+        "table_us_per_move": best_of(repeats, lambda: table_moves(table, count)) * scale,
+        "machine_us_per_move": best_of(repeats, lambda: machine_moves(ticket, count)) * scale,
+        "move_command_us": scale
+        * best_of(repeats, lambda: [Move(actor=AGENT, trigger="resume") for _ in range(count)]),
+    }
+
+
+def bench_new_cases(workflow: Workflow, sizes: dict[str, int]) -> dict[str, float]:
+    """Goal 2: microseconds to bring a case into being and move it once."""
+    count, repeats = sizes["cases"], sizes["repeats"]
+    ids = [f"case-{number}" for number in range(count)]
+    histories = [decide(Case(workflow, case_id), OPEN, now=NOW) for case_id in ids]
+
+    def opened() -> None:
+        for case_id in ids:
+            servicekit_moves(open_case(workflow, case_id), 1)
+
+    def replayed() -> None:
+        for history in histories:
+            servicekit_moves(replay(workflow, history), 1)
+
+    def machines() -> None:
+        for _ in ids:
+            machine_moves(bind_machine(workflow), 1)
+
+    scale = 1e6 / count
+    return {
+        "open_us": best_of(repeats, opened) * scale,
+        "replay_us": best_of(repeats, replayed) * scale,
+        "machine_us": best_of(repeats, machines) * scale,
+    }
+
+
+def bench_memory(workflow: Workflow, sizes: dict[str, int]) -> dict[str, float]:
+    """Bytes held per opened case, per `StageChanged` event, and per case with its own Machine."""
+    count = sizes["memory"]
+    machines = max(count // 10, 10)
+    case = open_case(workflow, "case-1")
+
+    def events() -> list[Event]:
+        held: list[Event] = []
+        current = case
+        for number in range(count):
+            decided = decide(current, MOVES[number & 1], now=NOW + timedelta(seconds=number))
+            for event in decided:
+                current = evolve(current, event)
+            held.extend(decided)
+        return held
+
+    cases = traced_bytes(lambda: [open_case(workflow, f"case-{n}") for n in range(count)])
+    return {
+        "bytes_per_case": cases / count,
+        "bytes_per_event": traced_bytes(events) / count,
+        "machine_bytes": traced_bytes(lambda: [bind_machine(workflow) for _ in range(machines)])
+        / machines,
+        "machine_cases_measured": machines,
+    }
+
+
+def bench_build(workflow: Workflow, sizes: dict[str, int]) -> dict[str, float]:
+    """Seconds to open `sizes["build"]` cases on one workflow and keep them (one run, GC on)."""
+    count = sizes["build"]
+    start = time.perf_counter()
+    cases = [open_case(workflow, f"case-{number}") for number in range(count)]
+    seconds = time.perf_counter() - start
+    return {
+        "build_cases": len(cases),
+        "build_s": seconds,
+        "build_us_per_case": seconds * 1e6 / count,
+    }
+
+
+SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    (
+        "1. One stage transition, in_service <-> waiting_on_customer ({moves:,} moves per repeat)",
+        (
+            ("servicekit decide + evolve (Move built once)", "servicekit_us_per_move", "us"),
+            ("hand-written {(stage, trigger): dest} + history tuple", "table_us_per_move", "us"),
+            ("ratio servicekit / hand-written (goal <= 10)", "goal1_ratio", "x"),
+            ("for reference: building one Move command", "move_command_us", "us"),
+            ("for reference: transitions trigger, bound model", "machine_us_per_move", "us"),
+            ("for reference: ratio transitions / servicekit, bound case", "bound_ratio", "x"),
+        ),
+    ),
+    (
+        "2. A new case and its first move ({cases:,} cases per repeat)",
+        (
+            ("servicekit Case() + decide/evolve OpenCase (4 events) + 1 move", "open_us", "us"),
+            ("servicekit Case() + replay of those 4 events + 1 move", "replay_us", "us"),
+            ("transitions Machine(model=Ticket()) per case + 1 trigger", "machine_us", "us"),
+            ("ratio transitions / slower servicekit variant (goal >= 20)", "goal2_ratio", "x"),
+        ),
+    ),
+    (
+        "3. Memory held (tracemalloc; strings shared except each case's id), {memory:,} each",
+        (
+            ("servicekit opened case, incl. its id and interaction", "bytes_per_case", "B"),
+            ("servicekit StageChanged event, incl. its own datetime", "bytes_per_event", "B"),
+            ("transitions Ticket + its own Machine (a tenth as many)", "machine_bytes", "B"),
+            ("ratio transitions / servicekit per case", "memory_ratio", "x"),
+        ),
+    ),
+    (
+        "4. Build {build:,} opened cases (decide + evolve OpenCase, kept, GC on, one run)",
+        (("total", "build_s", "s"), ("per case", "build_us_per_case", "us")),
+    ),
+)
+"""The printed table: a heading per section, then (label, results key, unit) rows."""
+
+GOALS: tuple[tuple[str, str, Callable[[float, float], bool], float], ...] = (
+    ("goal 1 servicekit decide+evolve at most 10x a hand-written table", "goal1_ratio", le, 10),
+    ("goal 2 servicekit >= 20x faster per new case than a Machine per case", "goal2_ratio", ge, 20),
+)
+"""Each goal: its summary text, the ratio it reads, and how that ratio must compare to a limit."""
+
+
+def report(results: dict[str, float], sizes: dict[str, int], mode: str) -> list[str]:
+    """Add the ratios to `results`; return the table, ending with one summary line per goal."""
+    r = results
+    r["goal1_ratio"] = r["servicekit_us_per_move"] / r["table_us_per_move"]
+    r["goal2_ratio"] = r["machine_us"] / max(r["open_us"], r["replay_us"])
+    r["bound_ratio"] = r["machine_us_per_move"] / r["servicekit_us_per_move"]
+    r["memory_ratio"] = r["machine_bytes"] / r["bytes_per_case"]
+    title = (
+        f"servicekit domain benchmark ({mode}): best of {sizes['repeats']} repeats, Python "
+        f"{platform.python_version()}, transitions {version('transitions')}; times per item"
+    )
+    lines = [title]
+    for heading, rows in SECTIONS:
+        lines += ["", heading.format(**sizes)]
+        lines += [f"   {label:<64}{r[key]:>10,.2f} {unit}" for label, key, unit in rows]
+    lines.append("")
+    for text, key, holds, limit in GOALS:
+        verdict = "PASS" if holds(r[key], limit) else "FAIL"
+        lines.append(f"{text} : {verdict} (ratio {r[key]:.1f}x)")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every benchmark, print the table, and write JSON when asked."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    sizes = QUICK if args.quick else FULL
+    workflow = buying_cycle()
+    results: dict[str, float] = {}
+    for bench in (bench_moves, bench_new_cases, bench_memory, bench_build):
+        results |= bench(workflow, sizes)
+    lines = report(results, sizes, mode)
+    print("\n".join(lines))
+    if args.json is not None:
+        payload: dict[str, Any] = {"mode": mode, "sizes": sizes, "results": results}
+        payload["goals"] = [
+            {"goal": text, "ratio": results[key], "passed": holds(results[key], limit)}
+            for text, key, holds, limit in GOALS
+        ]
+        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

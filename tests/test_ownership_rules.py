@@ -1,0 +1,264 @@
+"""The ownership rules, one test per rule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from helpers import ANA, BO, BOT, CUSTOMER, CY, GONE, SAL, STRANGER, SUE, Play
+
+from servicekit import (
+    AssignCase,
+    CaseTransferred,
+    CompleteFollowUp,
+    FollowUpCompleted,
+    FollowUpOutcome,
+    FollowUpScheduled,
+    Move,
+    NotPermitted,
+    OwnershipViolation,
+    RecordFeedback,
+    RecordInteraction,
+    ScheduleFollowUp,
+    TransferCase,
+)
+from servicekit.interactions import Channel, Direction
+
+
+def test_an_agent_who_opens_a_case_owns_it_at_once(play: Play) -> None:
+    play.open(ANA)
+    assert play.case.owner == ANA
+
+
+def test_the_first_owner_becomes_the_steward(play: Play) -> None:
+    play.open(ANA)
+    assert play.case.steward == ANA
+
+
+def test_a_customer_opened_case_waits_unowned_in_intake(play: Play) -> None:
+    play.open(CUSTOMER)
+    assert play.case.stage == "enquiry"
+    assert play.case.owner is None
+    assert play.case.steward is None
+
+
+def test_an_agent_who_takes_an_unowned_case_owns_it_and_becomes_steward(play: Play) -> None:
+    play.open(CUSTOMER)
+    play(AssignCase(actor=BO, agent=BO))
+    assert play.case.owner == BO
+    assert play.case.steward == BO
+
+
+def test_a_supervisor_or_the_system_may_route_an_unowned_case(play: Play) -> None:
+    play.open(CUSTOMER)
+    play(AssignCase(actor=SUE, agent=BO))
+    assert play.case.owner == BO
+    other = Play(play.workflow, "case-2").open(CUSTOMER)
+    other(AssignCase(actor=BOT, agent=CY))
+    assert other.case.owner == CY
+
+
+def test_an_agent_cannot_push_an_unowned_case_onto_a_colleague(play: Play) -> None:
+    play.open(CUSTOMER)
+    with pytest.raises(NotPermitted, match="take an unowned case for themselves"):
+        play.attempt(AssignCase(actor=BO, agent=CY))
+
+
+def test_an_owned_case_changes_hands_only_by_transfer(play: Play) -> None:
+    play.open(ANA)
+    with pytest.raises(OwnershipViolation, match="TransferCase") as error:
+        play.attempt(AssignCase(actor=BO, agent=BO))
+    assert error.value.allowed == ("TransferCase",)
+
+
+def test_a_case_cannot_leave_intake_without_an_owner(play: Play) -> None:
+    play.open(CUSTOMER)
+    with pytest.raises(OwnershipViolation, match="no owner yet"):
+        play.attempt(Move(actor=BOT, trigger="negotiate"))
+
+
+def test_a_case_opened_past_intake_needs_an_owner_from_the_start(play: Play) -> None:
+    with pytest.raises(OwnershipViolation, match="needs an owner from the start") as error:
+        play.open(CUSTOMER, stage="in_service")
+    assert error.value.allowed == ("enquiry",)
+
+
+def test_the_system_may_open_a_case_past_intake_for_a_named_owner(play: Play) -> None:
+    play.open(BOT, stage="in_service", owner=BO)
+    assert (play.case.stage, play.case.owner, play.case.steward) == ("in_service", BO, BO)
+
+
+def test_an_inactive_agent_cannot_own_a_case(play: Play) -> None:
+    play.open(CUSTOMER)
+    with pytest.raises(OwnershipViolation, match="inactive"):
+        play.attempt(AssignCase(actor=SUE, agent=GONE))
+
+
+def test_an_inactive_agent_cannot_act(play: Play) -> None:
+    play.open(CUSTOMER)
+    with pytest.raises(NotPermitted, match="inactive"):
+        play.attempt(AssignCase(actor=GONE, agent=GONE))
+
+
+def test_a_transfer_changes_the_owner_and_keeps_the_steward(play: Play) -> None:
+    play.to_stage("in_service", owner=ANA)
+    play(TransferCase(actor=ANA, to=BO, handoff_note="desks ordered, delivery Tuesday"))
+    play(TransferCase(actor=BO, to=CY, handoff_note="delivery moved to Wednesday"))
+    assert play.case.owner == CY
+    assert play.case.steward == ANA
+
+
+def test_a_transfer_needs_a_handoff_note(play: Play) -> None:
+    play.to_stage("in_service")
+    with pytest.raises(OwnershipViolation, match="handoff note"):
+        play.attempt(TransferCase(actor=ANA, to=BO, handoff_note="   "))
+
+
+def test_a_transfer_needs_an_active_receiver(play: Play) -> None:
+    play.to_stage("in_service")
+    with pytest.raises(OwnershipViolation, match="inactive"):
+        play.attempt(TransferCase(actor=ANA, to=GONE, handoff_note="over to you"))
+
+
+def test_a_transfer_to_the_owner_is_refused(play: Play) -> None:
+    play.to_stage("in_service")
+    with pytest.raises(OwnershipViolation, match="owns the case already"):
+        play.attempt(TransferCase(actor=ANA, to=ANA, handoff_note="to myself"))
+
+
+def test_a_transfer_schedules_a_follow_up_for_the_steward(play: Play) -> None:
+    play.to_stage("in_service", owner=ANA)
+    events = play(TransferCase(actor=ANA, to=BO, handoff_note="desks ordered"))
+    transferred, scheduled = events
+    assert isinstance(transferred, CaseTransferred)
+    assert isinstance(scheduled, FollowUpScheduled)
+    assert scheduled.assignee == ANA
+    assert scheduled.due == play.now + play.workflow.follow_up_delay
+    assert play.case.handoffs[-1].note == "desks ordered"
+
+
+@pytest.mark.parametrize("actor", [BO, CUSTOMER, STRANGER], ids=str)
+def test_only_owner_supervisor_or_system_may_transfer(play: Play, actor: object) -> None:
+    play.to_stage("in_service", owner=CY)
+    with pytest.raises(NotPermitted):
+        play.attempt(TransferCase(actor=actor, to=BO, handoff_note="note"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("actor", [CY, SUE, BOT], ids=str)
+def test_owner_supervisor_and_system_may_move_the_case(play: Play, actor: object) -> None:
+    play.to_stage("in_service", owner=CY)
+    play(Move(actor=actor, trigger="resolve"))  # type: ignore[arg-type]
+    assert play.case.stage == "resolved"
+
+
+def test_a_supervisor_of_another_team_may_not_move_the_case(play: Play) -> None:
+    play.to_stage("in_service", owner=CY)
+    with pytest.raises(NotPermitted, match="only the owner, a supervisor"):
+        play.attempt(Move(actor=SAL, trigger="resolve"))
+
+
+def test_a_colleague_may_not_move_the_case(play: Play) -> None:
+    play.to_stage("in_service", owner=CY)
+    with pytest.raises(NotPermitted):
+        play.attempt(Move(actor=BO, trigger="resolve"))
+
+
+def test_a_customer_may_not_move_the_case_forward(play: Play) -> None:
+    play.to_stage("in_service", owner=CY)
+    with pytest.raises(NotPermitted, match="a customer may not fire 'resolve'"):
+        play.attempt(Move(actor=CUSTOMER, trigger="resolve"))
+
+
+def test_a_customer_may_reopen_a_resolved_case(play: Play) -> None:
+    play.to_stage("resolved", owner=CY)
+    play(Move(actor=CUSTOMER, trigger="reopen", reason="the desk wobbles again"))
+    assert play.case.stage == "in_service"
+    assert play.case.owner == CY
+
+
+def test_a_customer_may_add_interactions_and_feedback(play: Play) -> None:
+    play.to_stage("in_service")
+    play(
+        RecordInteraction(
+            actor=CUSTOMER, channel=Channel.SOCIAL, direction=Direction.INBOUND, summary="hi"
+        )
+    )
+    play(RecordFeedback(actor=CUSTOMER, rating=4, comment="fine"))
+    assert play.case.interactions[-1].summary == "hi"
+    assert play.case.feedback[-1].rating == 4
+
+
+def test_another_customer_may_not_touch_the_case(play: Play) -> None:
+    play.to_stage("resolved")
+    with pytest.raises(NotPermitted, match="belongs to customer 'cust-1'"):
+        play.attempt(Move(actor=STRANGER, trigger="reopen"))
+
+
+def test_any_active_agent_may_record_an_interaction(play: Play) -> None:
+    play.to_stage("in_service", owner=ANA)
+    play(
+        RecordInteraction(
+            actor=BO,
+            channel=Channel.PHONE,
+            direction=Direction.INBOUND,
+            summary="took the call while Ana was out",
+        )
+    )
+    assert play.case.interactions[-1].actor == BO
+
+
+def test_a_case_with_an_open_follow_up_cannot_be_closed(play: Play) -> None:
+    play.to_stage("follow_up", owner=CY)
+    with pytest.raises(OwnershipViolation, match="follow-ups 1 are still open") as error:
+        play.attempt(Move(actor=CY, trigger="close"))
+    assert error.value.allowed == ("CompleteFollowUp(1)",)
+
+
+def test_a_supervisor_may_close_with_open_follow_ups_giving_a_reason(play: Play) -> None:
+    play.to_stage("follow_up", owner=CY)
+    events = play(Move(actor=SUE, trigger="close", reason="customer moved abroad"))
+    assert isinstance(events[0], FollowUpCompleted)
+    assert events[0].outcome is FollowUpOutcome.CANCELLED
+    assert events[0].note == "customer moved abroad"
+    assert play.case.stage == "closed"
+    assert play.case.open_follow_ups == ()
+
+
+def test_a_supervisor_without_a_reason_cannot_close_with_open_follow_ups(play: Play) -> None:
+    play.to_stage("follow_up", owner=CY)
+    with pytest.raises(OwnershipViolation):
+        play.attempt(Move(actor=SUE, trigger="close"))
+
+
+def test_the_system_cannot_close_with_open_follow_ups(play: Play) -> None:
+    play.to_stage("follow_up", owner=CY)
+    with pytest.raises(OwnershipViolation):
+        play.attempt(Move(actor=BOT, trigger="close", reason="tidy up"))
+
+
+def test_a_case_closes_once_its_follow_ups_are_done(play: Play) -> None:
+    play.to_stage("follow_up", owner=CY)
+    play(CompleteFollowUp(actor=CY, follow_up_id=1, outcome=FollowUpOutcome.SERVED))
+    play(Move(actor=CY, trigger="close"))
+    assert play.case.stage == "closed"
+
+
+def test_only_the_assignee_a_supervisor_or_the_system_complete_a_follow_up(play: Play) -> None:
+    play.to_stage("follow_up", owner=CY)
+    with pytest.raises(NotPermitted, match="follow-up 1 is for agent 'cy'"):
+        play.attempt(CompleteFollowUp(actor=BO, follow_up_id=1, outcome=FollowUpOutcome.SERVED))
+    play(CompleteFollowUp(actor=SUE, follow_up_id=1, outcome=FollowUpOutcome.NO_ANSWER))
+    assert play.case.follow_ups[0].outcome is FollowUpOutcome.NO_ANSWER
+
+
+def test_the_steward_may_schedule_follow_ups_after_a_transfer(play: Play) -> None:
+    play.to_stage("in_service", owner=ANA)
+    play(TransferCase(actor=ANA, to=BO, handoff_note="over to service"))
+    play(ScheduleFollowUp(actor=ANA, due=play.now + timedelta(days=7), reason="check in a week"))
+    assert [f.assignee for f in play.case.open_follow_ups] == [ANA, ANA]
+
+
+def test_follow_ups_go_to_active_agents_only(play: Play) -> None:
+    play.to_stage("in_service", owner=ANA)
+    with pytest.raises(OwnershipViolation, match="inactive"):
+        play.attempt(ScheduleFollowUp(actor=ANA, due=play.now, reason="check", assignee=GONE))

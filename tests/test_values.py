@@ -1,0 +1,122 @@
+"""Malformed values are refused when a command is built, with a precise error."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from helpers import ANA, CUSTOMER
+
+from servicekit import (
+    AcceptOffer,
+    Agent,
+    Channel,
+    CompleteFollowUp,
+    Customer,
+    InvalidValue,
+    MakeOffer,
+    Move,
+    OpenCase,
+    RecordFeedback,
+    RecordInteraction,
+    Role,
+    ScheduleFollowUp,
+    System,
+    TransferCase,
+)
+from servicekit.interactions import Direction
+
+
+def test_amounts_are_decimals_not_floats() -> None:
+    with pytest.raises(InvalidValue, match=r"decimal\.Decimal \(floats lose cents\)"):
+        MakeOffer(actor=ANA, amount=9.99, currency="EUR")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("amount", ["0", "-1", "NaN", "Infinity"])
+def test_amounts_are_finite_and_positive(amount: str) -> None:
+    with pytest.raises(InvalidValue, match="finite number above zero"):
+        MakeOffer(actor=ANA, amount=Decimal(amount), currency="EUR")
+
+
+@pytest.mark.parametrize("currency", ["eur", "EURO", "", 978])
+def test_currencies_are_iso_codes(currency: object) -> None:
+    with pytest.raises(InvalidValue, match="ISO 4217"):
+        MakeOffer(actor=ANA, amount=Decimal(1), currency=currency)  # type: ignore[arg-type]
+
+
+def test_the_actor_must_be_an_agent_a_customer_or_the_system() -> None:
+    with pytest.raises(InvalidValue, match="actor must be an Agent, a Customer or a System"):
+        Move(actor="ana", trigger="go")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rating", [0, 6, True, 4.5])
+def test_ratings_are_whole_numbers_from_one_to_five(rating: object) -> None:
+    with pytest.raises(InvalidValue, match="from 1 to 5"):
+        RecordFeedback(actor=CUSTOMER, rating=rating)  # type: ignore[arg-type]
+
+
+def test_a_due_time_must_be_aware() -> None:
+    with pytest.raises(InvalidValue, match="naive"):
+        ScheduleFollowUp(actor=ANA, due=datetime(2026, 1, 1), reason="x")  # noqa: DTZ001
+
+
+def test_a_due_time_must_be_a_datetime() -> None:
+    with pytest.raises(InvalidValue, match="timezone-aware datetime, got str"):
+        ScheduleFollowUp(actor=ANA, due="tomorrow", reason="x")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["", "   "])
+def test_summaries_and_ids_are_not_blank(bad: str) -> None:
+    with pytest.raises(InvalidValue, match="non-blank"):
+        OpenCase(actor=ANA, customer_id="c", channel=Channel.WEB, summary=bad)
+    with pytest.raises(InvalidValue, match="non-blank"):
+        Agent(bad)
+    with pytest.raises(InvalidValue, match="non-blank"):
+        Customer(bad)
+    with pytest.raises(InvalidValue, match="non-blank"):
+        System(bad)
+
+
+def test_channels_are_an_open_set_of_names() -> None:
+    assert Channel("whatsapp").name == "whatsapp"
+    assert str(Channel.IN_PERSON) == "in_person"
+    with pytest.raises(InvalidValue, match="channel name"):
+        Channel("Whats App")
+
+
+def test_channels_and_directions_are_typed() -> None:
+    with pytest.raises(InvalidValue, match="a Channel"):
+        RecordInteraction(actor=ANA, channel="phone", direction=Direction.INBOUND, summary="s")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="a Direction"):
+        RecordInteraction(actor=ANA, channel=Channel.PHONE, direction="in", summary="s")  # type: ignore[arg-type]
+
+
+def test_offer_and_follow_up_numbers_start_at_one() -> None:
+    with pytest.raises(InvalidValue, match="whole number from 1"):
+        AcceptOffer(actor=CUSTOMER, offer_id=0)
+    with pytest.raises(InvalidValue, match="whole number from 1"):
+        CompleteFollowUp(actor=ANA, follow_up_id=True, outcome="served")  # type: ignore[arg-type]
+
+
+def test_a_transfer_receiver_must_be_an_agent() -> None:
+    with pytest.raises(InvalidValue, match="to must be an Agent"):
+        TransferCase(actor=ANA, to=CUSTOMER, handoff_note="n")  # type: ignore[arg-type]
+
+
+def test_agents_accept_a_single_team_or_role() -> None:
+    agent = Agent("a", teams="sales", roles=Role.SUPERVISOR)
+    assert agent.teams == frozenset({"sales"})
+    assert agent.is_supervisor
+
+
+def test_agent_roles_and_teams_are_checked() -> None:
+    with pytest.raises(InvalidValue, match="Role members"):
+        Agent("a", roles=["boss"])
+    with pytest.raises(InvalidValue, match="team names"):
+        Agent("a", teams=[""])
+
+
+def test_an_inactive_supervisor_supervises_nobody() -> None:
+    boss = Agent("boss", teams="t", roles=Role.SUPERVISOR, active=False)
+    assert not boss.supervises(Agent("a", teams="t"))
