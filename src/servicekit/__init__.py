@@ -58,7 +58,7 @@ from servicekit.guards import has_accepted_offer, reason_given
 from servicekit.interactions import Channel, Direction, Interaction, Party
 from servicekit.offers import Offer, OfferStatus
 from servicekit.ownership import Actor, Agent, Customer, Role, System
-from servicekit.workflow import Guard, Stage, StatusCategory, Transition, Workflow
+from servicekit.workflow import Guard, Route, Stage, StatusCategory, Transition, Workflow
 
 __all__ = [
     "AcceptOffer",
@@ -107,6 +107,7 @@ __all__ = [
     "RecordInteraction",
     "RejectOffer",
     "Role",
+    "Route",
     "ScheduleFollowUp",
     "ServiceKitError",
     "Stage",

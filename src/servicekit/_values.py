@@ -10,6 +10,8 @@ from servicekit.errors import InvalidValue
 
 def utc(value: object, *, what: str) -> datetime:
     """Return `value` in UTC, refusing a naive datetime with a precise error."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # the common case, on every command: nothing to convert
     if not isinstance(value, datetime):
         msg = f"{what} must be a timezone-aware datetime, got {type(value).__name__}: {value!r}"
         raise InvalidValue(msg)

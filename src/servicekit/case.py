@@ -7,13 +7,13 @@ happened by a given time. None of them reads a clock or does any I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import singledispatch
+from typing import Any
 
 import attrs
 
-from servicekit._values import non_blank, utc
+from servicekit._values import utc
 from servicekit.errors import CorruptHistory
 from servicekit.events import (
     CaseOpened,
@@ -36,7 +36,7 @@ from servicekit.offers import Offer, OfferStatus
 from servicekit.ownership import Actor, Agent
 from servicekit.workflow import Stage, Workflow
 
-__all__ = ["Case", "Feedback", "Handoff", "as_of", "evolve", "replay"]
+__all__ = ["Case", "CaseRecord", "Feedback", "Handoff", "as_of", "evolve", "replay"]
 
 
 @attrs.frozen
@@ -60,29 +60,85 @@ class Feedback:
 
 
 @attrs.frozen
-class Case:
-    """A customer's need, from first contact to confirmed satisfaction.
+class CaseRecord:
+    """What happened on a case: who it is for, and every contact, handoff, offer and follow-up.
 
-    `Case(workflow, "case-1")` is the blank case (version 0, not yet opened) that
-    an `OpenCase` command is decided against; events fold into it with `evolve`.
-    `workflow` is shared by every case and is not part of equality.
+    Kept apart from `Case`'s own fields so that moving a case between stages,
+    the most frequent change, copies only the few fields that say where it stands.
     """
 
-    workflow: Workflow = attrs.field(eq=False, repr=False)
-    id: str = attrs.field(validator=non_blank)
-    version: int = 0
-    stage: str | None = None
     customer_id: str | None = None
     initiated_by: Party | None = None
-    owner: Agent | None = None
-    steward: Agent | None = None
     opened_at: datetime | None = None
-    updated_at: datetime | None = None
     interactions: tuple[Interaction, ...] = ()
     handoffs: tuple[Handoff, ...] = ()
     offers: tuple[Offer, ...] = ()
     follow_ups: tuple[FollowUp, ...] = ()
     feedback: tuple[Feedback, ...] = ()
+
+
+_BLANK_RECORD = CaseRecord()
+
+
+@attrs.frozen
+class Case:
+    """A customer's need, from first contact to confirmed satisfaction.
+
+    `Case(workflow, "case-1")` is the blank case (version 0, not yet opened) that
+    an `OpenCase` command is decided against; events fold into it with `evolve`.
+    Its own fields say where it stands (stage, owner, steward, version); `record`
+    holds what happened, also readable through the properties below.
+    `workflow` is shared by every case and is not part of equality.
+    """
+
+    workflow: Workflow = attrs.field(eq=False, repr=False)
+    id: str
+    version: int = 0
+    stage: str | None = None
+    owner: Agent | None = None
+    steward: Agent | None = None
+    updated_at: datetime | None = None
+    record: CaseRecord = _BLANK_RECORD
+
+    @property
+    def customer_id(self) -> str | None:
+        """The host application's id of the customer, once the case is opened."""
+        return self.record.customer_id
+
+    @property
+    def initiated_by(self) -> Party | None:
+        """Who started the case: the customer (inbound) or the company (outbound)."""
+        return self.record.initiated_by
+
+    @property
+    def opened_at(self) -> datetime | None:
+        """When the case was opened."""
+        return self.record.opened_at
+
+    @property
+    def interactions(self) -> tuple[Interaction, ...]:
+        """Every contact on every channel, oldest first."""
+        return self.record.interactions
+
+    @property
+    def handoffs(self) -> tuple[Handoff, ...]:
+        """Every transfer with its note, oldest first."""
+        return self.record.handoffs
+
+    @property
+    def offers(self) -> tuple[Offer, ...]:
+        """Every offer, numbered from 1."""
+        return self.record.offers
+
+    @property
+    def follow_ups(self) -> tuple[FollowUp, ...]:
+        """Every follow-up, numbered from 1."""
+        return self.record.follow_ups
+
+    @property
+    def feedback(self) -> tuple[Feedback, ...]:
+        """What the customer said about the service, oldest first."""
+        return self.record.feedback
 
     @property
     def is_opened(self) -> bool:
@@ -103,12 +159,12 @@ class Case:
     @property
     def open_offers(self) -> tuple[Offer, ...]:
         """Offers that still await an answer."""
-        return tuple(offer for offer in self.offers if offer.is_open)
+        return tuple(offer for offer in self.record.offers if offer.is_open)
 
     @property
     def accepted_offer(self) -> Offer | None:
         """The offer that was accepted, if any."""
-        for offer in self.offers:
+        for offer in self.record.offers:
             if offer.status is OfferStatus.ACCEPTED:
                 return offer
         return None
@@ -116,7 +172,7 @@ class Case:
     @property
     def open_follow_ups(self) -> tuple[FollowUp, ...]:
         """Follow-ups that still have to be done."""
-        return tuple(follow_up for follow_up in self.follow_ups if follow_up.is_open)
+        return tuple(follow_up for follow_up in self.record.follow_ups if follow_up.is_open)
 
 
 def evolve(case: Case, event: Event) -> Case:
@@ -136,7 +192,11 @@ def evolve(case: Case, event: Event) -> Case:
         first = type(event).__name__
         msg = f"the history of case {case.id!r} must start with CaseOpened, not {first}"
         raise CorruptHistory(msg)
-    return _apply(event, case)
+    apply = _APPLY.get(type(event))
+    if apply is None:
+        msg = f"case {case.id!r}: {type(event).__name__} is not a servicekit event"
+        raise CorruptHistory(msg)
+    return apply(case, event)
 
 
 def replay(workflow: Workflow, events: Iterable[Event]) -> Case:
@@ -169,90 +229,105 @@ def as_of(workflow: Workflow, events: Iterable[Event], at: datetime) -> Case:
     return case
 
 
-@singledispatch
-def _apply(event: object, case: Case) -> Case:
-    msg = f"case {case.id!r}: {type(event).__name__} is not a servicekit event"
-    raise CorruptHistory(msg)
+# Folding is the hot path of every load and every command, so the functions below
+# build the next value with its constructor rather than `attrs.evolve`, which
+# inspects every field on every call and costs several times as much.
 
 
-@_apply.register
-def _(event: CaseOpened, case: Case) -> Case:
+def _step(  # noqa: PLR0913 - each part a fold may change is named
+    case: Case,
+    event: Event,
+    *,
+    stage: str | None = None,
+    owner: Agent | None = None,
+    steward: Agent | None = None,
+    record: CaseRecord | None = None,
+) -> Case:
+    """The case one event later: the event's version and time, and the parts it changes."""
+    return Case(
+        case.workflow,
+        case.id,
+        event.version,
+        case.stage if stage is None else stage,
+        case.owner if owner is None else owner,
+        case.steward if steward is None else steward,
+        event.at,
+        case.record if record is None else record,
+    )
+
+
+def _with(  # noqa: PLR0913 - each part of the record a fold may change is named
+    record: CaseRecord,
+    *,
+    interactions: tuple[Interaction, ...] | None = None,
+    handoffs: tuple[Handoff, ...] | None = None,
+    offers: tuple[Offer, ...] | None = None,
+    follow_ups: tuple[FollowUp, ...] | None = None,
+    feedback: tuple[Feedback, ...] | None = None,
+) -> CaseRecord:
+    """The record with some of its histories replaced."""
+    return CaseRecord(
+        record.customer_id,
+        record.initiated_by,
+        record.opened_at,
+        record.interactions if interactions is None else interactions,
+        record.handoffs if handoffs is None else handoffs,
+        record.offers if offers is None else offers,
+        record.follow_ups if follow_ups is None else follow_ups,
+        record.feedback if feedback is None else feedback,
+    )
+
+
+def _opened(case: Case, event: CaseOpened) -> Case:
     if event.workflow != case.workflow.name:
         msg = (
             f"case {case.id!r} was opened on workflow {event.workflow!r} "
             f"but is being replayed on {case.workflow.name!r}"
         )
         raise CorruptHistory(msg)
-    return attrs.evolve(
-        case,
-        version=event.version,
-        stage=event.stage,
-        customer_id=event.customer_id,
-        initiated_by=event.initiated_by,
-        opened_at=event.at,
-        updated_at=event.at,
-    )
+    record = CaseRecord(event.customer_id, event.initiated_by, event.at)
+    return _step(case, event, stage=event.stage, record=record)
 
 
-@_apply.register
-def _(event: InteractionRecorded, case: Case) -> Case:
+def _interaction(case: Case, event: InteractionRecorded) -> Case:
     interaction = Interaction(event.at, event.channel, event.direction, event.actor, event.summary)
-    return attrs.evolve(
-        case,
-        version=event.version,
-        updated_at=event.at,
-        interactions=(*case.interactions, interaction),
+    record = case.record
+    return _step(
+        case, event, record=_with(record, interactions=(*record.interactions, interaction))
     )
 
 
-@_apply.register
-def _(event: OwnerAssigned, case: Case) -> Case:
-    return attrs.evolve(case, version=event.version, updated_at=event.at, owner=event.owner)
+def _owner_assigned(case: Case, event: OwnerAssigned) -> Case:
+    return _step(case, event, owner=event.owner)
 
 
-@_apply.register
-def _(event: StewardAppointed, case: Case) -> Case:
-    return attrs.evolve(case, version=event.version, updated_at=event.at, steward=event.steward)
+def _steward_appointed(case: Case, event: StewardAppointed) -> Case:
+    return _step(case, event, steward=event.steward)
 
 
-@_apply.register
-def _(event: CaseTransferred, case: Case) -> Case:
+def _transferred(case: Case, event: CaseTransferred) -> Case:
     handoff = Handoff(event.at, event.from_owner, event.to_owner, event.handoff_note)
-    return attrs.evolve(
-        case,
-        version=event.version,
-        updated_at=event.at,
-        owner=event.to_owner,
-        handoffs=(*case.handoffs, handoff),
-    )
+    record = _with(case.record, handoffs=(*case.record.handoffs, handoff))
+    return _step(case, event, owner=event.to_owner, record=record)
 
 
-@_apply.register
-def _(event: StageChanged, case: Case) -> Case:
+def _stage_changed(case: Case, event: StageChanged) -> Case:
     return Case(
         case.workflow,
         case.id,
         event.version,
         event.dest,
-        case.customer_id,
-        case.initiated_by,
         case.owner,
         case.steward,
-        case.opened_at,
         event.at,
-        case.interactions,
-        case.handoffs,
-        case.offers,
-        case.follow_ups,
-        case.feedback,
+        case.record,
     )
 
 
-@_apply.register
-def _(event: OfferMade, case: Case) -> Case:
+def _offer_made(case: Case, event: OfferMade) -> Case:
     earlier = tuple(
         attrs.evolve(offer, status=OfferStatus.SUPERSEDED) if offer.is_open else offer
-        for offer in case.offers
+        for offer in case.record.offers
     )
     offer = Offer(
         offer_id=event.offer_id,
@@ -263,55 +338,60 @@ def _(event: OfferMade, case: Case) -> Case:
         made_by=event.actor,
         made_at=event.at,
     )
-    return attrs.evolve(case, version=event.version, updated_at=event.at, offers=(*earlier, offer))
+    return _step(case, event, record=_with(case.record, offers=(*earlier, offer)))
 
 
-def _answer_offer(case: Case, event: OfferAccepted | OfferRejected, status: OfferStatus) -> Case:
+def _answered(case: Case, event: OfferAccepted | OfferRejected, status: OfferStatus) -> Case:
     answer = event.reason if isinstance(event, OfferRejected) else ""
     offers = tuple(
         attrs.evolve(offer, status=status, answer=answer)
         if offer.offer_id == event.offer_id
         else offer
-        for offer in case.offers
+        for offer in case.record.offers
     )
-    return attrs.evolve(case, version=event.version, updated_at=event.at, offers=offers)
+    return _step(case, event, record=_with(case.record, offers=offers))
 
 
-@_apply.register
-def _(event: OfferAccepted, case: Case) -> Case:
-    return _answer_offer(case, event, OfferStatus.ACCEPTED)
+def _offer_accepted(case: Case, event: OfferAccepted) -> Case:
+    return _answered(case, event, OfferStatus.ACCEPTED)
 
 
-@_apply.register
-def _(event: OfferRejected, case: Case) -> Case:
-    return _answer_offer(case, event, OfferStatus.REJECTED)
+def _offer_rejected(case: Case, event: OfferRejected) -> Case:
+    return _answered(case, event, OfferStatus.REJECTED)
 
 
-@_apply.register
-def _(event: FollowUpScheduled, case: Case) -> Case:
+def _follow_up_scheduled(case: Case, event: FollowUpScheduled) -> Case:
     follow_up = FollowUp(event.follow_up_id, event.assignee, event.due, event.reason)
-    return attrs.evolve(
-        case,
-        version=event.version,
-        updated_at=event.at,
-        follow_ups=(*case.follow_ups, follow_up),
-    )
+    record = _with(case.record, follow_ups=(*case.record.follow_ups, follow_up))
+    return _step(case, event, record=record)
 
 
-@_apply.register
-def _(event: FollowUpCompleted, case: Case) -> Case:
+def _follow_up_completed(case: Case, event: FollowUpCompleted) -> Case:
     follow_ups = tuple(
         attrs.evolve(follow_up, outcome=event.outcome, note=event.note)
         if follow_up.follow_up_id == event.follow_up_id
         else follow_up
-        for follow_up in case.follow_ups
+        for follow_up in case.record.follow_ups
     )
-    return attrs.evolve(case, version=event.version, updated_at=event.at, follow_ups=follow_ups)
+    return _step(case, event, record=_with(case.record, follow_ups=follow_ups))
 
 
-@_apply.register
-def _(event: FeedbackRecorded, case: Case) -> Case:
+def _feedback_recorded(case: Case, event: FeedbackRecorded) -> Case:
     feedback = Feedback(event.at, event.actor, event.rating, event.comment)
-    return attrs.evolve(
-        case, version=event.version, updated_at=event.at, feedback=(*case.feedback, feedback)
-    )
+    return _step(case, event, record=_with(case.record, feedback=(*case.record.feedback, feedback)))
+
+
+_APPLY: dict[type[Any], Callable[[Case, Any], Case]] = {
+    CaseOpened: _opened,
+    InteractionRecorded: _interaction,
+    OwnerAssigned: _owner_assigned,
+    StewardAppointed: _steward_appointed,
+    CaseTransferred: _transferred,
+    StageChanged: _stage_changed,
+    OfferMade: _offer_made,
+    OfferAccepted: _offer_accepted,
+    OfferRejected: _offer_rejected,
+    FollowUpScheduled: _follow_up_scheduled,
+    FollowUpCompleted: _follow_up_completed,
+    FeedbackRecorded: _feedback_recorded,
+}

@@ -10,9 +10,8 @@ folded (`evolve`) or stored.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from functools import partial
-from typing import Any, NoReturn
+from datetime import UTC, datetime
+from typing import Any, NoReturn, TypeVar
 
 from servicekit._values import utc
 from servicekit.case import Case
@@ -44,6 +43,7 @@ from servicekit.events import (
     CaseOpened,
     CaseTransferred,
     Event,
+    EventBase,
     FeedbackRecorded,
     FollowUpCompleted,
     FollowUpScheduled,
@@ -63,22 +63,23 @@ from servicekit.workflow import Stage
 
 __all__ = ["decide"]
 
-_Pending = Callable[..., Event]
-"""An event still waiting for its case id, version, time and actor."""
+_E = TypeVar("_E", bound=EventBase)
 
 _STEERS = "the owner, a supervisor of the owner's team, or the system"
-_ANYWHERE = ("RecordInteraction", "RecordFeedback")
+_ALLOWED_WHEN_FINISHED = (RecordInteraction, RecordFeedback)
+_ANYWHERE = tuple(kind.__name__ for kind in _ALLOWED_WHEN_FINISHED)
 
 
 class _Decision:
     """One command being decided against one case, with what errors need to say."""
 
-    __slots__ = ("at", "case", "command")
+    __slots__ = ("at", "case", "command", "version")
 
     def __init__(self, case: Case, command: Command, at: datetime) -> None:
         self.case = case
         self.command = command
         self.at = at
+        self.version = case.version
 
     @property
     def actor(self) -> Actor:
@@ -96,22 +97,19 @@ class _Decision:
             allowed=allowed,
         )
 
-    def emit(self, *pending: _Pending) -> tuple[Event, ...]:
-        version = self.case.version
-        case_id = self.case.id
-        return tuple(
-            make(case_id=case_id, version=version + number, at=self.at, actor=self.actor)
-            for number, make in enumerate(pending, start=1)
-        )
+    def event(self, kind: Callable[..., _E], **fields: Any) -> _E:
+        """The next event of the case's history: numbered, timed, and signed by the actor."""
+        self.version += 1
+        return kind(self.case.id, self.version, self.at, self.command.actor, **fields)
 
-    def steward_follow_up(self, reason: str, *, offset: int = 0) -> _Pending:
+    def steward_follow_up(self, reason: str) -> FollowUpScheduled:
         """A follow-up for the steward, due after the workflow's follow-up delay."""
         steward = self.case.steward
         if steward is None:  # pragma: no cover - every owned case has a steward
             self.reject(OwnershipViolation, "the case has no steward to follow up")
-        return partial(
+        return self.event(
             FollowUpScheduled,
-            follow_up_id=len(self.case.follow_ups) + 1 + offset,
+            follow_up_id=len(self.case.follow_ups) + 1,
             assignee=steward,
             due=self.at + self.case.workflow.follow_up_delay,
             reason=reason,
@@ -133,7 +131,8 @@ def decide(case: Case, command: Command, *, now: datetime) -> tuple[Event, ...]:
         InvalidTransition: the command does not fit the stage, or a guard failed.
         UnknownReference: the command names an offer or follow-up the case lacks.
     """
-    at = utc(now, what="now")
+    # The common case, an aware UTC datetime, skips the call: decide is the hot path.
+    at = now if type(now) is datetime and now.tzinfo is UTC else utc(now, what="now")
     if case.updated_at is not None and at < case.updated_at:
         msg = (
             f"now ({at.isoformat()}) is before the last event of case {case.id!r} "
@@ -151,7 +150,7 @@ def decide(case: Case, command: Command, *, now: datetime) -> tuple[Event, ...]:
         decision.reject(UnknownCase, "the case has not been opened", ("OpenCase",))
     _check_actor(decision)
     stage = case.workflow.stage(case.stage)
-    if stage.final and not isinstance(command, RecordInteraction | RecordFeedback):
+    if stage.final and not isinstance(command, _ALLOWED_WHEN_FINISHED):
         decision.reject(InvalidTransition, "the case is finished", _ANYWHERE)
     return handler(decision, command, stage)
 
@@ -191,22 +190,27 @@ def _check_active(decision: _Decision) -> None:
 
 def _check_actor(decision: _Decision) -> None:
     """Inactive agents cannot act; a customer acts only on their own case."""
-    _check_active(decision)
-    actor = decision.actor
-    if isinstance(actor, Customer) and actor.id != decision.case.customer_id:
+    actor = decision.command.actor
+    if isinstance(actor, Agent):
+        if not actor.active:
+            decision.reject(NotPermitted, f"{actor} is inactive")
+    elif isinstance(actor, Customer) and actor.id != decision.case.customer_id:
         decision.reject(NotPermitted, f"the case belongs to customer {decision.case.customer_id!r}")
 
 
 def _require_steering(decision: _Decision) -> Agent:
     """The case's owner, after checking that the actor may steer the case."""
     owner = decision.case.owner
+    actor = decision.command.actor
+    if owner is not None and isinstance(actor, Agent) and actor.id == owner.id and actor.active:
+        return owner  # the owner steering their own case: the common case, decided at once
     if owner is None:
         decision.reject(
             OwnershipViolation,
             "the case has no owner yet; an agent must take it or be assigned it first",
             ("AssignCase",),
         )
-    if not may_steer(decision.actor, owner):
+    if not may_steer(actor, owner):
         decision.reject(NotPermitted, f"only {_STEERS} may do this; the owner is {owner}")
     return owner
 
@@ -220,6 +224,9 @@ def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
     case = decision.case
     if case.stage is not None:
         decision.reject(DuplicateCase, "the case is opened already")
+    if not isinstance(case.id, str) or not case.id.strip():
+        msg = f"a case id is a non-blank string, got {case.id!r}"
+        raise InvalidValue(msg)
     workflow = case.workflow
     stage_name = command.stage if command.stage is not None else workflow.start[0]
     if stage_name not in workflow.start:
@@ -239,8 +246,8 @@ def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
             [s for s in workflow.start if workflow.stage(s).is_intake],
         )
     initiated_by = Party.CUSTOMER if command.direction is Direction.INBOUND else Party.COMPANY
-    pending: list[_Pending] = [
-        partial(
+    pending: list[Event] = [
+        decision.event(
             CaseOpened,
             customer_id=command.customer_id,
             workflow=workflow.name,
@@ -249,7 +256,7 @@ def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
             initiated_by=initiated_by,
             summary=command.summary,
         ),
-        partial(
+        decision.event(
             InteractionRecorded,
             channel=command.channel,
             direction=command.direction,
@@ -257,10 +264,13 @@ def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
         ),
     ]
     if owner is not None:
-        pending += [partial(OwnerAssigned, owner=owner), partial(StewardAppointed, steward=owner)]
+        pending += [
+            decision.event(OwnerAssigned, owner=owner),
+            decision.event(StewardAppointed, steward=owner),
+        ]
         if stage.follow_up is not None:
             pending.append(
-                partial(
+                decision.event(
                     FollowUpScheduled,
                     follow_up_id=1,
                     assignee=owner,
@@ -268,7 +278,7 @@ def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
                     reason=stage.follow_up,
                 )
             )
-    return decision.emit(*pending)
+    return tuple(pending)
 
 
 def _first_owner(decision: _Decision, command: OpenCase) -> Agent | None:
@@ -319,10 +329,10 @@ def _assign(decision: _Decision, command: AssignCase, _stage: Stage) -> tuple[Ev
             "receiving agent's team or the system may assign it to someone else",
         )
     _require_active(decision, agent, "the owner")
-    pending: list[_Pending] = [partial(OwnerAssigned, owner=agent)]
+    pending: list[Event] = [decision.event(OwnerAssigned, owner=agent)]
     if case.steward is None:
-        pending.append(partial(StewardAppointed, steward=agent))
-    return decision.emit(*pending)
+        pending.append(decision.event(StewardAppointed, steward=agent))
+    return tuple(pending)
 
 
 def _transfer(decision: _Decision, command: TransferCase, _stage: Stage) -> tuple[Event, ...]:
@@ -336,8 +346,8 @@ def _transfer(decision: _Decision, command: TransferCase, _stage: Stage) -> tupl
             OwnershipViolation,
             "a transfer needs a handoff note, so that the customer never has to repeat themselves",
         )
-    return decision.emit(
-        partial(
+    return (
+        decision.event(
             CaseTransferred,
             from_owner=owner,
             to_owner=receiver,
@@ -352,13 +362,14 @@ def _transfer(decision: _Decision, command: TransferCase, _stage: Stage) -> tupl
 def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]:
     case = decision.case
     workflow = case.workflow
-    transition = workflow.transition(stage.name, command.trigger)
-    if transition is None:
+    route = workflow.route(stage.name, command.trigger)
+    if route is None:
         decision.reject(
             InvalidTransition,
             f"no transition {command.trigger!r} leaves stage {stage.name!r}",
             workflow.triggers(stage.name),
         )
+    transition, dest = route.transition, route.dest
     actor = command.actor
     if isinstance(actor, Customer):
         if not transition.by_customer:
@@ -369,7 +380,6 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
             )
     else:
         _require_steering(decision)
-    dest = workflow.stage(transition.dest)
     if case.owner is None and not dest.is_intake:
         decision.reject(
             OwnershipViolation,
@@ -380,22 +390,24 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
         reason = guard(case, command)
         if reason is not None:
             decision.reject(InvalidTransition, f"{guard.name}: {reason}")
-    pending: list[_Pending] = []
-    open_follow_ups = case.open_follow_ups
-    if dest.final and open_follow_ups:
-        pending += _waive_follow_ups(decision, command, open_follow_ups)
-    pending.append(
-        partial(
-            StageChanged,
-            trigger=command.trigger,
-            source=stage.name,
-            dest=dest.name,
-            reason=command.reason,
-        )
+    waived: tuple[Event, ...] = ()
+    if dest.final and (open_follow_ups := case.open_follow_ups):
+        waived = _waive_follow_ups(decision, command, open_follow_ups)
+    decision.version += 1
+    # Built positionally, not through `decision.event`: this is the hot path of every move.
+    moved = StageChanged(
+        case.id,
+        decision.version,
+        decision.at,
+        actor,
+        command.trigger,
+        stage.name,
+        dest.name,
+        command.reason,
     )
     if dest.follow_up is not None:
-        pending.append(decision.steward_follow_up(dest.follow_up))
-    return decision.emit(*pending)
+        return (*waived, moved, decision.steward_follow_up(dest.follow_up))
+    return (*waived, moved) if waived else (moved,)
 
 
 def _by_customer(decision: _Decision, trigger: str) -> bool:
@@ -406,7 +418,7 @@ def _by_customer(decision: _Decision, trigger: str) -> bool:
 
 def _waive_follow_ups(
     decision: _Decision, command: Move, open_follow_ups: tuple[FollowUp, ...]
-) -> list[_Pending]:
+) -> tuple[Event, ...]:
     """A supervisor may finish a case with open follow-ups, giving a reason; nobody else may."""
     actor = command.actor
     owner = decision.case.owner
@@ -419,15 +431,15 @@ def _waive_follow_ups(
             "owner's team may close the case with a recorded reason",
             [f"CompleteFollowUp({follow_up.follow_up_id})" for follow_up in open_follow_ups],
         )
-    return [
-        partial(
+    return tuple(
+        decision.event(
             FollowUpCompleted,
             follow_up_id=follow_up.follow_up_id,
             outcome=FollowUpOutcome.CANCELLED,
             note=command.reason,
         )
         for follow_up in open_follow_ups
-    ]
+    )
 
 
 def _interaction(
@@ -435,13 +447,13 @@ def _interaction(
 ) -> tuple[Event, ...]:
     if isinstance(command.actor, Customer) and command.direction is not Direction.INBOUND:
         decision.reject(NotPermitted, "a customer's contact is inbound", ("Direction.INBOUND",))
-    return decision.emit(
-        partial(
+    return (
+        decision.event(
             InteractionRecorded,
             channel=command.channel,
             direction=command.direction,
             summary=command.summary,
-        )
+        ),
     )
 
 
@@ -464,15 +476,15 @@ def _make_offer(decision: _Decision, command: MakeOffer, stage: Stage) -> tuple[
             ("AcceptOffer", "RejectOffer"),
         )
     _require_steering(decision)
-    return decision.emit(
-        partial(
+    return (
+        decision.event(
             OfferMade,
             offer_id=len(decision.case.offers) + 1,
             party=command.party,
             amount=command.amount,
             currency=command.currency,
             terms=command.terms,
-        )
+        ),
     )
 
 
@@ -498,12 +510,12 @@ def _open_offer(decision: _Decision, offer_id: int, stage: Stage) -> Offer:
 
 def _accept(decision: _Decision, command: AcceptOffer, stage: Stage) -> tuple[Event, ...]:
     offer = _open_offer(decision, command.offer_id, stage)
-    return decision.emit(partial(OfferAccepted, offer_id=offer.offer_id))
+    return (decision.event(OfferAccepted, offer_id=offer.offer_id),)
 
 
 def _reject(decision: _Decision, command: RejectOffer, stage: Stage) -> tuple[Event, ...]:
     offer = _open_offer(decision, command.offer_id, stage)
-    return decision.emit(partial(OfferRejected, offer_id=offer.offer_id, reason=command.reason))
+    return (decision.event(OfferRejected, offer_id=offer.offer_id, reason=command.reason),)
 
 
 def _schedule(decision: _Decision, command: ScheduleFollowUp, _stage: Stage) -> tuple[Event, ...]:
@@ -521,14 +533,14 @@ def _schedule(decision: _Decision, command: ScheduleFollowUp, _stage: Stage) -> 
             "the case has no steward yet to follow up; name an assignee",
         )
     _require_active(decision, assignee, "given a follow-up")
-    return decision.emit(
-        partial(
+    return (
+        decision.event(
             FollowUpScheduled,
             follow_up_id=len(case.follow_ups) + 1,
             assignee=assignee,
             due=command.due,
             reason=command.reason,
-        )
+        ),
     )
 
 
@@ -563,18 +575,18 @@ def _complete(decision: _Decision, command: CompleteFollowUp, _stage: Stage) -> 
             f"follow-up {follow_up.follow_up_id} is for {assignee}; only they, a supervisor "
             "of their team, or the system may complete it",
         )
-    return decision.emit(
-        partial(
+    return (
+        decision.event(
             FollowUpCompleted,
             follow_up_id=follow_up.follow_up_id,
             outcome=command.outcome,
             note=command.note,
-        )
+        ),
     )
 
 
 def _feedback(decision: _Decision, command: RecordFeedback, _stage: Stage) -> tuple[Event, ...]:
-    return decision.emit(partial(FeedbackRecorded, rating=command.rating, comment=command.comment))
+    return (decision.event(FeedbackRecorded, rating=command.rating, comment=command.comment),)
 
 
 _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]] = {

@@ -38,7 +38,7 @@ __all__ = [
 _EVENT_IDS = uuid.UUID("5d1f0c8e-3a57-4c1b-9a53-6f2f3b0e7a41")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class EventBase:
     """The fields every event has."""
 
@@ -61,7 +61,7 @@ class EventBase:
         return uuid.uuid5(_EVENT_IDS, f"{self.case_id}\x00{self.version}")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class CaseOpened(EventBase):
     """The case was opened, by the customer (inbound) or the company (outbound)."""
 
@@ -80,7 +80,7 @@ class CaseOpened(EventBase):
         )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class InteractionRecorded(EventBase):
     """A contact happened on a channel, in a direction; `actor` is who made it."""
 
@@ -93,7 +93,7 @@ class InteractionRecorded(EventBase):
         return f"{self.direction.value} {self.channel}: {self.summary}"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class OwnerAssigned(EventBase):
     """An unowned case got its owner (an agent took it, or it was routed)."""
 
@@ -104,7 +104,7 @@ class OwnerAssigned(EventBase):
         return f"{self.owner} owns the case"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class StewardAppointed(EventBase):
     """The case's first owner became its steward, accountable until the customer is served."""
 
@@ -115,7 +115,7 @@ class StewardAppointed(EventBase):
         return f"{self.steward} is the case's steward"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class CaseTransferred(EventBase):
     """The case changed owner, with a handoff note; the steward did not change."""
 
@@ -130,7 +130,7 @@ class CaseTransferred(EventBase):
         )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class StageChanged(EventBase):
     """A trigger moved the case from one stage to another."""
 
@@ -145,7 +145,7 @@ class StageChanged(EventBase):
         return f"{self.trigger}: {self.source} -> {self.dest}{because}"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class OfferMade(EventBase):
     """An offer was put on the table; any offer still open is superseded by it."""
 
@@ -164,7 +164,7 @@ class OfferMade(EventBase):
         )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class OfferAccepted(EventBase):
     """An open offer was accepted."""
 
@@ -175,7 +175,7 @@ class OfferAccepted(EventBase):
         return f"accepted offer {self.offer_id}"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class OfferRejected(EventBase):
     """An open offer was rejected."""
 
@@ -188,7 +188,7 @@ class OfferRejected(EventBase):
         return f"rejected offer {self.offer_id}{because}"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class FollowUpScheduled(EventBase):
     """A follow-up was scheduled for an agent, due at a time."""
 
@@ -205,7 +205,7 @@ class FollowUpScheduled(EventBase):
         )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class FollowUpCompleted(EventBase):
     """A follow-up ended with an outcome."""
 
@@ -219,7 +219,7 @@ class FollowUpCompleted(EventBase):
         return f"follow-up {self.follow_up_id} {self.outcome.value}{note}"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class FeedbackRecorded(EventBase):
     """The customer said how satisfied they are."""
 

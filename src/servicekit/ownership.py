@@ -16,7 +16,7 @@ import attrs
 from servicekit._values import non_blank
 from servicekit.errors import InvalidValue
 
-__all__ = ["Actor", "Agent", "Customer", "Role", "System", "describe", "may_steer"]
+__all__ = ["Actor", "Agent", "Customer", "Role", "System", "may_steer"]
 
 
 class Role(enum.Enum):
@@ -104,11 +104,6 @@ class System:
 
 Actor: TypeAlias = Agent | Customer | System
 """Whoever issues a command: an agent, a customer or the system."""
-
-
-def describe(actor: Actor) -> str:
-    """The actor as named in messages and histories (`agent 'ana'`)."""
-    return str(actor)
 
 
 def may_steer(actor: Actor, owner: Agent | None) -> bool:

@@ -5,7 +5,7 @@ every case that follows it. It is built on the `transitions` library: one
 `transitions.Machine` per workflow, with no model bound to it, describes the
 topology (for diagrams and as the reference the compiled index is tested against).
 Deciding a command never goes through that machine: a case looks its next stage
-up in a compiled ``{stage: {trigger: transition}}`` index, a dict lookup.
+up in a compiled ``{stage: {trigger: route}}`` index, a dict lookup.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from servicekit.case import Case
     from servicekit.commands import Move
 
-__all__ = ["Guard", "Stage", "StatusCategory", "Transition", "Workflow"]
+__all__ = ["Guard", "Route", "Stage", "StatusCategory", "Transition", "Workflow"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -150,6 +150,15 @@ class Transition:
     description: str = attrs.field(default="", kw_only=True)
 
 
+@attrs.frozen
+class Route:
+    """Where one trigger leads from one stage: the transition, with both stages resolved."""
+
+    transition: Transition
+    source: Stage
+    dest: Stage
+
+
 class Workflow:
     """A validated workflow, built once and shared by every case that follows it.
 
@@ -169,7 +178,7 @@ class Workflow:
     """
 
     __slots__ = (
-        "_moves",
+        "_routes",
         "_stages",
         "_transitions",
         "follow_up_delay",
@@ -204,11 +213,13 @@ class Workflow:
         self.follow_up_delay = follow_up_delay
         self._stages: Mapping[str, Stage] = {stage.name: stage for stage in stage_list}
         self._transitions = transition_list
-        moves: dict[str, dict[str, Transition]] = {stage.name: {} for stage in stage_list}
+        stages_by_name = self._stages
+        routes: dict[str, dict[str, Route]] = {stage.name: {} for stage in stage_list}
         for transition in transition_list:
+            dest = stages_by_name[transition.dest]
             for source in transition.source:
-                moves[source][transition.trigger] = transition
-        self._moves: Mapping[str, Mapping[str, Transition]] = moves
+                routes[source][transition.trigger] = Route(transition, stages_by_name[source], dest)
+        self._routes: Mapping[str, Mapping[str, Route]] = routes
 
     def __repr__(self) -> str:
         """Name the workflow and its size."""
@@ -237,11 +248,16 @@ class Workflow:
 
     def triggers(self, stage: str) -> tuple[str, ...]:
         """The triggers that may fire from `stage`, in declaration order."""
-        return tuple(self._moves[stage])
+        return tuple(self._routes[stage])
 
     def transition(self, stage: str, trigger: str) -> Transition | None:
         """The transition `trigger` fires from `stage`, or None if there is none."""
-        return self._moves[stage].get(trigger)
+        route = self._routes[stage].get(trigger)
+        return None if route is None else route.transition
+
+    def route(self, stage: str, trigger: str) -> Route | None:
+        """Where `trigger` leads from `stage` (transition and both stages), or None."""
+        return self._routes[stage].get(trigger)
 
     def machine(self) -> Any:
         """A `transitions.Machine` with this workflow's topology and no model bound.
