@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from servicekit import (
     Case,
     Channel,
+    Command,
     CommandRejected,
     Direction,
     Interaction,
@@ -32,7 +33,7 @@ channel_names = st.from_regex(r"[a-z][a-z0-9_\-]{0,15}", fullmatch=True)
 def outcomes(channel: Channel) -> list[str]:
     """Play one scripted journey on `channel`; the outcome of each step, channel left out."""
     case = Case(WORKFLOW, "case-1")
-    steps = [
+    steps: list[Command] = [
         OpenCase(actor=CUSTOMER, customer_id=CUSTOMER.id, channel=channel, summary="help"),
         RecordInteraction(
             actor=STRANGER, channel=channel, direction=Direction.INBOUND, summary="me too"
