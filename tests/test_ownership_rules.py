@@ -262,3 +262,42 @@ def test_follow_ups_go_to_active_agents_only(play: Play) -> None:
     play.to_stage("in_service", owner=ANA)
     with pytest.raises(OwnershipViolation, match="inactive"):
         play.attempt(ScheduleFollowUp(actor=ANA, due=play.now, reason="check", assignee=GONE))
+
+
+def test_a_supervisor_may_hand_the_stewardship_on_with_its_follow_ups(play: Play) -> None:
+    from servicekit import ReassignSteward  # noqa: PLC0415
+
+    play.to_stage("in_service", owner=CY)
+    play(TransferCase(actor=CY, to=BO, handoff_note="over to bo"))
+    play(ReassignSteward(actor=SUE, to=BO, reason="cy moves to another company"))
+    assert play.case.steward == BO
+    assert [f.assignee for f in play.case.open_follow_ups] == [BO]
+
+
+def test_only_a_supervisor_of_the_steward_or_the_system_replaces_the_steward(play: Play) -> None:
+    from servicekit import ReassignSteward  # noqa: PLC0415
+
+    play.to_stage("in_service", owner=CY)
+    for actor in (CY, BO, SAL, CUSTOMER):
+        with pytest.raises(NotPermitted):
+            play.attempt(ReassignSteward(actor=actor, to=BO, reason="r"))
+    play(ReassignSteward(actor=BOT, to=BO, reason="cy left"))
+    assert play.case.steward == BO
+
+
+def test_the_new_steward_is_an_active_other_agent(play: Play) -> None:
+    from servicekit import ReassignSteward  # noqa: PLC0415
+
+    play.to_stage("in_service", owner=CY)
+    with pytest.raises(OwnershipViolation, match="inactive"):
+        play.attempt(ReassignSteward(actor=SUE, to=GONE, reason="r"))
+    with pytest.raises(OwnershipViolation, match="steward already"):
+        play.attempt(ReassignSteward(actor=SUE, to=CY, reason="r"))
+
+
+def test_an_unowned_case_has_no_steward_to_replace(play: Play) -> None:
+    from servicekit import ReassignSteward  # noqa: PLC0415
+
+    play.open(CUSTOMER)
+    with pytest.raises(OwnershipViolation, match="no steward yet"):
+        play.attempt(ReassignSteward(actor=SUE, to=BO, reason="r"))

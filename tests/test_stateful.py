@@ -30,11 +30,13 @@ from servicekit import (
     OpenCase,
     OwnerAssigned,
     Party,
+    ReassignSteward,
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
     ScheduleFollowUp,
     StageChanged,
+    StewardReassigned,
     System,
     TransferCase,
     buying_cycle,
@@ -86,6 +88,7 @@ def commands(actor: st.SearchStrategy[Actor]) -> st.SearchStrategy[Command]:
             to=agents,
             handoff_note=st.sampled_from(["", " ", "all the context"]),
         ),
+        st.builds(ReassignSteward, actor=actor, to=agents, reason=st.just("left")),
         st.builds(Move, actor=actor, trigger=st.sampled_from(TRIGGERS), reason=reasons),
         st.builds(
             RecordInteraction,
@@ -156,6 +159,11 @@ class CaseRules(RuleBasedStateMachine):
                 assert may_steer(actor, before.owner)
         if isinstance(event, CaseTransferred):
             assert may_steer(actor, before.owner)
+        if isinstance(event, StewardReassigned):
+            assert before.steward is not None
+            assert isinstance(actor, System) or (
+                isinstance(actor, Agent) and actor.supervises(before.steward)
+            )
 
     @initialize(customer_first=st.booleans())
     def open_case(self, customer_first: bool) -> None:  # noqa: FBT001 - hypothesis passes it by name
@@ -210,9 +218,11 @@ class CaseRules(RuleBasedStateMachine):
             assert self.case.owner.active
 
     @invariant()
-    def the_steward_is_the_first_owner_for_ever(self) -> None:
+    def the_steward_is_the_first_owner_until_a_supervisor_replaces_them(self) -> None:
         owners = [e.owner for e in self.history if isinstance(e, OwnerAssigned)]
-        assert self.case.steward == (owners[0] if owners else None)
+        successors = [e.to_steward for e in self.history if isinstance(e, StewardReassigned)]
+        first = owners[0] if owners else None
+        assert self.case.steward == (successors[-1] if successors else first)
         assert len(owners) <= 1  # later changes of hands are transfers
 
     @invariant()

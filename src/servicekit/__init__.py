@@ -17,6 +17,7 @@ from servicekit.commands import (
     MakeOffer,
     Move,
     OpenCase,
+    ReassignSteward,
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
@@ -52,6 +53,7 @@ from servicekit.events import (
     OwnerAssigned,
     StageChanged,
     StewardAppointed,
+    StewardReassigned,
 )
 from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.guards import has_accepted_offer, reason_given
@@ -103,6 +105,7 @@ __all__ = [
     "OwnerAssigned",
     "OwnershipViolation",
     "Party",
+    "ReassignSteward",
     "RecordFeedback",
     "RecordInteraction",
     "RejectOffer",
@@ -114,6 +117,7 @@ __all__ = [
     "StageChanged",
     "StatusCategory",
     "StewardAppointed",
+    "StewardReassigned",
     "System",
     "TransferCase",
     "Transition",

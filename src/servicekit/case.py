@@ -29,6 +29,7 @@ from servicekit.events import (
     OwnerAssigned,
     StageChanged,
     StewardAppointed,
+    StewardReassigned,
 )
 from servicekit.followups import FollowUp
 from servicekit.interactions import Interaction, Party
@@ -305,6 +306,18 @@ def _steward_appointed(case: Case, event: StewardAppointed) -> Case:
     return _step(case, event, steward=event.steward)
 
 
+def _steward_reassigned(case: Case, event: StewardReassigned) -> Case:
+    leaving = event.from_steward.id
+    follow_ups = tuple(
+        attrs.evolve(follow_up, assignee=event.to_steward)
+        if follow_up.is_open and follow_up.assignee.id == leaving
+        else follow_up
+        for follow_up in case.record.follow_ups
+    )
+    record = _with(case.record, follow_ups=follow_ups)
+    return _step(case, event, steward=event.to_steward, record=record)
+
+
 def _transferred(case: Case, event: CaseTransferred) -> Case:
     handoff = Handoff(event.at, event.from_owner, event.to_owner, event.handoff_note)
     record = _with(case.record, handoffs=(*case.record.handoffs, handoff))
@@ -386,6 +399,7 @@ _APPLY: dict[type[Any], Callable[[Case, Any], Case]] = {
     InteractionRecorded: _interaction,
     OwnerAssigned: _owner_assigned,
     StewardAppointed: _steward_appointed,
+    StewardReassigned: _steward_reassigned,
     CaseTransferred: _transferred,
     StageChanged: _stage_changed,
     OfferMade: _offer_made,

@@ -30,6 +30,7 @@ __all__ = [
     "MakeOffer",
     "Move",
     "OpenCase",
+    "ReassignSteward",
     "RecordFeedback",
     "RecordInteraction",
     "RejectOffer",
@@ -132,6 +133,19 @@ class TransferCase:
     actor: Actor = _ACTOR
     to: Agent = attrs.field(validator=_agent)
     handoff_note: str = attrs.field(validator=text)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class ReassignSteward:
+    """Make another active agent the case's steward, for example when the steward leaves.
+
+    Only a supervisor of the steward's team or the system may, giving a reason.
+    """
+
+    actor: Actor = _ACTOR
+    to: Agent = attrs.field(validator=_agent)
+    reason: str = attrs.field(validator=non_blank)
     idempotency_key: str | None = _KEY
 
 
@@ -246,6 +260,7 @@ Command: TypeAlias = (
     OpenCase
     | AssignCase
     | TransferCase
+    | ReassignSteward
     | Move
     | RecordInteraction
     | MakeOffer

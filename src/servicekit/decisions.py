@@ -23,6 +23,7 @@ from servicekit.commands import (
     MakeOffer,
     Move,
     OpenCase,
+    ReassignSteward,
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
@@ -54,6 +55,7 @@ from servicekit.events import (
     OwnerAssigned,
     StageChanged,
     StewardAppointed,
+    StewardReassigned,
 )
 from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.interactions import Direction, Party
@@ -163,6 +165,8 @@ def _attempted(command: Command) -> str:  # noqa: C901, PLR0911 - one case per c
             return f"assign the case to {agent}"
         case TransferCase(to=to):
             return f"transfer the case to {to}"
+        case ReassignSteward(to=to):
+            return f"make {to} the steward"
         case Move(trigger=trigger):
             return f"fire {trigger!r}"
         case RecordInteraction():
@@ -355,6 +359,35 @@ def _transfer(decision: _Decision, command: TransferCase, _stage: Stage) -> tupl
         ),
         decision.steward_follow_up(
             f"confirm the customer was served after the transfer to {receiver.id}"
+        ),
+    )
+
+
+def _reassign_steward(
+    decision: _Decision, command: ReassignSteward, _stage: Stage
+) -> tuple[Event, ...]:
+    steward = decision.case.steward
+    if steward is None:
+        decision.reject(
+            OwnershipViolation,
+            "the case has no steward yet; its first owner becomes the steward",
+            ("AssignCase",),
+        )
+    actor = command.actor
+    if not (isinstance(actor, System) or (isinstance(actor, Agent) and actor.supervises(steward))):
+        decision.reject(
+            NotPermitted,
+            f"only a supervisor of the steward's team or the system may replace {steward}",
+        )
+    _require_active(decision, command.to, "the steward")
+    if command.to.id == steward.id:
+        decision.reject(OwnershipViolation, f"{steward} is the steward already")
+    return (
+        decision.event(
+            StewardReassigned,
+            from_steward=steward,
+            to_steward=command.to,
+            reason=command.reason,
         ),
     )
 
@@ -593,6 +626,7 @@ _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]]
     OpenCase: lambda decision, command, _stage: _open(decision, command),
     AssignCase: _assign,
     TransferCase: _transfer,
+    ReassignSteward: _reassign_steward,
     Move: _move,
     RecordInteraction: _interaction,
     MakeOffer: _make_offer,

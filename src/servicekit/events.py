@@ -33,6 +33,7 @@ __all__ = [
     "OwnerAssigned",
     "StageChanged",
     "StewardAppointed",
+    "StewardReassigned",
 ]
 
 _EVENT_IDS = uuid.UUID("5d1f0c8e-3a57-4c1b-9a53-6f2f3b0e7a41")
@@ -113,6 +114,22 @@ class StewardAppointed(EventBase):
     def describe(self) -> str:
         """What happened, in words."""
         return f"{self.steward} is the case's steward"
+
+
+@attrs.frozen
+class StewardReassigned(EventBase):
+    """The steward left (or could no longer serve); another agent became accountable.
+
+    The steward's open follow-ups on the case go to the new steward with it.
+    """
+
+    from_steward: Agent
+    to_steward: Agent
+    reason: str
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"{self.to_steward} took over as steward from {self.from_steward}: {self.reason}"
 
 
 @attrs.frozen
@@ -237,6 +254,7 @@ Event: TypeAlias = (
     | InteractionRecorded
     | OwnerAssigned
     | StewardAppointed
+    | StewardReassigned
     | CaseTransferred
     | StageChanged
     | OfferMade
