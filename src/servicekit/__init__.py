@@ -8,7 +8,8 @@ case; a case is the fold of its history.
 """
 
 from servicekit.buying_cycle import buying_cycle
-from servicekit.case import Case, Feedback, Handoff, as_of, evolve, replay
+from servicekit.case import Case, CaseRecord, Feedback, Handoff, as_of, evolve, replay
+from servicekit.clock import Clock, ManualClock, SystemClock
 from servicekit.commands import (
     AcceptOffer,
     AssignCase,
@@ -25,16 +26,22 @@ from servicekit.commands import (
     TransferCase,
 )
 from servicekit.decisions import decide
+from servicekit.desk import ActorRef, AgentRef, Briefing, Outcome, ServiceDesk
 from servicekit.errors import (
+    AgentStillResponsible,
+    CaseNotFound,
     CommandRejected,
+    ConcurrencyConflict,
     CorruptHistory,
     DuplicateCase,
+    IdempotencyConflict,
     InvalidTransition,
     InvalidValue,
     InvalidWorkflow,
     NotPermitted,
     OwnershipViolation,
     ServiceKitError,
+    UnknownAgent,
     UnknownCase,
     UnknownReference,
 )
@@ -60,20 +67,38 @@ from servicekit.guards import has_accepted_offer, reason_given
 from servicekit.interactions import Channel, Direction, Interaction, Party
 from servicekit.offers import Offer, OfferStatus
 from servicekit.ownership import Actor, Agent, Customer, Role, System
+from servicekit.stores import (
+    CaseHistory,
+    CaseSummary,
+    IdempotencyRecord,
+    InMemoryStore,
+    Store,
+    StoredEvent,
+)
 from servicekit.workflow import Guard, Route, Stage, StatusCategory, Transition, Workflow
 
 __all__ = [
     "AcceptOffer",
     "Actor",
+    "ActorRef",
     "Agent",
+    "AgentRef",
+    "AgentStillResponsible",
     "AssignCase",
+    "Briefing",
     "Case",
+    "CaseHistory",
+    "CaseNotFound",
     "CaseOpened",
+    "CaseRecord",
+    "CaseSummary",
     "CaseTransferred",
     "Channel",
+    "Clock",
     "Command",
     "CommandRejected",
     "CompleteFollowUp",
+    "ConcurrencyConflict",
     "CorruptHistory",
     "Customer",
     "Direction",
@@ -88,12 +113,16 @@ __all__ = [
     "FollowUpScheduled",
     "Guard",
     "Handoff",
+    "IdempotencyConflict",
+    "IdempotencyRecord",
+    "InMemoryStore",
     "Interaction",
     "InteractionRecorded",
     "InvalidTransition",
     "InvalidValue",
     "InvalidWorkflow",
     "MakeOffer",
+    "ManualClock",
     "Move",
     "NotPermitted",
     "Offer",
@@ -102,6 +131,7 @@ __all__ = [
     "OfferRejected",
     "OfferStatus",
     "OpenCase",
+    "Outcome",
     "OwnerAssigned",
     "OwnershipViolation",
     "Party",
@@ -112,15 +142,20 @@ __all__ = [
     "Role",
     "Route",
     "ScheduleFollowUp",
+    "ServiceDesk",
     "ServiceKitError",
     "Stage",
     "StageChanged",
     "StatusCategory",
     "StewardAppointed",
     "StewardReassigned",
+    "Store",
+    "StoredEvent",
     "System",
+    "SystemClock",
     "TransferCase",
     "Transition",
+    "UnknownAgent",
     "UnknownCase",
     "UnknownReference",
     "Workflow",

@@ -39,3 +39,10 @@ def text(_instance: object, attribute: Any, value: Any) -> None:
     if not isinstance(value, str):
         msg = f"{attribute.name} must be a string, got {type(value).__name__}: {value!r}"
         raise InvalidValue(msg)
+
+
+def require(value: object, kind: type | tuple[type, ...], message: str) -> None:
+    """Refuse a value of the wrong type at the public edge, with `message` and the value."""
+    if not isinstance(value, kind):
+        msg = f"{message}, got {value!r}"
+        raise InvalidValue(msg)

@@ -14,15 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "AgentStillResponsible",
+    "CaseNotFound",
     "CommandRejected",
+    "ConcurrencyConflict",
     "CorruptHistory",
     "DuplicateCase",
+    "IdempotencyConflict",
     "InvalidTransition",
     "InvalidValue",
     "InvalidWorkflow",
     "NotPermitted",
     "OwnershipViolation",
     "ServiceKitError",
+    "UnknownAgent",
     "UnknownCase",
     "UnknownReference",
 ]
@@ -107,3 +112,70 @@ class UnknownCase(CommandRejected, LookupError):
 
 class DuplicateCase(CommandRejected, ValueError):
     """The case is opened already; it cannot be opened twice."""
+
+
+class ConcurrencyConflict(ServiceKitError):
+    """Someone else appended to the case first: the expected version is no longer current.
+
+    The service desk reloads and decides again a bounded number of times; it raises
+    this error only when every attempt lost the race.
+    """
+
+    def __init__(
+        self, case_id: str, expected: int, actual: int | None, *, detail: str = ""
+    ) -> None:
+        """Name the case and the versions that disagreed."""
+        self.case_id = case_id
+        self.expected = expected
+        self.actual = actual
+        now = "moved on" if actual is None else f"is at version {actual}"
+        message = f"case {case_id!r} was expected at version {expected} but {now}"
+        super().__init__(f"{message}; {detail}" if detail else message)
+
+
+class CaseNotFound(ServiceKitError, LookupError):
+    """No case has this id."""
+
+    def __init__(self, case_id: str) -> None:
+        """Name the case that was asked for."""
+        self.case_id = case_id
+        super().__init__(f"there is no case {case_id!r}")
+
+
+class UnknownAgent(ServiceKitError, LookupError):
+    """No agent with this id is registered in the desk's directory."""
+
+    def __init__(self, agent_id: str) -> None:
+        """Name the agent that was asked for."""
+        self.agent_id = agent_id
+        super().__init__(
+            f"there is no agent {agent_id!r} in the directory; register it with "
+            "ServiceDesk.register_agent first"
+        )
+
+
+class IdempotencyConflict(ServiceKitError, ValueError):
+    """An idempotency key was used again for a different command."""
+
+    def __init__(self, key: str, case_id: str) -> None:
+        """Name the key and the case of its first use."""
+        self.key = key
+        self.case_id = case_id
+        super().__init__(
+            f"idempotency key {key!r} was already used for a different command on case "
+            f"{case_id!r}; a retry must repeat the same command, a new command needs a new key"
+        )
+
+
+class AgentStillResponsible(ServiceKitError, ValueError):
+    """An agent cannot be deactivated while they own or steward unfinished cases."""
+
+    def __init__(self, agent_id: str, case_ids: Iterable[str]) -> None:
+        """Name the agent and every case that blocks the deactivation."""
+        self.agent_id = agent_id
+        self.case_ids = tuple(case_ids)
+        super().__init__(
+            f"agent {agent_id!r} still owns or stewards {len(self.case_ids)} unfinished "
+            f"case(s): {', '.join(self.case_ids)}; transfer them (and reassign their "
+            "stewardship) first"
+        )

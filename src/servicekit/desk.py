@@ -1,0 +1,782 @@
+"""The service desk: the application service a host application calls all day.
+
+`ServiceDesk` loads a case from its store, decides a command against it with the
+pure core, and appends the events with the version it loaded. If someone else
+appended first, it reloads and decides again (a bounded number of times). It is
+the only place in servicekit that reads a clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import TypeAlias
+
+import attrs
+
+from servicekit._values import require
+from servicekit.case import Case, Handoff, evolve
+from servicekit.clock import Clock, SystemClock
+from servicekit.commands import (
+    AcceptOffer,
+    AssignCase,
+    Command,
+    CompleteFollowUp,
+    MakeOffer,
+    Move,
+    OpenCase,
+    ReassignSteward,
+    RecordFeedback,
+    RecordInteraction,
+    RejectOffer,
+    ScheduleFollowUp,
+    TransferCase,
+)
+from servicekit.decisions import decide
+from servicekit.errors import (
+    AgentStillResponsible,
+    CaseNotFound,
+    ConcurrencyConflict,
+    IdempotencyConflict,
+    InvalidValue,
+    UnknownAgent,
+)
+from servicekit.events import Event
+from servicekit.followups import FollowUp, FollowUpOutcome
+from servicekit.interactions import Channel, Direction, Interaction, Party
+from servicekit.offers import Offer
+from servicekit.ownership import Actor, Agent, Customer, System
+from servicekit.stores.base import CaseSummary, IdempotencyRecord, Store
+from servicekit.stores.memory import InMemoryStore
+from servicekit.workflow import Workflow
+
+__all__ = ["ActorRef", "AgentRef", "Briefing", "Outcome", "ServiceDesk"]
+
+ActorRef: TypeAlias = Agent | Customer | System | str
+"""Who acts: an `Agent`, `Customer` or `System`, or a registered agent's id."""
+
+AgentRef: TypeAlias = Agent | str
+"""A registered agent, as a value or by id; the desk's directory is the authority."""
+
+
+@attrs.frozen
+class Outcome:
+    """What a command did: the case after it and the events it appended.
+
+    `duplicate` is true when the command was a retry under an idempotency key
+    already used: then nothing was appended, and `case` and `events` are those of
+    the first time.
+    """
+
+    case: Case
+    events: tuple[Event, ...]
+    duplicate: bool = False
+
+
+@attrs.frozen
+class Briefing:
+    """Everything an agent needs to take over a case without the customer repeating themselves.
+
+    `interactions` covers every case of the customer, on every channel, oldest
+    first, each with the id of its case.
+    """
+
+    case: Case
+    earlier_cases: tuple[CaseSummary, ...]
+    interactions: tuple[tuple[str, Interaction], ...]
+    handoffs: tuple[Handoff, ...]
+    open_offers: tuple[Offer, ...]
+    open_follow_ups: tuple[FollowUp, ...]
+
+    def __str__(self) -> str:
+        """The briefing as text, ready to show an agent."""
+        case = self.case
+        owner = case.owner.id if case.owner else "nobody yet"
+        steward = case.steward.id if case.steward else "nobody yet"
+        heading = (
+            f"Case {case.id} for customer {case.customer_id}: {case.stage} "
+            f"(owner {owner}, steward {steward})"
+        )
+        lines = [heading]
+        if self.earlier_cases:
+            lines.append("Earlier cases of this customer:")
+            lines += [f"  {s.case_id}: {s.stage}, owner {s.owner_id}" for s in self.earlier_cases]
+        lines.append("What the customer told us, on every channel:")
+        lines += [
+            f"  {i.at:%Y-%m-%d %H:%M}Z [{case_id}] {i.direction.value} {i.channel} "
+            f"({i.actor}): {i.summary}"
+            for case_id, i in self.interactions
+        ]
+        if self.handoffs:
+            lines.append("Handoff notes:")
+            lines += [
+                f"  {h.at:%Y-%m-%d %H:%M}Z {h.from_owner.id} -> {h.to_owner.id}: {h.note}"
+                for h in self.handoffs
+            ]
+        if self.open_offers:
+            lines.append("Open offers:")
+            lines += [f"  {offer}" for offer in self.open_offers]
+        if self.open_follow_ups:
+            lines.append("Open follow-ups:")
+            lines += [
+                f"  {f.follow_up_id}. {f.reason} ({f.assignee.id}, due {f.due:%Y-%m-%d %H:%M}Z)"
+                for f in self.open_follow_ups
+            ]
+        return "\n".join(lines)
+
+
+class ServiceDesk:
+    """Runs cases on one workflow against one store, with one clock.
+
+    Every operation takes the acting actor and returns an `Outcome`; an operation
+    that is refused raises the domain's precise error and stores nothing.
+
+    Args:
+        workflow: the workflow every case of this desk follows.
+        store: where cases, the index and the agent directory live
+            (an `InMemoryStore` by default).
+        clock: where the time comes from (`SystemClock` by default).
+        max_attempts: how often a command is decided again after losing a race
+            with a concurrent writer before `ConcurrencyConflict` is raised.
+        cache_size: how many folded cases are kept in memory, so that a command
+            on a busy case folds only the events it has not seen.
+    """
+
+    def __init__(
+        self,
+        *,
+        workflow: Workflow,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        max_attempts: int = 5,
+        cache_size: int = 10_000,
+    ) -> None:
+        """Set the desk up; nothing is read or written yet."""
+        require(workflow, Workflow, "workflow must be a Workflow")
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            msg = f"max_attempts must be a whole number from 1, got {max_attempts!r}"
+            raise InvalidValue(msg)
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
+            msg = f"cache_size must be a whole number from 0, got {cache_size!r}"
+            raise InvalidValue(msg)
+        self.workflow = workflow
+        self.store: Store = InMemoryStore() if store is None else store
+        self.clock: Clock = SystemClock() if clock is None else clock
+        self.max_attempts = max_attempts
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, Case] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        """Name the workflow and the store."""
+        return f"<ServiceDesk on {self.workflow.name!r} with {self.store!r}>"
+
+    # -- the agent directory ------------------------------------------------------------
+
+    def register_agent(self, agent: Agent) -> Agent:
+        """Add an agent to the directory, or update one (teams, roles); returns it."""
+        require(agent, Agent, "register_agent takes an Agent")
+        self.store.put_agent(agent)
+        return agent
+
+    def agent(self, agent_id: str) -> Agent:
+        """The registered agent with this id; `UnknownAgent` if there is none."""
+        agent = self.store.get_agent(agent_id)
+        if agent is None:
+            raise UnknownAgent(agent_id)
+        return agent
+
+    def agents(self) -> list[Agent]:
+        """Every registered agent, ordered by id."""
+        return self.store.agents()
+
+    def blocking_cases(self, agent_id: str) -> list[CaseSummary]:
+        """Unfinished cases the agent owns or stewards: what keeps them from leaving."""
+        self.agent(agent_id)
+        found = {
+            summary.case_id: summary
+            for summary in [
+                *self.store.find_cases(owner=agent_id),
+                *self.store.find_cases(steward=agent_id),
+            ]
+            if not summary.finished
+        }
+        return sorted(found.values(), key=lambda s: (s.opened_at, s.case_id))
+
+    def deactivate_agent(self, agent_id: str) -> Agent:
+        """Mark the agent inactive, once none of their unfinished cases needs them.
+
+        Raises:
+            AgentStillResponsible: naming every unfinished case the agent still
+                owns or stewards; transfer them and reassign their stewardship first.
+        """
+        agent = self.agent(agent_id)
+        blocking = self.blocking_cases(agent_id)
+        if blocking:
+            raise AgentStillResponsible(agent_id, [summary.case_id for summary in blocking])
+        inactive = attrs.evolve(agent, active=False)
+        self.store.put_agent(inactive)
+        return inactive
+
+    # -- queries ----------------------------------------------------------------------
+
+    def case(self, case_id: str) -> Case:
+        """The case as it stands now; `CaseNotFound` if it does not exist."""
+        case = self._load(case_id)
+        if not case.is_opened:
+            raise CaseNotFound(case_id)
+        return case
+
+    def history(self, case_id: str) -> tuple[Event, ...]:
+        """Every event of the case, oldest first; `CaseNotFound` if it does not exist."""
+        events = self.store.load(case_id).events
+        if not events:
+            raise CaseNotFound(case_id)
+        return events
+
+    def cases_owned_by(self, agent_id: str, *, include_finished: bool = False) -> list[CaseSummary]:
+        """The agent's queue: the cases they own (unfinished ones unless asked otherwise)."""
+        return _unfinished(self.store.find_cases(owner=agent_id), include_finished)
+
+    def cases_stewarded_by(
+        self, agent_id: str, *, include_finished: bool = False
+    ) -> list[CaseSummary]:
+        """The cases the agent is steward of (unfinished ones unless asked otherwise)."""
+        return _unfinished(self.store.find_cases(steward=agent_id), include_finished)
+
+    def cases_of_customer(self, customer_id: str) -> list[CaseSummary]:
+        """Every case of the customer, finished or not, oldest first."""
+        return self.store.find_cases(customer=customer_id)
+
+    def cases_in_stage(self, stage: str) -> list[CaseSummary]:
+        """Every case in the stage, oldest first."""
+        self.workflow.stage(stage)
+        return self.store.find_cases(stage=stage)
+
+    def cases_needing_reassignment(self) -> list[CaseSummary]:
+        """Unfinished cases whose owner or steward is inactive."""
+        found: dict[str, CaseSummary] = {}
+        for agent in self.store.agents():
+            if not agent.active:
+                for summary in self.blocking_cases(agent.id):
+                    found[summary.case_id] = summary
+        return sorted(found.values(), key=lambda s: (s.opened_at, s.case_id))
+
+    def briefing(self, case_id: str) -> Briefing:
+        """What a receiving agent reads so that the customer never has to repeat themselves."""
+        case = self.case(case_id)
+        assert case.customer_id is not None  # noqa: S101 - an opened case has a customer
+        others = [s for s in self.cases_of_customer(case.customer_id) if s.case_id != case_id]
+        interactions = [(case_id, interaction) for interaction in case.interactions]
+        for summary in others:
+            interactions += [(summary.case_id, i) for i in self.case(summary.case_id).interactions]
+        interactions.sort(key=lambda pair: pair[1].at)
+        return Briefing(
+            case=case,
+            earlier_cases=tuple(others),
+            interactions=tuple(interactions),
+            handoffs=case.handoffs,
+            open_offers=case.open_offers,
+            open_follow_ups=case.open_follow_ups,
+        )
+
+    # -- commands -----------------------------------------------------------------------
+
+    def execute(self, case_id: str, command: Command) -> Outcome:
+        """Decide `command` on the case and append its events, retrying lost races.
+
+        Every named operation of the desk comes here. Use it directly for commands
+        built elsewhere (a queue, a custom workflow's moves).
+
+        Raises:
+            CommandRejected: the domain refused the command (nothing stored).
+            IdempotencyConflict: the command's key was used for another command.
+            ConcurrencyConflict: every attempt lost the race with another writer.
+        """
+        key = command.idempotency_key
+        fingerprint = _fingerprint(case_id, command) if key is not None else ""
+        conflict: ConcurrencyConflict | None = None
+        for _ in range(self.max_attempts):
+            if key is not None:
+                first = self.store.idempotency(key)
+                if first is not None:
+                    return self._first_result(first, fingerprint)
+            case = self._load(case_id)
+            now = self.clock.now()
+            if case.updated_at is not None and now < case.updated_at:
+                # Another process with a clock a little behind wrote last: never
+                # stamp an event before the one it follows.
+                now = case.updated_at
+            events = decide(case, command, now=now)
+            after = case
+            for event in events:
+                after = evolve(after, event)
+            record = (
+                None
+                if key is None
+                else IdempotencyRecord(key, case_id, fingerprint, case.version + 1, after.version)
+            )
+            try:
+                self.store.append(
+                    case_id,
+                    events,
+                    expected_version=case.version,
+                    summary=CaseSummary.of(after),
+                    idempotency=record,
+                )
+            except ConcurrencyConflict as lost:
+                conflict = lost
+                self._forget(case_id)
+                continue
+            self._remember(after)
+            return Outcome(after, events)
+        assert conflict is not None  # noqa: S101 - the loop ran at least once
+        raise ConcurrencyConflict(
+            case_id,
+            conflict.expected,
+            conflict.actual,
+            detail=(
+                f"gave up after {self.max_attempts} attempts, each overtaken by another "
+                "writer; try again later"
+            ),
+        ) from conflict
+
+    def open_case(  # noqa: PLR0913 - the options of opening a case, all keyword-only
+        self,
+        *,
+        actor: ActorRef,
+        customer_id: str,
+        channel: Channel,
+        summary: str,
+        direction: Direction = Direction.INBOUND,
+        stage: str | None = None,
+        owner: AgentRef | None = None,
+        case_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Open a case (a new id unless `case_id` is given); see `OpenCase`."""
+        command = OpenCase(
+            actor=self._actor(actor),
+            customer_id=customer_id,
+            channel=channel,
+            summary=summary,
+            direction=direction,
+            stage=stage,
+            owner=None if owner is None else self._agent(owner),
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id if case_id is not None else uuid.uuid4().hex, command)
+
+    def take(self, case_id: str, *, actor: AgentRef, idempotency_key: str | None = None) -> Outcome:
+        """An agent takes an unowned case: they own it at once."""
+        agent = self._agent(actor)
+        return self.execute(
+            case_id, AssignCase(actor=agent, agent=agent, idempotency_key=idempotency_key)
+        )
+
+    def assign(
+        self, case_id: str, *, actor: ActorRef, to: AgentRef, idempotency_key: str | None = None
+    ) -> Outcome:
+        """A supervisor or the system routes an unowned case to an agent."""
+        command = AssignCase(
+            actor=self._actor(actor), agent=self._agent(to), idempotency_key=idempotency_key
+        )
+        return self.execute(case_id, command)
+
+    def transfer(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        to: AgentRef,
+        note: str,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Hand the case to another agent with a handoff note; the steward follows up."""
+        command = TransferCase(
+            actor=self._actor(actor),
+            to=self._agent(to),
+            handoff_note=note,
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id, command)
+
+    def reassign_steward(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        to: AgentRef,
+        reason: str,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Make another agent the steward (a supervisor or the system, giving a reason)."""
+        command = ReassignSteward(
+            actor=self._actor(actor),
+            to=self._agent(to),
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id, command)
+
+    def move(
+        self,
+        case_id: str,
+        trigger: str,
+        *,
+        actor: ActorRef,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Fire a workflow trigger; the named operations below are the buying cycle's."""
+        command = Move(
+            actor=self._actor(actor),
+            trigger=trigger,
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id, command)
+
+    def negotiate(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Start bargaining on an enquiry."""
+        return self.move(
+            case_id, "negotiate", actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
+
+    def win(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Make the sale (needs an accepted offer)."""
+        return self.move(
+            case_id, "win", actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
+
+    def lose(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        reason: str,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Record a lost sale, with the reason."""
+        return self.move(
+            case_id, "lose", actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
+
+    def start_service(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Hand an enquiry or a won sale over to after-sales service."""
+        return self.move(
+            case_id, "start_service", actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
+
+    def wait_on_customer(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Service waits for the customer's answer."""
+        return self.move(
+            case_id, "wait_on_customer", actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
+
+    def resume(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """The customer answered: service goes on."""
+        return self.move(
+            case_id, "resume", actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
+
+    def resolve(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """The customer's problem is solved."""
+        return self.move(
+            case_id, "resolve", actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
+
+    def reopen(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """The problem is back (the customer may do this too)."""
+        return self.move(
+            case_id, "reopen", actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
+
+    def start_follow_up(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Move to the follow-up stage: the steward confirms the customer was served."""
+        return self.move(
+            case_id, "follow_up", actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
+
+    def close(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Finish the case (a supervisor may give a reason to waive open follow-ups)."""
+        return self.move(
+            case_id, "close", actor=actor, reason=reason, idempotency_key=idempotency_key
+        )
+
+    def record_interaction(  # noqa: PLR0913 - the parts of a contact, all keyword-only
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        channel: Channel,
+        direction: Direction,
+        summary: str,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Record a contact on any channel."""
+        command = RecordInteraction(
+            actor=self._actor(actor),
+            channel=channel,
+            direction=direction,
+            summary=summary,
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id, command)
+
+    def make_offer(  # noqa: PLR0913 - the parts of an offer, all keyword-only
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        amount: Decimal,
+        currency: str,
+        party: Party = Party.COMPANY,
+        terms: str = "",
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Make an offer, or record the customer's counter-offer (`party=Party.CUSTOMER`)."""
+        command = MakeOffer(
+            actor=self._actor(actor),
+            amount=amount,
+            currency=currency,
+            party=party,
+            terms=terms,
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id, command)
+
+    def accept_offer(
+        self, case_id: str, offer_id: int, *, actor: ActorRef, idempotency_key: str | None = None
+    ) -> Outcome:
+        """Accept an open offer."""
+        command = AcceptOffer(
+            actor=self._actor(actor), offer_id=offer_id, idempotency_key=idempotency_key
+        )
+        return self.execute(case_id, command)
+
+    def reject_offer(
+        self,
+        case_id: str,
+        offer_id: int,
+        *,
+        actor: ActorRef,
+        reason: str = "",
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Reject an open offer, optionally saying why."""
+        command = RejectOffer(
+            actor=self._actor(actor),
+            offer_id=offer_id,
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id, command)
+
+    def schedule_follow_up(  # noqa: PLR0913 - the parts of a follow-up, all keyword-only
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        due: datetime,
+        reason: str,
+        assignee: AgentRef | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Schedule a follow-up (for the steward unless `assignee` is given)."""
+        command = ScheduleFollowUp(
+            actor=self._actor(actor),
+            due=due,
+            reason=reason,
+            assignee=None if assignee is None else self._agent(assignee),
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id, command)
+
+    def complete_follow_up(  # noqa: PLR0913 - the parts of an outcome, all keyword-only
+        self,
+        case_id: str,
+        follow_up_id: int,
+        *,
+        actor: ActorRef,
+        outcome: FollowUpOutcome,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Record how a follow-up ended."""
+        command = CompleteFollowUp(
+            actor=self._actor(actor),
+            follow_up_id=follow_up_id,
+            outcome=outcome,
+            note=note,
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id, command)
+
+    def record_feedback(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        rating: int,
+        comment: str = "",
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Record how satisfied the customer is (1 to 5)."""
+        command = RecordFeedback(
+            actor=self._actor(actor),
+            rating=rating,
+            comment=comment,
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id, command)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _actor(self, actor: ActorRef) -> Actor:
+        """The acting agent as the directory knows them, or the customer or system as given."""
+        if isinstance(actor, Customer | System):
+            return actor
+        return self._agent(actor)
+
+    def _agent(self, agent: AgentRef) -> Agent:
+        require(agent, (Agent, str), "expected an Agent or an agent id")
+        return self.agent(agent.id if isinstance(agent, Agent) else agent)
+
+    def _load(self, case_id: str) -> Case:
+        """The case now: the cached fold, brought up to date with the events it lacks."""
+        if not isinstance(case_id, str) or not case_id.strip():
+            msg = f"a case id is a non-blank string, got {case_id!r}"
+            raise InvalidValue(msg)
+        with self._cache_lock:
+            case = self._cache.get(case_id)
+        if case is None:
+            case = Case(self.workflow, case_id)
+        history = self.store.load(case_id, after_version=case.version)
+        for event in history.events:
+            case = evolve(case, event)
+        if history.events:
+            self._remember(case)
+        return case
+
+    def _remember(self, case: Case) -> None:
+        if not self._cache_size:
+            return
+        with self._cache_lock:
+            known = self._cache.get(case.id)
+            if known is None or known.version < case.version:
+                self._cache[case.id] = case
+            self._cache.move_to_end(case.id)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _forget(self, case_id: str) -> None:
+        with self._cache_lock:
+            self._cache.pop(case_id, None)
+
+    def _first_result(self, record: IdempotencyRecord, fingerprint: str) -> Outcome:
+        if record.fingerprint != fingerprint:
+            raise IdempotencyConflict(record.key, record.case_id)
+        events = self.store.load(record.case_id).events
+        case = Case(self.workflow, record.case_id)
+        for event in events[: record.last_version]:
+            case = evolve(case, event)
+        first = events[record.first_version - 1 : record.last_version]
+        return Outcome(case, first, duplicate=True)
+
+
+def _unfinished(summaries: list[CaseSummary], include_finished: bool) -> list[CaseSummary]:  # noqa: FBT001 - private helper
+    return summaries if include_finished else [s for s in summaries if not s.finished]
+
+
+def _fingerprint(case_id: str, command: Command) -> str:
+    """A digest of the command (its key left out) that is the same in every process."""
+    canonical = repr((case_id, _canonical(command)))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    """A value with sets sorted and attrs classes spelled out, so its repr is stable."""
+    kind = type(value)
+    if attrs.has(kind):
+        return (
+            kind.__name__,
+            tuple(
+                (field.name, _canonical(getattr(value, field.name)))
+                for field in attrs.fields(kind)
+                if field.name != "idempotency_key"
+            ),
+        )
+    if isinstance(value, frozenset | set):
+        return tuple(sorted(repr(_canonical(item)) for item in value))
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        return tuple(_canonical(item) for item in value)
+    return value

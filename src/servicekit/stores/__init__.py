@@ -1,0 +1,29 @@
+"""Storage: the contract a host application's store fulfils, and the stores servicekit ships.
+
+A store keeps each case's events (append-only, versioned without gaps), one global
+order of all events for the host's projections and notifications, an index of
+cases for queries, idempotency records, and the agent directory. Everything a
+single `append` writes is written atomically: all of it, or nothing.
+
+`servicekit.testing.StoreContract` is the test suite a store must pass.
+"""
+
+from servicekit.stores.base import (
+    CaseHistory,
+    CaseSummary,
+    IdempotencyRecord,
+    Store,
+    StoredEvent,
+    check_append,
+)
+from servicekit.stores.memory import InMemoryStore
+
+__all__ = [
+    "CaseHistory",
+    "CaseSummary",
+    "IdempotencyRecord",
+    "InMemoryStore",
+    "Store",
+    "StoredEvent",
+    "check_append",
+]

@@ -1,0 +1,191 @@
+"""The storage contract: the records a store keeps and the `Store` protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from servicekit.case import Case
+from servicekit.errors import InvalidValue
+from servicekit.events import Event
+from servicekit.ownership import Agent
+from servicekit.workflow import StatusCategory
+
+__all__ = [
+    "CaseHistory",
+    "CaseSummary",
+    "IdempotencyRecord",
+    "Store",
+    "StoredEvent",
+    "check_append",
+]
+
+
+@attrs.frozen
+class CaseSummary:
+    """A case's entry in the query index: who it is for, where it stands, who is on it.
+
+    The service desk computes it from the case after every append and the store
+    writes it in the same transaction as the events.
+    """
+
+    case_id: str
+    customer_id: str
+    stage: str
+    category: StatusCategory
+    finished: bool
+    owner_id: str | None
+    steward_id: str | None
+    version: int
+    opened_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, case: Case) -> CaseSummary:
+        """The index entry of an opened case."""
+        stage = case.current_stage
+        if stage is None or case.customer_id is None or case.opened_at is None:
+            msg = f"case {case.id!r} is not opened; only opened cases are indexed"
+            raise InvalidValue(msg)
+        assert case.updated_at is not None  # noqa: S101 - every opened case has been updated
+        return cls(
+            case_id=case.id,
+            customer_id=case.customer_id,
+            stage=stage.name,
+            category=stage.category,
+            finished=stage.final,
+            owner_id=None if case.owner is None else case.owner.id,
+            steward_id=None if case.steward is None else case.steward.id,
+            version=case.version,
+            opened_at=case.opened_at,
+            updated_at=case.updated_at,
+        )
+
+
+@attrs.frozen
+class StoredEvent:
+    """An event with its place in the store's one global order (positions from 1)."""
+
+    position: int
+    event: Event
+
+
+@attrs.frozen
+class CaseHistory:
+    """What `Store.load` returns: the requested events of a case and its current version."""
+
+    case_id: str
+    events: tuple[Event, ...]
+    version: int
+
+
+@attrs.frozen
+class IdempotencyRecord:
+    """The first use of an idempotency key: which case, which command, which events."""
+
+    key: str
+    case_id: str
+    fingerprint: str
+    first_version: int
+    last_version: int
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What a host application implements to keep servicekit's data in its own database.
+
+    Run `servicekit.testing.StoreContract` against an implementation to check it.
+    """
+
+    def load(self, case_id: str, *, after_version: int = 0) -> CaseHistory:
+        """The case's events after `after_version`, and its current version (0: no case)."""
+        ...  # pragma: no cover - a protocol has no body
+
+    def append(
+        self,
+        case_id: str,
+        events: Sequence[Event],
+        *,
+        expected_version: int,
+        summary: CaseSummary,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> int:
+        """Append atomically and return the new version.
+
+        Raises `ConcurrencyConflict` when the case is no longer at
+        `expected_version`, or when `idempotency.key` is already recorded; then
+        nothing is written. Raises `InvalidValue` for events that do not follow
+        `expected_version` (see `check_append`).
+        """
+        ...  # pragma: no cover - a protocol has no body
+
+    def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Events of every case in one global order, from position `after` + 1 on."""
+        ...  # pragma: no cover - a protocol has no body
+
+    def find_cases(
+        self,
+        *,
+        owner: str | None = None,
+        steward: str | None = None,
+        customer: str | None = None,
+        stage: str | None = None,
+    ) -> list[CaseSummary]:
+        """Index entries matching every given criterion (all cases when none is given).
+
+        Ordered by opening time, then case id. Must use an index, never a scan,
+        when a criterion is given.
+        """
+        ...  # pragma: no cover - a protocol has no body
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The record of the first command that used `key`, if any."""
+        ...  # pragma: no cover - a protocol has no body
+
+    def put_agent(self, agent: Agent) -> None:
+        """Add an agent to the directory, or replace the one with the same id."""
+        ...  # pragma: no cover - a protocol has no body
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        """The agent with this id, if registered."""
+        ...  # pragma: no cover - a protocol has no body
+
+    def agents(self) -> list[Agent]:
+        """Every registered agent, ordered by id."""
+        ...  # pragma: no cover - a protocol has no body
+
+
+def check_append(
+    case_id: str, events: Sequence[Event], expected_version: int, summary: CaseSummary
+) -> None:
+    """Refuse an append that could not be a continuation of the case (for store authors).
+
+    The events must be non-empty, all of `case_id`, numbered on from
+    `expected_version` without gaps, and `summary` must describe the case at the
+    last of them.
+    """
+    if expected_version < 0:
+        msg = f"expected_version must be 0 or more, got {expected_version}"
+        raise InvalidValue(msg)
+    if not events:
+        msg = f"an append to case {case_id!r} needs at least one event"
+        raise InvalidValue(msg)
+    for offset, event in enumerate(events, start=1):
+        if event.case_id != case_id:
+            msg = f"an append to case {case_id!r} holds an event of case {event.case_id!r}"
+            raise InvalidValue(msg)
+        if event.version != expected_version + offset:
+            msg = (
+                f"an append to case {case_id!r} at version {expected_version} must number its "
+                f"events from {expected_version + 1} without gaps; got version {event.version}"
+            )
+            raise InvalidValue(msg)
+    if summary.case_id != case_id or summary.version != events[-1].version:
+        msg = (
+            f"the index entry must describe case {case_id!r} at version {events[-1].version}, "
+            f"got case {summary.case_id!r} at version {summary.version}"
+        )
+        raise InvalidValue(msg)

@@ -1,0 +1,154 @@
+"""`InMemoryStore`: a thread-safe store in plain dictionaries, for tests, demos and small tools."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+
+from servicekit.errors import ConcurrencyConflict
+from servicekit.events import Event
+from servicekit.ownership import Agent
+from servicekit.stores.base import (
+    CaseHistory,
+    CaseSummary,
+    IdempotencyRecord,
+    StoredEvent,
+    check_append,
+)
+
+__all__ = ["InMemoryStore"]
+
+_INDEXED = ("owner", "steward", "customer", "stage")
+
+
+class InMemoryStore:
+    """Every case, event, index entry and agent in memory, behind one lock.
+
+    Nothing survives the process. The index keeps one ``{value: case ids}`` map
+    per criterion, so queries read the matching cases only.
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._lock = threading.RLock()
+        self._events: dict[str, list[Event]] = {}
+        self._log: list[Event] = []
+        self._summaries: dict[str, CaseSummary] = {}
+        self._index: dict[str, defaultdict[str, set[str]]] = {
+            name: defaultdict(set) for name in _INDEXED
+        }
+        self._keys: dict[str, IdempotencyRecord] = {}
+        self._agents: dict[str, Agent] = {}
+
+    def __repr__(self) -> str:
+        """Say how much it holds."""
+        return f"<InMemoryStore: {len(self._events)} cases, {len(self._log)} events>"
+
+    def load(self, case_id: str, *, after_version: int = 0) -> CaseHistory:
+        """The case's events after `after_version`, and its current version."""
+        with self._lock:
+            events = self._events.get(case_id, [])
+            return CaseHistory(case_id, tuple(events[max(after_version, 0) :]), len(events))
+
+    def append(
+        self,
+        case_id: str,
+        events: Sequence[Event],
+        *,
+        expected_version: int,
+        summary: CaseSummary,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> int:
+        """Append atomically; `ConcurrencyConflict` if the version moved or the key is used."""
+        check_append(case_id, events, expected_version, summary)
+        with self._lock:
+            stored = self._events.get(case_id, [])
+            if len(stored) != expected_version:
+                raise ConcurrencyConflict(case_id, expected_version, len(stored))
+            if idempotency is not None and idempotency.key in self._keys:
+                raise ConcurrencyConflict(
+                    case_id,
+                    expected_version,
+                    len(stored),
+                    detail=f"idempotency key {idempotency.key!r} was used meanwhile",
+                )
+            self._events.setdefault(case_id, stored).extend(events)
+            self._log.extend(events)
+            self._reindex(summary)
+            if idempotency is not None:
+                self._keys[idempotency.key] = idempotency
+            return len(stored)
+
+    def _reindex(self, summary: CaseSummary) -> None:
+        old = self._summaries.get(summary.case_id)
+        if old is not None:
+            for name, value in _values(old):
+                self._index[name][value].discard(old.case_id)
+        for name, value in _values(summary):
+            self._index[name][value].add(summary.case_id)
+        self._summaries[summary.case_id] = summary
+
+    def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Events of every case in append order, from position `after` + 1 on."""
+        with self._lock:
+            start = max(after, 0)
+            stop = len(self._log) if limit is None else start + max(limit, 0)
+            return [
+                StoredEvent(position, event)
+                for position, event in enumerate(self._log[start:stop], start=start + 1)
+            ]
+
+    def find_cases(
+        self,
+        *,
+        owner: str | None = None,
+        steward: str | None = None,
+        customer: str | None = None,
+        stage: str | None = None,
+    ) -> list[CaseSummary]:
+        """Index entries matching every given criterion, by opening time then id."""
+        wanted = {"owner": owner, "steward": steward, "customer": customer, "stage": stage}
+        with self._lock:
+            matches: set[str] | None = None
+            for name, value in wanted.items():
+                if value is None:
+                    continue
+                ids = self._index[name].get(value, set())
+                matches = set(ids) if matches is None else matches & ids
+            found = (
+                self._summaries.values()
+                if matches is None
+                else (self._summaries[case_id] for case_id in matches)
+            )
+            return sorted(found, key=lambda summary: (summary.opened_at, summary.case_id))
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The record of the first command that used `key`, if any."""
+        with self._lock:
+            return self._keys.get(key)
+
+    def put_agent(self, agent: Agent) -> None:
+        """Add an agent to the directory, or replace the one with the same id."""
+        with self._lock:
+            self._agents[agent.id] = agent
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        """The agent with this id, if registered."""
+        with self._lock:
+            return self._agents.get(agent_id)
+
+    def agents(self) -> list[Agent]:
+        """Every registered agent, ordered by id."""
+        with self._lock:
+            return [self._agents[agent_id] for agent_id in sorted(self._agents)]
+
+
+def _values(summary: CaseSummary) -> list[tuple[str, str]]:
+    """The (criterion, value) pairs a summary is indexed under."""
+    pairs = [("customer", summary.customer_id), ("stage", summary.stage)]
+    if summary.owner_id is not None:
+        pairs.append(("owner", summary.owner_id))
+    if summary.steward_id is not None:
+        pairs.append(("steward", summary.steward_id))
+    return pairs
