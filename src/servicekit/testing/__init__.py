@@ -1,0 +1,12 @@
+"""Tools for testing code built on servicekit, and for testing stores written for it.
+
+- `StoreContract`: the test suite every `Store` must pass. Subclass it in a
+  pytest test module and implement `make_store`.
+
+This package needs the ``testing`` extra (pytest and hypothesis):
+``pip install 'servicekit[testing]'``.
+"""
+
+from servicekit.testing.store_contract import StoreContract
+
+__all__ = ["StoreContract"]

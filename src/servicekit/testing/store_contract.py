@@ -1,0 +1,352 @@
+"""The store contract: one test per rule a `Store` must keep.
+
+Subclass `StoreContract` in a pytest module and return a fresh, empty store from
+`make_store`; pytest then runs every rule against it::
+
+    from servicekit.testing import StoreContract
+
+    class TestMyStore(StoreContract):
+        def make_store(self):
+            return MyStore(...)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from servicekit.buying_cycle import buying_cycle
+from servicekit.case import Case, evolve
+from servicekit.commands import Command, MakeOffer, Move, OpenCase, RecordInteraction
+from servicekit.decisions import decide
+from servicekit.errors import ConcurrencyConflict, InvalidValue
+from servicekit.events import Event
+from servicekit.interactions import Channel, Direction
+from servicekit.ownership import Agent, Customer, Role
+from servicekit.stores.base import CaseSummary, IdempotencyRecord, Store
+
+__all__ = ["StoreContract"]
+
+_WORKFLOW = buying_cycle()
+_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+_ANA = Agent("ana", teams={"sales"})
+_BO = Agent("bo", teams={"service"})
+
+
+class _Writer:
+    """Decides commands against a case and appends them, as a desk would (for the tests)."""
+
+    def __init__(self, store: Store, case_id: str) -> None:
+        self.store = store
+        self.case = Case(_WORKFLOW, case_id)
+        self.clock = _START
+
+    def decide(self, command: Command) -> tuple[tuple[Event, ...], Case]:
+        self.clock += timedelta(minutes=1)
+        events = decide(self.case, command, now=self.clock)
+        after = self.case
+        for event in events:
+            after = evolve(after, event)
+        return events, after
+
+    def write(self, command: Command, *, key: str | None = None) -> tuple[Event, ...]:
+        events, after = self.decide(command)
+        record = None
+        if key is not None:
+            record = IdempotencyRecord(key, self.case.id, "print", events[0].version, after.version)
+        self.store.append(
+            self.case.id,
+            events,
+            expected_version=self.case.version,
+            summary=CaseSummary.of(after),
+            idempotency=record,
+        )
+        self.case = after
+        return events
+
+    def open(self, owner: Agent = _ANA, customer: str = "cust-1") -> tuple[Event, ...]:
+        return self.write(
+            OpenCase(actor=owner, customer_id=customer, channel=Channel.PHONE, summary="help")
+        )
+
+    def note(self, text: str = "called back") -> tuple[Event, ...]:
+        owner = self.case.owner or _ANA
+        return self.write(
+            RecordInteraction(
+                actor=owner, channel=Channel.EMAIL, direction=Direction.OUTBOUND, summary=text
+            )
+        )
+
+
+class StoreContract:
+    """Every rule of the storage contract, one test each. Subclass and implement `make_store`."""
+
+    def make_store(self) -> Store:
+        """A fresh, empty store to test. Subclasses must implement it."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self) -> Store:
+        """The store under test."""
+        return self.make_store()
+
+    def writer(self, store: Store, case_id: str = "case-1") -> _Writer:
+        """A helper that decides and appends commands on one case."""
+        return _Writer(store, case_id)
+
+    # -- load and append ----------------------------------------------------------------
+
+    def test_an_unknown_case_loads_as_version_zero(self, store: Store) -> None:
+        history = store.load("nobody")
+        assert (history.case_id, history.events, history.version) == ("nobody", (), 0)
+
+    def test_appended_events_load_back_equal_and_in_order(self, store: Store) -> None:
+        writer = self.writer(store)
+        written = writer.open() + writer.note()
+        history = store.load("case-1")
+        assert history.events == written
+        assert history.version == len(written)
+
+    def test_exact_values_survive_storage(self, store: Store) -> None:
+        writer = self.writer(store)
+        writer.open()
+        writer.write(Move(actor=_ANA, trigger="negotiate"))
+        written = writer.write(
+            MakeOffer(actor=_ANA, amount=Decimal("1234.50"), currency="EUR", terms="net 30")
+        )
+        loaded = store.load("case-1").events[-1]
+        assert loaded == written[0]
+        assert loaded.at.tzinfo is not None
+        assert loaded.amount == Decimal("1234.50")  # type: ignore[union-attr]
+
+    def test_load_after_a_version_returns_only_later_events(self, store: Store) -> None:
+        writer = self.writer(store)
+        opened = writer.open()
+        noted = writer.note()
+        history = store.load("case-1", after_version=len(opened))
+        assert history.events == noted
+        assert history.version == len(opened) + len(noted)
+
+    def test_append_returns_the_new_version(self, store: Store) -> None:
+        writer = self.writer(store)
+        events, after = writer.decide(
+            OpenCase(actor=_ANA, customer_id="c", channel=Channel.WEB, summary="s")
+        )
+        version = store.append("case-1", events, expected_version=0, summary=CaseSummary.of(after))
+        assert version == len(events)
+
+    def test_a_stale_version_conflicts_and_writes_nothing(self, store: Store) -> None:
+        writer = self.writer(store)
+        writer.open()
+        stale = self.writer(store)
+        stale_events, stale_after = stale.decide(
+            OpenCase(actor=_BO, customer_id="x", channel=Channel.CHAT, summary="late")
+        )
+        before = store.read_all()
+        with pytest.raises(ConcurrencyConflict) as error:
+            store.append(
+                "case-1", stale_events, expected_version=0, summary=CaseSummary.of(stale_after)
+            )
+        assert error.value.case_id == "case-1"
+        assert store.read_all() == before
+        assert store.find_cases(customer="x") == []
+
+    def test_a_version_ahead_conflicts(self, store: Store) -> None:
+        writer = self.writer(store)
+        events, after = writer.decide(
+            OpenCase(actor=_ANA, customer_id="c", channel=Channel.WEB, summary="s")
+        )
+        moved = [attrs.evolve(event, version=event.version + 3) for event in events]
+        summary = attrs.evolve(CaseSummary.of(after), version=moved[-1].version)
+        with pytest.raises(ConcurrencyConflict):
+            store.append("case-1", moved, expected_version=3, summary=summary)
+        assert store.load("case-1").version == 0
+
+    def test_an_append_is_all_or_nothing(self, store: Store) -> None:
+        writer = self.writer(store)
+        events, after = writer.decide(
+            OpenCase(actor=_ANA, customer_id="c", channel=Channel.WEB, summary="s")
+        )
+        broken = [*events[:-1], attrs.evolve(events[-1], version=events[-1].version + 1)]
+        with pytest.raises(InvalidValue):
+            store.append("case-1", broken, expected_version=0, summary=CaseSummary.of(after))
+        assert store.load("case-1").events == ()
+        assert store.read_all() == []
+        assert store.find_cases() == []
+
+    def test_an_empty_append_is_refused(self, store: Store) -> None:
+        writer = self.writer(store)
+        _, after = writer.decide(
+            OpenCase(actor=_ANA, customer_id="c", channel=Channel.WEB, summary="s")
+        )
+        with pytest.raises(InvalidValue, match="at least one event"):
+            store.append("case-1", [], expected_version=0, summary=CaseSummary.of(after))
+
+    def test_events_of_another_case_are_refused(self, store: Store) -> None:
+        writer = self.writer(store, "case-2")
+        events, after = writer.decide(
+            OpenCase(actor=_ANA, customer_id="c", channel=Channel.WEB, summary="s")
+        )
+        summary = attrs.evolve(CaseSummary.of(after), case_id="case-1")
+        with pytest.raises(InvalidValue, match="event of case 'case-2'"):
+            store.append("case-1", events, expected_version=0, summary=summary)
+
+    # -- the global order ---------------------------------------------------------------
+
+    def test_read_all_gives_every_event_in_one_order_from_position_one(self, store: Store) -> None:
+        first, second = self.writer(store, "a"), self.writer(store, "b")
+        written = first.open() + second.open() + first.note()
+        stored = store.read_all()
+        assert [item.event for item in stored] == list(written)
+        assert [item.position for item in stored] == list(range(1, len(written) + 1))
+
+    def test_read_all_pages_with_after_and_limit(self, store: Store) -> None:
+        writer = self.writer(store)
+        writer.open()
+        writer.note("one")
+        writer.note("two")
+        everything = store.read_all()
+        pages: list[Sequence[object]] = []
+        position = 0
+        while page := store.read_all(after=position, limit=3):
+            pages.append(page)
+            position = page[-1].position
+        assert [item for page in pages for item in page] == everything
+        assert all(len(page) <= 3 for page in pages)
+
+    def test_read_all_after_the_end_is_empty(self, store: Store) -> None:
+        writer = self.writer(store)
+        writer.open()
+        end = store.read_all()[-1].position
+        assert store.read_all(after=end) == []
+
+    # -- the index ----------------------------------------------------------------------
+
+    def test_the_index_follows_the_latest_summary(self, store: Store) -> None:
+        from servicekit.commands import TransferCase  # noqa: PLC0415
+
+        writer = self.writer(store)
+        writer.open(owner=_ANA)
+        writer.write(Move(actor=_ANA, trigger="start_service"))
+        writer.write(TransferCase(actor=_ANA, to=_BO, handoff_note="over to bo"))
+        assert store.find_cases(owner="ana") == []
+        assert [s.case_id for s in store.find_cases(owner="bo")] == ["case-1"]
+        assert [s.case_id for s in store.find_cases(steward="ana")] == ["case-1"]
+        assert [s.case_id for s in store.find_cases(stage="in_service")] == ["case-1"]
+        assert store.find_cases(stage="enquiry") == []
+        assert store.find_cases(owner="bo")[0] == CaseSummary.of(writer.case)
+
+    def test_find_cases_combines_criteria(self, store: Store) -> None:
+        self.writer(store, "a").open(owner=_ANA, customer="c1")
+        self.writer(store, "b").open(owner=_BO, customer="c1")
+        self.writer(store, "c").open(owner=_ANA, customer="c2")
+        assert [s.case_id for s in store.find_cases(owner="ana", customer="c1")] == ["a"]
+        assert [s.case_id for s in store.find_cases(customer="c1")] == ["a", "b"]
+        assert store.find_cases(owner="ana", customer="c1", stage="closed") == []
+
+    def test_find_cases_without_criteria_lists_every_case_by_opening(self, store: Store) -> None:
+        for hours, name in enumerate(["z", "y", "x"]):
+            writer = self.writer(store, name)
+            writer.clock += timedelta(hours=hours)
+            writer.open()
+        assert [s.case_id for s in store.find_cases()] == ["z", "y", "x"]
+
+    def test_an_unowned_case_is_indexed_by_customer_and_stage(self, store: Store) -> None:
+        writer = self.writer(store)
+        writer.write(
+            OpenCase(actor=Customer("c9"), customer_id="c9", channel=Channel.WEB, summary="s")
+        )
+        [summary] = store.find_cases(customer="c9")
+        assert summary.owner_id is None
+        assert store.find_cases(stage="enquiry") == [summary]
+
+    # -- idempotency --------------------------------------------------------------------
+
+    def test_an_idempotency_key_is_recorded_with_its_append(self, store: Store) -> None:
+        writer = self.writer(store)
+        events = writer.open()
+        writer.note()
+        assert store.idempotency("k1") is None
+        noted = writer.write(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.CHAT, direction=Direction.INBOUND, summary="x"
+            ),
+            key="k1",
+        )
+        record = store.idempotency("k1")
+        assert record is not None
+        assert (record.case_id, record.first_version, record.last_version) == (
+            "case-1",
+            noted[0].version,
+            noted[-1].version,
+        )
+        assert len(events) < record.first_version
+
+    def test_a_used_idempotency_key_conflicts_and_writes_nothing(self, store: Store) -> None:
+        first, second = self.writer(store, "a"), self.writer(store, "b")
+        first.open()
+        first.note()
+        first.write(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.CHAT, direction=Direction.INBOUND, summary="x"
+            ),
+            key="k1",
+        )
+        before = store.read_all()
+        with pytest.raises(ConcurrencyConflict):
+            second.write(
+                OpenCase(actor=_BO, customer_id="c", channel=Channel.WEB, summary="s"), key="k1"
+            )
+        assert store.read_all() == before
+        assert store.load("b").version == 0
+
+    # -- the agent directory ------------------------------------------------------------
+
+    def test_agents_are_put_found_replaced_and_listed_by_id(self, store: Store) -> None:
+        store.put_agent(_BO)
+        store.put_agent(_ANA)
+        boss = Agent("ana", teams={"sales"}, roles={Role.SUPERVISOR})
+        store.put_agent(boss)
+        assert store.get_agent("ana") == boss
+        assert store.get_agent("nobody") is None
+        assert store.agents() == [boss, _BO]
+
+    # -- concurrency --------------------------------------------------------------------
+
+    def test_concurrent_appenders_lose_no_event_and_duplicate_none(self, store: Store) -> None:
+        self.writer(store).open()
+        wins: list[int] = []
+        lock = threading.Lock()
+
+        def append_notes(name: str) -> None:
+            writer = self.writer(store)
+            for number in range(20):
+                while True:
+                    history = store.load("case-1", after_version=writer.case.version)
+                    for event in history.events:
+                        writer.case = evolve(writer.case, event)
+                    writer.clock = max(writer.clock, writer.case.updated_at or writer.clock)
+                    try:
+                        writer.note(f"{name} {number}")
+                    except ConcurrencyConflict:
+                        continue
+                    with lock:
+                        wins.append(1)
+                    break
+
+        threads = [threading.Thread(target=append_notes, args=(f"t{n}",)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        events = store.load("case-1").events
+        summaries = [e.summary for e in events if type(e).__name__ == "InteractionRecorded"]  # type: ignore[union-attr]
+        assert len(wins) == 80
+        assert sorted(summaries[1:]) == sorted(f"t{n} {m}" for n in range(4) for m in range(20))
+        assert [e.version for e in events] == list(range(1, len(events) + 1))
+        assert [item.event for item in store.read_all()] == list(events)
