@@ -1,0 +1,192 @@
+"""The desk under interleaved and concurrent actors: nothing lost, nothing doubled, index exact."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import defaultdict
+from datetime import timedelta
+
+import attrs
+from helpers import ANA, BO, CY, GONE, START, SUE
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from test_stateful import ACTORS, commands
+
+from servicekit import (
+    CaseSummary,
+    Channel,
+    Command,
+    InMemoryStore,
+    ManualClock,
+    Move,
+    OpenCase,
+    ServiceDesk,
+    ServiceKitError,
+    buying_cycle,
+    replay,
+)
+
+WORKFLOW = buying_cycle()
+keys = st.none() | st.sampled_from([f"key-{n}" for n in range(6)])
+moves = st.builds(
+    Move,
+    actor=st.sampled_from([ANA, BO, CY, SUE]),
+    trigger=st.sampled_from(sorted({t.trigger for t in WORKFLOW.transitions})),
+    reason=st.none() | st.just("why"),
+)
+
+
+class DeskRules(RuleBasedStateMachine):
+    """Two desks on one store, one caching and one not, driven by many actors at once."""
+
+    case_ids = Bundle("case_ids")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store = InMemoryStore()
+        self.clock = ManualClock(START)
+        self.desks = [
+            ServiceDesk(workflow=WORKFLOW, store=self.store, clock=self.clock),
+            ServiceDesk(workflow=WORKFLOW, store=self.store, clock=self.clock, cache_size=0),
+        ]
+        for agent in (ANA, BO, CY, SUE, GONE):
+            self.desks[0].register_agent(agent)
+        self.done: list[tuple[str, Command]] = []
+        self.count = 0
+
+    def run(self, desk: ServiceDesk, case_id: str, command: Command) -> None:
+        before = len(self.store.read_all())
+        try:
+            outcome = desk.execute(case_id, command)
+        except ServiceKitError:
+            assert len(self.store.read_all()) == before  # a refusal stores nothing
+            return
+        if outcome.duplicate:
+            assert len(self.store.read_all()) == before  # a retry appends nothing
+        if command.idempotency_key is not None:
+            self.done.append((case_id, command))
+
+    @rule(target=case_ids, desk=st.integers(0, 1), opener=st.sampled_from([ANA, BO, SUE]))
+    def open_a_case(self, desk: int, opener: object) -> str:
+        self.count += 1
+        case_id = f"case-{self.count}"
+        self.clock.advance(timedelta(minutes=3))
+        command = OpenCase(
+            actor=opener,  # type: ignore[arg-type]
+            customer_id=f"cust-{self.count % 2}",
+            channel=Channel.WEB,
+            summary="help",
+        )
+        self.run(self.desks[desk], case_id, command)
+        return case_id
+
+    @rule(
+        case_id=case_ids,
+        desk=st.integers(0, 1),
+        command=commands(st.sampled_from(ACTORS)),
+        key=keys,
+    )
+    def someone_acts(self, case_id: str, desk: int, command: Command, key: str | None) -> None:
+        self.clock.advance(timedelta(minutes=1))
+        self.run(self.desks[desk], case_id, attrs.evolve(command, idempotency_key=key))
+
+    # Concurrent rules make the winner of a race, and so the next state, vary from run to
+    # run: every draw below is therefore independent of the state, or hypothesis could
+    # not replay its examples.
+
+    @rule(case_id=case_ids, move=moves, desk=st.integers(0, 1), key=keys)
+    def someone_moves_the_case(
+        self, case_id: str, move: Command, desk: int, key: str | None
+    ) -> None:
+        self.clock.advance(timedelta(minutes=1))
+        self.run(self.desks[desk], case_id, attrs.evolve(move, idempotency_key=key))
+
+    @rule(case_id=case_ids, racing=st.lists(moves, min_size=2, max_size=5))
+    def several_race_on_one_case(self, case_id: str, racing: list[Command]) -> None:
+        self.clock.advance(timedelta(minutes=1))
+        self.all_at_once([(case_id, move) for move in racing])
+
+    @rule(data=st.data(), desk=st.integers(0, 1))
+    def a_keyed_command_is_retried(self, data: st.DataObject, desk: int) -> None:
+        if self.done:
+            case_id, command = data.draw(st.sampled_from(self.done))
+            before = len(self.store.read_all())
+            outcome = self.desks[desk].execute(case_id, command)
+            assert outcome.duplicate
+            assert len(self.store.read_all()) == before
+
+    @rule(
+        work=st.lists(
+            st.tuples(case_ids, commands(st.sampled_from(ACTORS))), min_size=2, max_size=6
+        )
+    )
+    def several_act_at_once(self, work: list[tuple[str, Command]]) -> None:
+        self.clock.advance(timedelta(minutes=1))
+        self.all_at_once(work)
+
+    def all_at_once(self, work: list[tuple[str, Command]]) -> None:
+        """Run each command in its own thread, released together, on alternating desks."""
+        barrier = threading.Barrier(len(work))
+
+        def act(index: int, case_id: str, command: Command) -> None:
+            barrier.wait()
+            with contextlib.suppress(ServiceKitError):  # refusals are checked elsewhere
+                self.desks[index % 2].execute(case_id, command)
+
+        threads = [
+            threading.Thread(target=act, args=(index, case_id, command))
+            for index, (case_id, command) in enumerate(work)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    @invariant()
+    def no_event_is_lost_or_doubled_and_versions_have_no_gaps(self) -> None:
+        log = self.store.read_all()
+        assert [item.position for item in log] == list(range(1, len(log) + 1))
+        by_case: defaultdict[str, list[object]] = defaultdict(list)
+        for item in log:
+            by_case[item.event.case_id].append(item.event)
+        for case_id, events in by_case.items():
+            stored = self.store.load(case_id).events
+            assert list(stored) == events
+            assert [e.version for e in stored] == list(range(1, len(stored) + 1))
+
+    @invariant()
+    def every_index_query_equals_a_scan(self) -> None:
+        cases = [
+            replay(WORKFLOW, self.store.load(summary.case_id).events)
+            for summary in self.store.find_cases()
+        ]
+        assert len(cases) == len({e.event.case_id for e in self.store.read_all()})
+        scan = sorted(
+            (CaseSummary.of(case) for case in cases), key=lambda s: (s.opened_at, s.case_id)
+        )
+        assert self.store.find_cases() == scan
+        for agent in ("ana", "bo", "cy", "sue", "gone"):
+            assert self.store.find_cases(owner=agent) == [s for s in scan if s.owner_id == agent]
+            assert self.store.find_cases(steward=agent) == [
+                s for s in scan if s.steward_id == agent
+            ]
+        for customer in ("cust-0", "cust-1"):
+            assert self.store.find_cases(customer=customer) == [
+                s for s in scan if s.customer_id == customer
+            ]
+        for stage in WORKFLOW.stages:
+            assert self.store.find_cases(stage=stage.name) == [
+                s for s in scan if s.stage == stage.name
+            ]
+
+    @invariant()
+    def both_desks_see_the_stored_case(self) -> None:
+        for summary in self.store.find_cases():
+            stored = replay(WORKFLOW, self.store.load(summary.case_id).events)
+            assert all(desk.case(summary.case_id) == stored for desk in self.desks)
+
+
+DeskRules.TestCase.settings = settings(max_examples=80, stateful_step_count=40, deadline=None)
+test_desk_rules = DeskRules.TestCase
