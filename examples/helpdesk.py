@@ -142,7 +142,7 @@ def print_queues(desk: ServiceDesk) -> None:
 
 def print_cases(desk: ServiceDesk) -> None:
     """Print every case with its stage, owner and open follow-ups."""
-    for summary in desk.store.find_cases():  # the store's index: every case, oldest first
+    for summary in desk.cases():
         case = desk.case(summary.case_id)
         waiting = ", ".join(f"{f.assignee.id}: {f.reason}" for f in case.open_follow_ups)
         print(f"{case.id}: {case.stage}, owner {summary.owner_id}; follow-ups: {waiting or 'none'}")

@@ -136,7 +136,7 @@ def print_report(desk: ServiceDesk) -> None:
     """Print every case with its stage, owner, steward and accepted offer; then the total won."""
     total = Decimal(0)
     print(f"{'case':5} {'customer':9} {'stage':11} {'owner':6} {'steward':8} accepted")
-    for summary in desk.store.find_cases():  # the store's index: every case, oldest first
+    for summary in desk.cases():
         case = desk.case(summary.case_id)
         offer = case.accepted_offer
         price = f"{offer.amount} {offer.currency}" if offer else "-"

@@ -327,7 +327,7 @@ def test_a_briefing_spares_the_customer_from_repeating_themselves(
     )
     desk.transfer("now", actor="bo", to="cy", note="invoice fixed; chair still broken")
     briefing = desk.briefing("now")
-    assert [s.case_id for s in briefing.earlier_cases] == ["earlier"]
+    assert [s.case_id for s in briefing.other_cases] == ["earlier"]
     assert [(case_id, i.channel.name) for case_id, i in briefing.interactions] == [
         ("earlier", "email"),
         ("now", "phone"),
@@ -335,7 +335,13 @@ def test_a_briefing_spares_the_customer_from_repeating_themselves(
     assert briefing.handoffs[0].note == "invoice fixed; chair still broken"
     assert [f.assignee.id for f in briefing.open_follow_ups] == ["bo"]
     text = str(briefing)
-    for expected in ["my invoice is wrong", "broken chair", "bo -> cy", "Open follow-ups"]:
+    for expected in [
+        "earlier: enquiry, owner nobody yet",
+        "inbound email, recorded by customer 'cust-1': my invoice is wrong",
+        "broken chair",
+        "bo -> cy",
+        "Open follow-ups",
+    ]:
         assert expected in text
 
 
@@ -344,6 +350,34 @@ def test_a_briefing_shows_open_offers(desk: ServiceDesk) -> None:
     desk.negotiate(case_id, actor="ana")
     desk.make_offer(case_id, actor="ana", amount=Decimal("10.00"), currency="EUR")
     assert "offer 1 from the company: 10.00 EUR" in str(desk.briefing(case_id))
+
+
+def test_a_briefing_shows_the_deal_and_the_feedback(desk: ServiceDesk) -> None:
+    case_id = opened(desk, by="ana")
+    desk.negotiate(case_id, actor="ana")
+    desk.make_offer(case_id, actor="ana", amount=Decimal("10.00"), currency="EUR")
+    desk.accept_offer(case_id, 1, actor=CUSTOMER)
+    desk.record_feedback(case_id, actor=CUSTOMER, rating=4, comment="fair price")
+    briefing = desk.briefing(case_id)
+    assert briefing.accepted_offer is not None
+    assert "The deal: offer 1 from the company: 10.00 EUR" in str(briefing)
+    assert "4/5 fair price" in str(briefing)
+
+
+def test_the_intake_queue_lists_cases_nobody_owns(desk: ServiceDesk) -> None:
+    opened(desk, by="ana", case_id="owned")
+    for case_id in ["w1", "w2"]:
+        desk.open_case(
+            actor=CUSTOMER,
+            customer_id=CUSTOMER.id,
+            channel=Channel.WEB,
+            summary="s",
+            case_id=case_id,
+        )
+    assert [s.case_id for s in desk.unowned_cases()] == ["w1", "w2"]
+    desk.take("w1", actor="bo")
+    assert [s.case_id for s in desk.unowned_cases()] == ["w2"]
+    assert [s.case_id for s in desk.cases()] == ["owned", "w1", "w2"]
 
 
 # -- idempotency ---------------------------------------------------------------------------

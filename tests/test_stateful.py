@@ -233,7 +233,8 @@ class CaseRules(RuleBasedStateMachine):
                 assert event.to_owner.active
                 follow_up = self.history[index + 1]
                 assert isinstance(follow_up, FollowUpScheduled)
-                assert follow_up.assignee == self.case.steward
+                steward_then = replay(WORKFLOW, self.history[: index + 1]).steward
+                assert follow_up.assignee == steward_then
 
     @invariant()
     def a_closed_case_has_no_open_follow_up(self) -> None:

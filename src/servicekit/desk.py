@@ -20,7 +20,7 @@ from typing import TypeAlias
 import attrs
 
 from servicekit._values import require
-from servicekit.case import Case, Handoff, evolve
+from servicekit.case import Case, Feedback, Handoff, evolve
 from servicekit.clock import Clock, SystemClock
 from servicekit.commands import (
     AcceptOffer,
@@ -82,34 +82,38 @@ class Outcome:
 class Briefing:
     """Everything an agent needs to take over a case without the customer repeating themselves.
 
-    `interactions` covers every case of the customer, on every channel, oldest
-    first, each with the id of its case.
+    `interactions` covers every case of the customer, on every channel and in both
+    directions, oldest first, each with the id of its case. `other_cases` are the
+    customer's other cases, earlier or later.
     """
 
     case: Case
-    earlier_cases: tuple[CaseSummary, ...]
+    other_cases: tuple[CaseSummary, ...]
     interactions: tuple[tuple[str, Interaction], ...]
     handoffs: tuple[Handoff, ...]
+    accepted_offer: Offer | None
     open_offers: tuple[Offer, ...]
     open_follow_ups: tuple[FollowUp, ...]
+    feedback: tuple[Feedback, ...]
 
     def __str__(self) -> str:
         """The briefing as text, ready to show an agent."""
         case = self.case
-        owner = case.owner.id if case.owner else "nobody yet"
-        steward = case.steward.id if case.steward else "nobody yet"
         heading = (
             f"Case {case.id} for customer {case.customer_id}: {case.stage} "
-            f"(owner {owner}, steward {steward})"
+            f"(owner {_name(case.owner)}, steward {_name(case.steward)})"
         )
         lines = [heading]
-        if self.earlier_cases:
-            lines.append("Earlier cases of this customer:")
-            lines += [f"  {s.case_id}: {s.stage}, owner {s.owner_id}" for s in self.earlier_cases]
-        lines.append("What the customer told us, on every channel:")
+        if self.other_cases:
+            lines.append("Other cases of this customer:")
+            lines += [
+                f"  {s.case_id}: {s.stage}, owner {s.owner_id or 'nobody yet'}"
+                for s in self.other_cases
+            ]
+        lines.append("Every contact with the customer, on every channel:")
         lines += [
-            f"  {i.at:%Y-%m-%d %H:%M}Z [{case_id}] {i.direction.value} {i.channel} "
-            f"({i.actor}): {i.summary}"
+            f"  {i.at:%Y-%m-%d %H:%M}Z [{case_id}] {i.direction.value} {i.channel}, "
+            f"recorded by {i.actor}: {i.summary}"
             for case_id, i in self.interactions
         ]
         if self.handoffs:
@@ -118,6 +122,8 @@ class Briefing:
                 f"  {h.at:%Y-%m-%d %H:%M}Z {h.from_owner.id} -> {h.to_owner.id}: {h.note}"
                 for h in self.handoffs
             ]
+        if self.accepted_offer is not None:
+            lines.append(f"The deal: {self.accepted_offer}")
         if self.open_offers:
             lines.append("Open offers:")
             lines += [f"  {offer}" for offer in self.open_offers]
@@ -127,7 +133,14 @@ class Briefing:
                 f"  {f.follow_up_id}. {f.reason} ({f.assignee.id}, due {f.due:%Y-%m-%d %H:%M}Z)"
                 for f in self.open_follow_ups
             ]
+        if self.feedback:
+            lines.append("Feedback:")
+            lines += [f"  {f.rating}/5 {f.comment}".rstrip() for f in self.feedback]
         return "\n".join(lines)
+
+
+def _name(agent: Agent | None) -> str:
+    return "nobody yet" if agent is None else agent.id
 
 
 class ServiceDesk:
@@ -249,6 +262,21 @@ class ServiceDesk:
         """The cases the agent is steward of (unfinished ones unless asked otherwise)."""
         return _unfinished(self.store.find_cases(steward=agent_id), include_finished)
 
+    def cases(self) -> list[CaseSummary]:
+        """Every case, finished or not, oldest first (a scan: prefer the queries below)."""
+        return self.store.find_cases()
+
+    def unowned_cases(self) -> list[CaseSummary]:
+        """Cases waiting in intake for an owner, oldest first: what agents take next."""
+        waiting = [
+            summary
+            for stage in self.workflow.stages
+            if stage.is_intake
+            for summary in self.store.find_cases(stage=stage.name)
+            if summary.owner_id is None
+        ]
+        return sorted(waiting, key=lambda s: (s.opened_at, s.case_id))
+
     def cases_of_customer(self, customer_id: str) -> list[CaseSummary]:
         """Every case of the customer, finished or not, oldest first."""
         return self.store.find_cases(customer=customer_id)
@@ -278,11 +306,13 @@ class ServiceDesk:
         interactions.sort(key=lambda pair: pair[1].at)
         return Briefing(
             case=case,
-            earlier_cases=tuple(others),
+            other_cases=tuple(others),
             interactions=tuple(interactions),
             handoffs=case.handoffs,
+            accepted_offer=case.accepted_offer,
             open_offers=case.open_offers,
             open_follow_ups=case.open_follow_ups,
+            feedback=case.feedback,
         )
 
     # -- commands -----------------------------------------------------------------------
