@@ -131,6 +131,13 @@ def on_desk(spread: Spread, count: int, *, named: bool, desk: ServiceDesk | None
     spread.position = start + count
 
 
+def synced(desk: ServiceDesk, spread: Spread, count: int) -> Callable[[], object]:
+    """Bring the desk's cache up to date on the cases the next run will use; return that run."""
+    for number in range(spread.position, spread.position + count):
+        desk.case(spread.ids[number % len(spread.ids)])
+    return partial(on_desk, spread, count, named=False, desk=desk)
+
+
 def bench_spread(
     workflow: Workflow, sizes: dict[str, int], big: Spread, size: int
 ) -> dict[str, float]:
@@ -138,7 +145,8 @@ def bench_spread(
 
     Small spreads get a fresh desk per repeat, so that one case's history stays at one
     repeat's commands; the big spread is set up once and carries on where it stopped.
-    There, a second desk on the same store, caching every case, is timed for reference.
+    There, for reference, a second desk on the same store runs with every case it is
+    about to use cached and up to date.
     """
     count = sizes["commands"]
     reference = big if size == len(big.ids) else Spread(workflow, size, sizes["per_agent"])
@@ -155,9 +163,7 @@ def bench_spread(
     if reference is big:
         desk = big.desk
         cached = ServiceDesk(workflow=workflow, store=desk.store, clock=desk.clock, cache_size=size)
-        for case_id in big.ids:
-            cached.case(case_id)
-        prepares["cached"] = lambda: partial(on_desk, big, count, named=False, desk=cached)
+        prepares["cached"] = partial(synced, cached, big, count)
     best = best_of(sizes["repeats"], prepares)
     return {f"{name}_us_{size}": seconds * 1e6 / count for name, seconds in best.items()}
 
@@ -213,7 +219,7 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
             ("desk.wait_on_customer / desk.resume (actor by id)", "named_us_{}", "us"),
             ("ratio desk.execute / direct (goal <= 3 in every column)", "execute_ratio_{}", "x"),
             ("ratio named methods / direct", "named_ratio_{}", "x"),
-            ("for reference: desk.execute, desk caching every case", "cached_us_{}", "us"),
+            ("for reference: desk.execute, every case it uses cached", "cached_us_{}", "us"),
             ("for reference: ratio cached desk.execute / direct", "cached_ratio_{}", "x"),
         ),
     ),
