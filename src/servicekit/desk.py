@@ -41,6 +41,7 @@ from servicekit.decisions import decide
 from servicekit.errors import (
     AgentStillResponsible,
     CaseNotFound,
+    CommandRejected,
     ConcurrencyConflict,
     IdempotencyConflict,
     InvalidValue,
@@ -243,6 +244,7 @@ class ServiceDesk:
         case = self._load(case_id)
         if not case.is_opened:
             raise CaseNotFound(case_id)
+        self._remember(case)
         return case
 
     def history(self, case_id: str) -> tuple[Event, ...]:
@@ -331,18 +333,12 @@ class ServiceDesk:
         key = command.idempotency_key
         fingerprint = _fingerprint(case_id, command) if key is not None else ""
         conflict: ConcurrencyConflict | None = None
-        for _ in range(self.max_attempts):
+        for attempt in range(self.max_attempts):
             if key is not None:
                 first = self.store.idempotency(key)
                 if first is not None:
                     return self._first_result(first, fingerprint)
-            case = self._load(case_id)
-            now = self.clock.now()
-            if case.updated_at is not None and now < case.updated_at:
-                # Another process with a clock a little behind wrote last: never
-                # stamp an event before the one it follows.
-                now = case.updated_at
-            events = decide(case, command, now=now)
+            case, events = self._decide(case_id, command, trust_cache=attempt == 0)
             after = case
             for event in events:
                 after = evolve(after, event)
@@ -731,6 +727,39 @@ class ServiceDesk:
 
     # -- internals -----------------------------------------------------------------------
 
+    def _decide(
+        self, case_id: str, command: Command, *, trust_cache: bool
+    ) -> tuple[Case, tuple[Event, ...]]:
+        """Decide on the cached case if trusted and accepted, else on the stored case.
+
+        A cached case may be behind another writer's events. That is safe: the
+        append names the version the decision was made on, and the store refuses
+        it if the case moved on. A refusal, though, may come from the stale state,
+        so it is decided again on the stored case before it is believed.
+        """
+        cached = self._cached(case_id) if trust_cache else None
+        if cached is not None:
+            try:
+                return cached, decide(cached, command, now=self._now(cached))
+            except CommandRejected:
+                pass  # perhaps only because the cache is behind: ask the store
+        case = self._load(case_id)
+        return case, decide(case, command, now=self._now(case))
+
+    def _now(self, case: Case) -> datetime:
+        """The clock's time, but never before the case's last event.
+
+        Another process whose clock is a little behind may have written last; a
+        history never goes back in time.
+        """
+        now = self.clock.now()
+        last = case.updated_at
+        return last if last is not None and now < last else now
+
+    def _cached(self, case_id: str) -> Case | None:
+        with self._cache_lock:
+            return self._cache.get(case_id)
+
     def _actor(self, actor: ActorRef) -> Actor:
         """The acting agent as the directory knows them, or the customer or system as given."""
         if isinstance(actor, Customer | System):
@@ -746,15 +775,11 @@ class ServiceDesk:
         if not isinstance(case_id, str) or not case_id.strip():
             msg = f"a case id is a non-blank string, got {case_id!r}"
             raise InvalidValue(msg)
-        with self._cache_lock:
-            case = self._cache.get(case_id)
+        case = self._cached(case_id)
         if case is None:
             case = Case(self.workflow, case_id)
-        history = self.store.load(case_id, after_version=case.version)
-        for event in history.events:
+        for event in self.store.load(case_id, after_version=case.version).events:
             case = evolve(case, event)
-        if history.events:
-            self._remember(case)
         return case
 
     def _remember(self, case: Case) -> None:

@@ -82,11 +82,15 @@ class InMemoryStore:
 
     def _reindex(self, summary: CaseSummary) -> None:
         old = self._summaries.get(summary.case_id)
-        if old is not None:
-            for name, value in _values(old):
-                self._index[name][value].discard(old.case_id)
-        for name, value in _values(summary):
-            self._index[name][value].add(summary.case_id)
+        before = {} if old is None else _values(old)
+        for name, value in _values(summary).items():
+            previous = before.get(name)
+            if previous != value:  # most appends change one criterion at most
+                if previous is not None:
+                    self._index[name][previous].discard(summary.case_id)
+                self._index[name][value].add(summary.case_id)
+        for name in before.keys() - _values(summary).keys():
+            self._index[name][before[name]].discard(summary.case_id)
         self._summaries[summary.case_id] = summary
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
@@ -144,11 +148,11 @@ class InMemoryStore:
             return [self._agents[agent_id] for agent_id in sorted(self._agents)]
 
 
-def _values(summary: CaseSummary) -> list[tuple[str, str]]:
-    """The (criterion, value) pairs a summary is indexed under."""
-    pairs = [("customer", summary.customer_id), ("stage", summary.stage)]
+def _values(summary: CaseSummary) -> dict[str, str]:
+    """The criteria a summary is indexed under, with its value for each."""
+    values = {"customer": summary.customer_id, "stage": summary.stage}
     if summary.owner_id is not None:
-        pairs.append(("owner", summary.owner_id))
+        values["owner"] = summary.owner_id
     if summary.steward_id is not None:
-        pairs.append(("steward", summary.steward_id))
-    return pairs
+        values["steward"] = summary.steward_id
+    return values
