@@ -1,0 +1,152 @@
+"""Events convert to JSON-safe dicts and back exactly; old schemas are upcast; bad data is named."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from helpers import ANA, CUSTOMER, Play
+from hypothesis import given
+
+from servicekit import (
+    CaseOpened,
+    CorruptHistory,
+    InvalidValue,
+    MakeOffer,
+    Party,
+    System,
+    buying_cycle,
+    replay,
+)
+from servicekit.serialization import (
+    EVENT_TYPES,
+    SCHEMA_VERSIONS,
+    actor_from_dict,
+    actor_to_dict,
+    agent_from_dict,
+    event_from_dict,
+    event_to_dict,
+)
+from servicekit.testing.strategies import actors, histories
+
+WORKFLOW = buying_cycle()
+
+
+def through_json(data: dict[str, Any]) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(json.dumps(data))
+    return loaded
+
+
+@given(histories())
+def test_every_event_comes_back_equal_through_json(history: list[Any]) -> None:
+    loaded = [event_from_dict(through_json(event_to_dict(event))) for event in history]
+    assert loaded == history
+    assert replay(WORKFLOW, loaded) == replay(WORKFLOW, history)
+
+
+@given(actors())
+def test_every_actor_comes_back_equal(actor: Any) -> None:
+    assert actor_from_dict(through_json(actor_to_dict(actor))) == actor
+
+
+def offer_event(play: Play) -> dict[str, Any]:
+    play.to_stage("negotiation")
+    play(MakeOffer(actor=ANA, amount=Decimal("1234.50"), currency="EUR", party=Party.CUSTOMER))
+    return through_json(event_to_dict(play.history[-1]))
+
+
+def test_amounts_are_stored_as_exact_decimal_strings(play: Play) -> None:
+    data = offer_event(play)
+    assert data["payload"]["amount"] == "1234.50"
+    assert event_from_dict(data).amount == Decimal("1234.50")  # type: ignore[union-attr]
+
+
+def test_times_are_stored_with_their_offset(play: Play) -> None:
+    data = offer_event(play)
+    assert data["at"].endswith("+00:00")
+
+
+def test_every_event_type_has_a_schema_version() -> None:
+    assert set(SCHEMA_VERSIONS) == set(EVENT_TYPES)
+    assert len(EVENT_TYPES) == 13
+
+
+def test_a_stored_v1_case_opened_loads_as_v2(play: Play) -> None:
+    play.open(CUSTOMER)
+    data = through_json(event_to_dict(play.history[0]))
+    assert data["schema_version"] == 2
+    del data["payload"]["initiated_by"]  # how version 1 stored it
+    data["schema_version"] = 1
+    loaded = event_from_dict(data)
+    assert isinstance(loaded, CaseOpened)
+    assert loaded.initiated_by is Party.CUSTOMER
+    assert loaded == play.history[0]
+
+
+def corrupted(play: Play, change: Any) -> dict[str, Any]:
+    play.open(ANA)
+    data = through_json(event_to_dict(play.history[0]))
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(type="CaseExploded"), "unknown type 'CaseExploded'"),
+        (lambda d: d["payload"].pop("summary"), r"missing fields \['summary'\]"),
+        (lambda d: d["payload"].update(mood="happy"), r"unknown fields \['mood'\]"),
+        (lambda d: d.pop("at"), r"missing fields \['at'\]"),
+        (lambda d: d.update(at="2026-03-02T09:10:00"), "must carry its offset"),
+        (lambda d: d.update(at="yesterday"), "not an ISO 8601 time"),
+        (lambda d: d.update(schema_version=9), "newer than this library's 2: upgrade"),
+        (lambda d: d.update(schema_version="2"), "schema version '2'"),
+        (lambda d: d.update(payload=[]), "payload that is not a dict"),
+        (lambda d: d.update(version="1"), "expected a int"),
+        (lambda d: d["payload"].update(channel="Tele Phone"), "channel name"),
+        (lambda d: d["payload"].update(initiated_by="martians"), "not a Party"),
+        (lambda d: d.update(actor={"kind": "alien"}), "kind is 'agent', 'customer' or 'system'"),
+        (lambda d: d["actor"].pop("teams"), "an agent needs exactly the keys"),
+    ],
+)
+def test_a_malformed_event_is_named_never_skipped(play: Play, change: Any, message: str) -> None:
+    with pytest.raises(CorruptHistory, match=message) as error:
+        event_from_dict(corrupted(play, change))
+    assert "of case 'case-1'" in str(error.value)
+
+
+def test_a_bad_amount_is_named(play: Play) -> None:
+    data = offer_event(play)
+    data["payload"]["amount"] = "twelve"
+    with pytest.raises(CorruptHistory, match="'twelve' is not a decimal amount"):
+        event_from_dict(data)
+    data["payload"]["amount"] = 12.5
+    with pytest.raises(CorruptHistory, match="stored as a string"):
+        event_from_dict(data)
+
+
+def test_something_that_is_not_a_dict_is_named() -> None:
+    with pytest.raises(CorruptHistory, match="a stored event is a dict, got list"):
+        event_from_dict([])
+
+
+def test_only_servicekit_events_are_serialized() -> None:
+    with pytest.raises(InvalidValue, match="not a servicekit event"):
+        event_to_dict(System())  # type: ignore[arg-type]
+
+
+def test_actor_and_agent_dicts_are_checked() -> None:
+    with pytest.raises(InvalidValue, match="an actor is a dict"):
+        actor_from_dict("ana")
+    with pytest.raises(InvalidValue, match="a customer needs exactly the keys"):
+        actor_from_dict({"kind": "customer"})
+    with pytest.raises(InvalidValue, match="the system needs exactly the keys"):
+        actor_from_dict({"kind": "system", "id": "x"})
+    with pytest.raises(InvalidValue, match="'active' is a boolean"):
+        agent_from_dict({"id": "a", "teams": [], "roles": [], "active": "yes"})
+    with pytest.raises(InvalidValue, match="roles must be a list"):
+        agent_from_dict({"id": "a", "teams": [], "roles": "agent", "active": True})
+    with pytest.raises(InvalidValue, match="not a Role"):
+        agent_from_dict({"id": "a", "teams": [], "roles": ["boss"], "active": True})
