@@ -21,12 +21,14 @@ __all__ = [
     "CorruptHistory",
     "DuplicateCase",
     "IdempotencyConflict",
+    "IncompatibleStore",
     "InvalidTransition",
     "InvalidValue",
     "InvalidWorkflow",
     "NotPermitted",
     "OwnershipViolation",
     "ServiceKitError",
+    "StoreError",
     "UnknownAgent",
     "UnknownCase",
     "UnknownReference",
@@ -179,3 +181,14 @@ class AgentStillResponsible(ServiceKitError, ValueError):
             f"case(s): {', '.join(self.case_ids)}; transfer them (and reassign their "
             "stewardship) first"
         )
+
+
+class StoreError(ServiceKitError):
+    """A store cannot be used: the file is not a servicekit database, or it is damaged.
+
+    The file is left exactly as it was.
+    """
+
+
+class IncompatibleStore(StoreError):
+    """The store was written by a newer servicekit; this version cannot read it safely."""

@@ -17,12 +17,14 @@ from servicekit.stores.base import (
     check_append,
 )
 from servicekit.stores.memory import InMemoryStore
+from servicekit.stores.sqlite import SQLiteStore
 
 __all__ = [
     "CaseHistory",
     "CaseSummary",
     "IdempotencyRecord",
     "InMemoryStore",
+    "SQLiteStore",
     "Store",
     "StoredEvent",
     "check_append",

@@ -1,0 +1,483 @@
+"""`SQLiteStore`: the embedded default, one file on disk, with the standard library's sqlite3.
+
+Design notes (see also DESIGN.md's pitfalls):
+
+- WAL mode, a busy timeout, and ``BEGIN IMMEDIATE`` for every writer, so that
+  writers queue instead of failing half-way; the module's implicit transactions
+  are switched off (``isolation_level=None``) so the store controls them.
+- One transaction per append: events, the index entry and the idempotency
+  record are written together or not at all. ``UNIQUE(case_id, version)``
+  detects a conflict even if another process got past the version check.
+- Global positions come from an ``AUTOINCREMENT`` key assigned inside the
+  writer lock, so they are in commit order and a reader never skips one.
+- Opening checks the file's header before anything is written: a file that is
+  not a servicekit database, is damaged, or comes from a newer servicekit is
+  refused and left untouched. An older schema is migrated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Self
+
+from servicekit.errors import (
+    ConcurrencyConflict,
+    CorruptHistory,
+    IncompatibleStore,
+    InvalidValue,
+    StoreError,
+)
+from servicekit.events import Event
+from servicekit.ownership import Agent
+from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
+from servicekit.stores.base import (
+    CaseHistory,
+    CaseSummary,
+    IdempotencyRecord,
+    StoredEvent,
+    check_append,
+)
+from servicekit.workflow import StatusCategory
+
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
+
+APPLICATION_ID = 0x53564B54
+"""Stored in the SQLite header (``PRAGMA application_id``): "SVKT", a servicekit file."""
+
+SCHEMA_VERSION = 2
+"""The schema this version writes (``PRAGMA user_version``)."""
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_HEADER_SIZE = 100
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_SCHEMA_V1 = """
+CREATE TABLE events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (case_id, version)
+);
+CREATE TABLE cases (
+    case_id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    category TEXT NOT NULL,
+    finished INTEGER NOT NULL,
+    owner_id TEXT,
+    steward_id TEXT,
+    version INTEGER NOT NULL,
+    opened_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX cases_by_owner ON cases (owner_id, opened_at, case_id);
+CREATE INDEX cases_by_steward ON cases (steward_id, opened_at, case_id);
+CREATE INDEX cases_by_customer ON cases (customer_id, opened_at, case_id);
+CREATE INDEX cases_by_stage ON cases (stage, opened_at, case_id);
+CREATE INDEX cases_by_opening ON cases (opened_at, case_id);
+CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    first_version INTEGER NOT NULL,
+    last_version INTEGER NOT NULL
+);
+CREATE TABLE agents (agent_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+"""
+"""Schema version 1: events, the case index, idempotency records, the agent directory."""
+
+_MIGRATIONS: dict[int, str] = {
+    0: _SCHEMA_V1,
+    1: "CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);",
+}
+"""The DDL that takes a file from a schema version to the next one."""
+
+_SUMMARY_COLUMNS = (
+    "case_id, customer_id, stage, category, finished, owner_id, steward_id, version, "
+    "opened_at, updated_at"
+)
+
+
+def _micros(moment: datetime) -> int:
+    """Microseconds since the epoch: an integer that sorts like the instant."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _instant(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+class SQLiteStore:
+    """Cases, events, the index, idempotency records and agents in one SQLite file.
+
+    Safe to share between threads (one connection behind a lock) and between
+    processes (each opens its own `SQLiteStore` on the same file).
+
+    Args:
+        path: the database file; created if it does not exist.
+        timeout: seconds a writer waits for another process's transaction.
+        synchronous: SQLite's ``synchronous`` setting; ``"FULL"`` (the default)
+            makes every acknowledged append survive a power cut, ``"NORMAL"``
+            survives a crash of the process only, and is faster.
+        check_integrity: run ``PRAGMA quick_check`` when opening an existing
+            file (it reads the whole file once), so that a damaged file is
+            refused before anything is written to it.
+
+    Raises:
+        StoreError: the file is not a servicekit database, or is damaged.
+        IncompatibleStore: the file was written by a newer servicekit.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        synchronous: str = "FULL",
+        check_integrity: bool = True,
+    ) -> None:
+        """Open (or create) the file, check it, and migrate an older schema."""
+        if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            msg = f"synchronous is OFF, NORMAL, FULL or EXTRA, got {synchronous!r}"
+            raise InvalidValue(msg)
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        existing = _check_header(self.path)
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            msg = f"cannot open {str(self.path)!r} as a servicekit database: {error}"
+            raise StoreError(msg) from error
+        try:
+            with self._guard():
+                # The header on disk may lag behind the write-ahead log: ask SQLite.
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                if existing:
+                    _check_identity(
+                        self.path, self._db.execute("PRAGMA application_id").fetchone()[0], version
+                    )
+                    if check_integrity:
+                        self._check_integrity()
+                self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute(f"PRAGMA synchronous = {synchronous}")
+                self._migrate(version)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def __repr__(self) -> str:
+        """Name the file."""
+        return f"SQLiteStore({str(self.path)!r})"
+
+    def close(self) -> None:
+        """Close the connection; the store cannot be used afterwards."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Self:
+        """Use the store in a ``with`` block that closes it."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Close the store."""
+        self.close()
+
+    # -- opening --------------------------------------------------------------------------
+
+    def _check_integrity(self) -> None:
+        problems = [row[0] for row in self._db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            msg = f"{str(self.path)!r} is damaged: {'; '.join(problems)}"
+            raise StoreError(msg)
+
+    def _migrate(self, version: int) -> None:
+        if version == SCHEMA_VERSION:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for step in range(version, SCHEMA_VERSION):
+                for statement in _statements(_MIGRATIONS[step]):
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Report SQLite's own failures as a `StoreError` naming the file."""
+        try:
+            yield
+        except sqlite3.DatabaseError as error:
+            msg = f"{str(self.path)!r} cannot be used: {error}"
+            raise StoreError(msg) from error
+
+    @contextmanager
+    def _transaction(self, begin: str = "BEGIN") -> Iterator[sqlite3.Connection]:
+        """One transaction under the lock: committed on success, rolled back on any error."""
+        with self._lock, self._guard():
+            self._db.execute(begin)
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- the contract ---------------------------------------------------------------------
+
+    def load(self, case_id: str, *, after_version: int = 0) -> CaseHistory:
+        """The case's events after `after_version`, and its current version."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT position, version, data FROM events "
+                "WHERE case_id = ? AND version > ? ORDER BY version",
+                (case_id, after_version),
+            ).fetchall()
+            row = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        events = tuple(_decode(position, data) for position, _, data in rows)
+        expected = max(after_version, 0) + 1
+        for (position, version, _), event in zip(rows, events, strict=True):
+            if version != expected or event.version != version or event.case_id != case_id:
+                msg = (
+                    f"case {case_id!r} has a gap or a mismatch in its history at position "
+                    f"{position}: expected version {expected}, found {version}"
+                )
+                raise CorruptHistory(msg)
+            expected += 1
+        return CaseHistory(case_id, events, 0 if row is None else row[0])
+
+    def append(
+        self,
+        case_id: str,
+        events: Sequence[Event],
+        *,
+        expected_version: int,
+        summary: CaseSummary,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> int:
+        """Append atomically; `ConcurrencyConflict` if the version moved or the key is used."""
+        check_append(case_id, events, expected_version, summary)
+        rows = [
+            (case_id, event.version, json.dumps(event_to_dict(event), separators=(",", ":")))
+            for event in events
+        ]
+        with self._transaction("BEGIN IMMEDIATE") as db:
+            row = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+            current = 0 if row is None else row[0]
+            if current != expected_version:
+                raise ConcurrencyConflict(case_id, expected_version, current)
+            if (
+                idempotency is not None
+                and db.execute(
+                    "SELECT 1 FROM idempotency WHERE key = ?", (idempotency.key,)
+                ).fetchone()
+            ):
+                raise ConcurrencyConflict(
+                    case_id,
+                    expected_version,
+                    current,
+                    detail=f"idempotency key {idempotency.key!r} was used meanwhile",
+                )
+            try:
+                db.executemany("INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)", rows)
+            except sqlite3.IntegrityError as error:
+                raise ConcurrencyConflict(case_id, expected_version, None) from error
+            db.execute(
+                f"INSERT OR REPLACE INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _summary_row(summary),
+            )
+            if idempotency is not None:
+                db.execute(
+                    "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
+                    (
+                        idempotency.key,
+                        idempotency.case_id,
+                        idempotency.fingerprint,
+                        idempotency.first_version,
+                        idempotency.last_version,
+                    ),
+                )
+        return events[-1].version
+
+    def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Events of every case in commit order, from position `after` + 1 on."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT position, data FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (after, -1 if limit is None else max(limit, 0)),
+            ).fetchall()
+        return [StoredEvent(position, _decode(position, data)) for position, data in rows]
+
+    def find_cases(
+        self,
+        *,
+        owner: str | None = None,
+        steward: str | None = None,
+        customer: str | None = None,
+        stage: str | None = None,
+    ) -> list[CaseSummary]:
+        """Index entries matching every given criterion, by opening time then id."""
+        criteria = {
+            "owner_id": owner,
+            "steward_id": steward,
+            "customer_id": customer,
+            "stage": stage,
+        }
+        given = {column: value for column, value in criteria.items() if value is not None}
+        where = " AND ".join(f"{column} = ?" for column in given) or "1"
+        with self._transaction() as db:
+            rows = db.execute(
+                f"SELECT {_SUMMARY_COLUMNS} FROM cases WHERE {where} "  # noqa: S608 - constant columns
+                "ORDER BY opened_at, case_id",
+                tuple(given.values()),
+            ).fetchall()
+        return [_summary(row) for row in rows]
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The record of the first command that used `key`, if any."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT key, case_id, fingerprint, first_version, last_version "
+                "FROM idempotency WHERE key = ?",
+                (key,),
+            ).fetchone()
+        return None if row is None else IdempotencyRecord(*row)
+
+    def put_agent(self, agent: Agent) -> None:
+        """Add an agent to the directory, or replace the one with the same id."""
+        data = json.dumps(agent_to_dict(agent))
+        with self._transaction("BEGIN IMMEDIATE") as db:
+            db.execute("INSERT OR REPLACE INTO agents VALUES (?, ?)", (agent.id, data))
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        """The agent with this id, if registered."""
+        with self._transaction() as db:
+            row = db.execute("SELECT data FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
+        return None if row is None else _agent(row[0])
+
+    def agents(self) -> list[Agent]:
+        """Every registered agent, ordered by id."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT data FROM agents ORDER BY agent_id").fetchall()
+        return [_agent(data) for (data,) in rows]
+
+    # -- checkpoints for the outbox -------------------------------------------------------
+
+    def checkpoint(self, name: str) -> int:
+        """The last position the consumer `name` has handled (0 if none yet)."""
+        with self._transaction() as db:
+            row = db.execute("SELECT position FROM checkpoints WHERE name = ?", (name,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def save_checkpoint(self, name: str, position: int) -> None:
+        """Record that the consumer `name` has handled every event up to `position`."""
+        with self._transaction("BEGIN IMMEDIATE") as db:
+            db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (name, position))
+
+
+def _check_header(path: Path) -> bool:
+    """Whether the file exists with content, after checking its header without writing to it."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(_HEADER_SIZE)
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        msg = f"cannot read {str(path)!r}: {error}"
+        raise StoreError(msg) from error
+    if not header:
+        return False
+    if len(header) < _HEADER_SIZE or not header.startswith(_SQLITE_MAGIC):
+        msg = f"{str(path)!r} is not a servicekit database (not an SQLite file, or truncated)"
+        raise StoreError(msg)
+    _check_identity(
+        path, int.from_bytes(header[68:72], "big"), int.from_bytes(header[60:64], "big")
+    )
+    return True
+
+
+def _check_identity(path: Path, application_id: int, version: int) -> None:
+    """Refuse another application's database, and one from a newer servicekit."""
+    if application_id != APPLICATION_ID:
+        msg = (
+            f"{str(path)!r} is an SQLite database of another application "
+            f"(application id {application_id:#x}), not a servicekit database"
+        )
+        raise StoreError(msg)
+    if version > SCHEMA_VERSION:
+        msg = (
+            f"{str(path)!r} was written by a newer servicekit (schema {version}); this version "
+            f"reads schemas up to {SCHEMA_VERSION}: upgrade servicekit"
+        )
+        raise IncompatibleStore(msg)
+
+
+def _statements(script: str) -> list[str]:
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
+
+
+def _decode(position: int, data: str) -> Event:
+    try:
+        loaded = json.loads(data)
+    except json.JSONDecodeError as error:
+        msg = f"the event at position {position} is not valid JSON: {error}"
+        raise CorruptHistory(msg) from error
+    try:
+        return event_from_dict(loaded)
+    except CorruptHistory as error:
+        msg = f"position {position}: {error}"
+        raise CorruptHistory(msg) from error
+
+
+def _agent(data: str) -> Agent:
+    try:
+        return agent_from_dict(json.loads(data))
+    except (json.JSONDecodeError, InvalidValue) as error:
+        msg = f"a stored agent is malformed: {error}"
+        raise StoreError(msg) from error
+
+
+def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
+    return (
+        summary.case_id,
+        summary.customer_id,
+        summary.stage,
+        summary.category.value,
+        int(summary.finished),
+        summary.owner_id,
+        summary.steward_id,
+        summary.version,
+        _micros(summary.opened_at),
+        _micros(summary.updated_at),
+    )
+
+
+def _summary(row: tuple[Any, ...]) -> CaseSummary:
+    case_id, customer, stage, category, finished, owner, steward, version, opened, updated = row
+    return CaseSummary(
+        case_id,
+        customer,
+        stage,
+        StatusCategory(category),
+        bool(finished),
+        owner,
+        steward,
+        version,
+        _instant(opened),
+        _instant(updated),
+    )

@@ -1,0 +1,191 @@
+"""The SQLite store guards its file: it refuses what it cannot read, and never changes it."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from helpers import ANA, START
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from servicekit import (
+    Agent,
+    Channel,
+    CorruptHistory,
+    IncompatibleStore,
+    ManualClock,
+    ServiceDesk,
+    StoreError,
+    buying_cycle,
+)
+from servicekit.stores import SQLiteStore
+from servicekit.stores.sqlite import _SCHEMA_V1, APPLICATION_ID, SCHEMA_VERSION
+
+WORKFLOW = buying_cycle()
+
+
+def filled(path: Path) -> Path:
+    """A servicekit file with one case in it."""
+    with SQLiteStore(path, synchronous="NORMAL") as store:
+        desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+        desk.register_agent(ANA)
+        desk.open_case(
+            actor="ana", customer_id="c", channel=Channel.PHONE, summary="s", case_id="case-1"
+        )
+        desk.start_service("case-1", actor="ana")
+    return path
+
+
+def sql(path: Path, *statements: str, parameters: tuple[object, ...] = ()) -> None:
+    """Run statements on the file directly, as another program would, and close it."""
+    db = sqlite3.connect(path)
+    try:
+        for statement in statements:
+            db.execute(statement, parameters if "?" in statement else ())
+        db.commit()
+    finally:
+        db.close()
+
+
+def refused(path: Path, error: type[Exception], match: str) -> None:
+    before = path.read_bytes()
+    with pytest.raises(error, match=match):
+        SQLiteStore(path)
+    assert path.read_bytes() == before  # never modified
+    assert not Path(f"{path}-wal").exists()
+
+
+def test_a_new_file_is_created_with_the_current_schema(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    SQLiteStore(path).close()
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert db.execute("PRAGMA application_id").fetchone() == (APPLICATION_ID,)
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_store_reopens_with_everything_in_it(tmp_path: Path) -> None:
+    path = filled(tmp_path / "s.sqlite")
+    with SQLiteStore(path) as store:
+        assert store.load("case-1").version == 5
+        assert [s.stage for s in store.find_cases()] == ["in_service"]
+        assert store.get_agent("ana") == ANA
+        assert repr(store) == f"SQLiteStore({str(path)!r})"
+
+
+def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("dear diary, " * 20)
+    refused(path, StoreError, "not a servicekit database")
+
+
+def test_a_truncated_file_is_refused_untouched(tmp_path: Path) -> None:
+    path = filled(tmp_path / "s.sqlite")
+    path.write_bytes(path.read_bytes()[:60])
+    refused(path, StoreError, "not a servicekit database")
+
+
+def test_another_applications_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    sql(path, "CREATE TABLE songs (title TEXT)")
+    refused(path, StoreError, "another application")
+
+
+def test_a_file_from_a_newer_servicekit_is_refused_untouched(tmp_path: Path) -> None:
+    path = filled(tmp_path / "s.sqlite")
+    sql(path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    refused(path, IncompatibleStore, "newer servicekit")
+
+
+def test_a_damaged_file_is_refused_untouched(tmp_path: Path) -> None:
+    path = filled(tmp_path / "s.sqlite")
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for offset in range(page + 8, len(data), 7):  # scribble over every page but the header
+        data[offset] = (data[offset] + 101) % 256
+    path.write_bytes(bytes(data))
+    refused(path, StoreError, "damaged|cannot be used|malformed")
+
+
+def test_an_older_file_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(_SCHEMA_V1)
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute("PRAGMA user_version = 1")
+    agent = '{"id":"ana","teams":["sales"],"roles":["agent"],"active":true}'
+    db.execute("INSERT INTO agents VALUES ('ana', ?)", (agent,))
+    db.commit()
+    db.close()
+    with SQLiteStore(path) as store:
+        assert store.get_agent("ana") == Agent("ana", teams={"sales"})
+        store.save_checkpoint("mailer", 7)  # the table version 2 added
+        assert store.checkpoint("mailer") == 7
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_a_malformed_stored_event_is_named_with_its_position(tmp_path: Path) -> None:
+    path = filled(tmp_path / "s.sqlite")
+    sql(path, "UPDATE events SET data = '{not json' WHERE position = 3")
+    with SQLiteStore(path) as store:
+        with pytest.raises(CorruptHistory, match="position 3 is not valid JSON"):
+            store.load("case-1")
+        with pytest.raises(CorruptHistory, match="position 3"):
+            store.read_all()
+
+
+def test_a_stored_event_of_an_unknown_type_is_named(tmp_path: Path) -> None:
+    path = filled(tmp_path / "s.sqlite")
+    sql(path, "UPDATE events SET data = replace(data, 'OwnerAssigned', 'OwnerVanished')")
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match="OwnerVanished"):
+        store.load("case-1")
+
+
+def test_a_gap_in_a_stored_history_is_named(tmp_path: Path) -> None:
+    path = filled(tmp_path / "s.sqlite")
+    sql(path, "DELETE FROM events WHERE version = 2")
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match="gap or a mismatch"):
+        store.load("case-1")
+
+
+def test_a_malformed_stored_agent_is_named(tmp_path: Path) -> None:
+    path = filled(tmp_path / "s.sqlite")
+    sql(path, "UPDATE agents SET data = '[]'")
+    with SQLiteStore(path) as store, pytest.raises(StoreError, match="stored agent is malformed"):
+        store.agents()
+
+
+def test_synchronous_must_be_a_sqlite_level(tmp_path: Path) -> None:
+    from servicekit import InvalidValue  # noqa: PLC0415
+
+    with pytest.raises(InvalidValue, match="synchronous"):
+        SQLiteStore(tmp_path / "s.sqlite", synchronous="SOMETIMES")
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.binary(min_size=1, max_size=3000))
+def test_random_bytes_are_refused_untouched(tmp_path: Path, junk: bytes) -> None:
+    path = tmp_path / "junk.sqlite"
+    path.write_bytes(junk)
+    refused(path, StoreError, "servicekit database|cannot be used|damaged")
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(min_value=1, max_value=40_000))
+def test_a_database_cut_anywhere_is_refused_or_read_untouched(tmp_path: Path, cut: int) -> None:
+    source = tmp_path / "source.sqlite"
+    if not source.exists():
+        filled(source)
+    data = source.read_bytes()
+    path = tmp_path / "cut.sqlite"
+    path.write_bytes(data[: min(cut, len(data) - 1)])
+    before = path.read_bytes()
+    try:
+        with SQLiteStore(path, check_integrity=True) as store:
+            store.load("case-1")
+    except (StoreError, CorruptHistory):
+        assert path.read_bytes() == before
