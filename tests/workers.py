@@ -1,0 +1,87 @@
+"""Worker processes for the reliability tests: run as ``python tests/workers.py VERB ...``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from servicekit import (
+    CaseSummary,
+    Channel,
+    ConcurrencyConflict,
+    Direction,
+    Event,
+    IdempotencyRecord,
+    ServiceDesk,
+    SystemClock,
+    buying_cycle,
+)
+from servicekit.stores import SQLiteStore
+
+
+class CountingStore(SQLiteStore):
+    """An SQLite store that counts the appends it refused for a moved version."""
+
+    conflicts = 0
+
+    def append(
+        self,
+        case_id: str,
+        events: Sequence[Event],
+        *,
+        expected_version: int,
+        summary: CaseSummary,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> int:
+        try:
+            return super().append(
+                case_id,
+                events,
+                expected_version=expected_version,
+                summary=summary,
+                idempotency=idempotency,
+            )
+        except ConcurrencyConflict:
+            self.conflicts += 1
+            raise
+
+
+def race(path: str, name: str, count: int, case_ids: list[str]) -> None:
+    """Record `count` interactions round-robin on the cases; print successes and conflicts."""
+    store = CountingStore(path, timeout=60)
+    desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=SystemClock(), max_attempts=200)
+    for number in range(count):
+        desk.record_interaction(
+            case_ids[number % len(case_ids)],
+            actor="bo",
+            channel=Channel.CHAT,
+            direction=Direction.INBOUND,
+            summary=f"{name}-{number}",
+        )
+    sys.stdout.write(json.dumps({"done": count, "conflicts": store.conflicts}) + "\n")
+
+
+def transfers(path: str, case_id: str) -> None:
+    """Transfer the case back and forth for ever, printing each acknowledged version."""
+    desk = ServiceDesk(workflow=buying_cycle(), store=SQLiteStore(path), clock=SystemClock())
+    agents = ["bo", "cy"]
+    turn = 0
+    while True:
+        turn += 1
+        outcome = desk.transfer(
+            case_id, actor=agents[(turn + 1) % 2], to=agents[turn % 2], note=f"turn {turn}"
+        )
+        sys.stdout.write(f"{outcome.case.version}\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    verb, *arguments = sys.argv[1:]
+    if verb == "race":
+        race(arguments[0], arguments[1], int(arguments[2]), arguments[3].split(","))
+    elif verb == "transfers":
+        transfers(arguments[0], arguments[1])
+    else:  # pragma: no cover - a typo in a test
+        sys.exit(f"unknown verb {verb!r} at {datetime.now(UTC)}")
