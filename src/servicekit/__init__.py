@@ -68,6 +68,7 @@ from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.guards import has_accepted_offer, reason_given
 from servicekit.interactions import Channel, Direction, Interaction, Party
 from servicekit.offers import Offer, OfferStatus
+from servicekit.outbox import CheckpointStore, deliver
 from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.stores import (
     CaseHistory,
@@ -97,6 +98,7 @@ __all__ = [
     "CaseSummary",
     "CaseTransferred",
     "Channel",
+    "CheckpointStore",
     "Clock",
     "Command",
     "CommandRejected",
@@ -168,6 +170,7 @@ __all__ = [
     "as_of",
     "buying_cycle",
     "decide",
+    "deliver",
     "evolve",
     "has_accepted_offer",
     "reason_given",

@@ -40,6 +40,7 @@ class InMemoryStore:
         }
         self._keys: dict[str, IdempotencyRecord] = {}
         self._agents: dict[str, Agent] = {}
+        self._checkpoints: dict[str, int] = {}
 
     def __repr__(self) -> str:
         """Say how much it holds."""
@@ -146,6 +147,16 @@ class InMemoryStore:
         """Every registered agent, ordered by id."""
         with self._lock:
             return [self._agents[agent_id] for agent_id in sorted(self._agents)]
+
+    def checkpoint(self, name: str) -> int:
+        """The last position the consumer `name` has handled (0 if none yet)."""
+        with self._lock:
+            return self._checkpoints.get(name, 0)
+
+    def save_checkpoint(self, name: str, position: int) -> None:
+        """Record that the consumer `name` has handled every event up to `position`."""
+        with self._lock:
+            self._checkpoints[name] = position
 
 
 def _values(summary: CaseSummary) -> dict[str, str]:

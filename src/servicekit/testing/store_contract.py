@@ -350,3 +350,15 @@ class StoreContract:
         assert sorted(summaries[1:]) == sorted(f"t{n} {m}" for n in range(4) for m in range(20))
         assert [e.version for e in events] == list(range(1, len(events) + 1))
         assert [item.event for item in store.read_all()] == list(events)
+
+    # -- checkpoints (for stores that keep them; see servicekit.outbox) ----------------
+
+    def test_checkpoints_start_at_zero_and_are_remembered(self, store: Store) -> None:
+        from servicekit.outbox import CheckpointStore  # noqa: PLC0415
+
+        if not isinstance(store, CheckpointStore):
+            pytest.skip("this store keeps no checkpoints")
+        assert store.checkpoint("mailer") == 0
+        store.save_checkpoint("mailer", 12)
+        store.save_checkpoint("search", 3)
+        assert (store.checkpoint("mailer"), store.checkpoint("search")) == (12, 3)
