@@ -248,17 +248,19 @@ class SQLiteStore:
                 (case_id, after_version),
             ).fetchall()
             row = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-        events = tuple(_decode(position, data) for position, _, data in rows)
+        events: list[Event] = []
         expected = max(after_version, 0) + 1
-        for (position, version, _), event in zip(rows, events, strict=True):
+        for position, version, data in rows:
+            event = _decode(position, data)
             if version != expected or event.version != version or event.case_id != case_id:
                 msg = (
                     f"case {case_id!r} has a gap or a mismatch in its history at position "
                     f"{position}: expected version {expected}, found {version}"
                 )
                 raise CorruptHistory(msg)
+            events.append(event)
             expected += 1
-        return CaseHistory(case_id, events, 0 if row is None else row[0])
+        return CaseHistory(case_id, tuple(events), 0 if row is None else row[0])
 
     def append(
         self,

@@ -1,0 +1,374 @@
+"""Benchmark `SQLiteStore` as ratios against raw sqlite3 measured in the same run.
+
+Run ``python benchmarks/bench_sqlite.py`` (``--quick`` for a smoke run with small
+counts, ``--json PATH`` to also write the numbers). Times are the best of several
+repeats (``time.perf_counter``, garbage collector paused as ``timeit`` does), the
+sides taking turns, on files in a temporary directory with the store's own schema.
+Events are decided beforehand. The goals are reported, never asserted: the exit
+code is 0 unless something crashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import json
+import platform
+import random
+import sqlite3
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from operator import le
+from pathlib import Path
+from typing import Any
+
+from servicekit import Agent, Case, CaseSummary, Channel, Event, Move, OpenCase, SQLiteStore
+from servicekit.buying_cycle import buying_cycle
+from servicekit.case import evolve
+from servicekit.commands import Command
+from servicekit.decisions import decide
+from servicekit.serialization import event_from_dict, event_to_dict
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+WORKFLOW = buying_cycle()
+AGENT = Agent("ana", teams={"service"})
+OPEN = partial(OpenCase, actor=AGENT, channel=Channel.PHONE, summary="desk", stage="in_service")
+MOVES = (Move(actor=AGENT, trigger="wait_on_customer"), Move(actor=AGENT, trigger="resume"))
+SYNCHRONOUS = "NORMAL"
+FULL = {"moves": 3_000, "opens": 600, "history": 100, "loads": 100, "small": 10_000}
+FULL |= {"big": 1_000_000, "per_case": 20, "picked": 300, "repeats": 7}
+QUICK = {"moves": 300, "opens": 100, "history": 100, "loads": 50, "small": 10_000}
+QUICK |= {"big": 20_000, "per_case": 20, "picked": 100, "repeats": 3}
+INSERT_EVENT = "INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)"
+UPSERT_CASE = "INSERT OR REPLACE INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+SELECT_EVENTS = (  # the store's own query
+    "SELECT position, version, data FROM events WHERE case_id = ? AND version > ? ORDER BY version"
+)
+Append = tuple[str, tuple[Event, ...], int, CaseSummary]
+Row = tuple[str, int, str]
+Raw = tuple[str, list[Row], int, tuple[Any, ...]]
+Prepare = Callable[[], Callable[[], object]]
+
+
+def best_of(repeats: int, prepares: dict[str, Prepare]) -> dict[str, float]:
+    """The fastest of `repeats` turns of each, in seconds, GC paused; `prepare()` is untimed."""
+    times: dict[str, list[float]] = {name: [] for name in prepares}
+    for _ in range(repeats):
+        for name, prepare in prepares.items():
+            run = prepare()
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - start)
+            finally:
+                gc.enable()
+    return {name: min(taken) for name, taken in times.items()}
+
+
+def each(call: Callable[[Any], object], items: Sequence[Any]) -> Prepare:
+    """A prepare step for a run that calls `call` on every item (deque drains, keeping nothing)."""
+    return lambda: partial(deque, map(call, items), 0)
+
+
+def history(case_id: str, moves: int, customer: str = "cust-1") -> list[Append]:
+    """The appends that open `case_id` (4 events), then move it `moves` times (1 event each)."""
+    case, appends = Case(WORKFLOW, case_id), []
+    commands: list[Command] = [OPEN(customer_id=customer), *(MOVES[n & 1] for n in range(moves))]
+    for number, command in enumerate(commands):
+        expected, events = case.version, decide(case, command, now=NOW + timedelta(seconds=number))
+        for event in events:
+            case = evolve(case, event)
+        appends.append((case_id, events, expected, CaseSummary.of(case)))
+    return appends
+
+
+def rows(events: Iterable[Event]) -> list[Row]:
+    """The events' rows as `SQLiteStore.append` makes them: `event_to_dict`, compact JSON."""
+    dumps = partial(json.dumps, separators=(",", ":"))
+    return [(event.case_id, event.version, dumps(event_to_dict(event))) for event in events]
+
+
+def index_row(summary: CaseSummary) -> tuple[Any, ...]:
+    """The summary as a row of the store's `cases` table (times in microseconds)."""
+    s, micros = summary, timedelta(microseconds=1)
+    opened, updated = (s.opened_at - EPOCH) // micros, (s.updated_at - EPOCH) // micros
+    flags = (s.stage, s.category.value, int(s.finished), s.owner_id, s.steward_id, s.version)
+    return (s.case_id, s.customer_id, *flags, opened, updated)
+
+
+def raw_appends(db: sqlite3.Connection, raws: list[Raw]) -> None:
+    """A minimal hand-written append of each: check the version, insert, upsert, commit."""
+    for case_id, new, expected, index in raws:
+        with db:  # commits, or rolls back on an exception
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+            if (0 if row is None else row[0]) != expected:
+                msg = f"case {case_id!r} is not at version {expected}"
+                raise RuntimeError(msg)
+            db.executemany(INSERT_EVENT, new)
+            db.execute(UPSERT_CASE, index)
+
+
+def store_appends(store: SQLiteStore, appends: list[Append]) -> None:
+    """Each append through `SQLiteStore.append`, one call each."""
+    for case_id, events, expected, summary in appends:
+        store.append(case_id, events, expected_version=expected, summary=summary)
+
+
+def raw_load(db: sqlite3.Connection, case_id: str, *, parse: bool = True) -> list[Any]:
+    """The baseline load: the store's two SELECTs in one read transaction, json.loads per row."""
+    db.execute("BEGIN")
+    try:
+        found = db.execute(SELECT_EVENTS, (case_id, 0)).fetchall()
+        db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+    finally:
+        db.execute("COMMIT")
+    return [json.loads(data) for _, _, data in found] if parse else found
+
+
+class Scratch:
+    """Database files in one temporary directory, and the connections opened on them."""
+
+    def __init__(self, directory: Path) -> None:
+        """Number new files from 0."""
+        self.directory, self.numbers = directory, itertools.count()
+        self.opened: list[SQLiteStore | sqlite3.Connection] = []
+
+    def store(self, appends: list[Append], path: Path | None = None) -> SQLiteStore:
+        """A store on `path` (default: a new file) to which `appends` were made."""
+        path = self.directory / f"{next(self.numbers)}.db" if path is None else path
+        self.opened.append(store := SQLiteStore(path, synchronous=SYNCHRONOUS))
+        store_appends(store, appends)
+        return store
+
+    def raw(self, raws: list[Raw], path: Path | None = None) -> sqlite3.Connection:
+        """A plain connection set up as the store's (autocommit, WAL), on `path` or a new file."""
+        if path is None:
+            SQLiteStore(path := self.directory / f"{next(self.numbers)}.db").close()
+        self.opened.append(db := sqlite3.connect(path, isolation_level=None))
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+        raw_appends(db, raws)
+        return db
+
+    def appends(self, kind: str, before: list[Append], timed: list[Append]) -> dict[str, Prepare]:
+        """Each side appending `timed` to a new file that holds `before`; serialization alone."""
+        raw_before, raw_timed = (
+            [(c, rows(events), x, index_row(s)) for c, events, x, s in appends]
+            for appends in (before, timed)
+        )
+        events = [event for _, appended, _, _ in timed for event in appended]
+        return {
+            f"store_{kind}": lambda: partial(store_appends, self.store(before), timed),
+            f"raw_{kind}": lambda: partial(raw_appends, self.raw(raw_before), raw_timed),
+            f"dumps_{kind}": lambda: partial(rows, events),
+        }
+
+
+def bench_appends(sizes: dict[str, int], scratch: Scratch) -> dict[str, float]:
+    """Goal 1: microseconds per append, each run on a new file."""
+    moves = history("case-1", sizes["moves"])
+    opens = [history(f"open-{n}", 0, f"cust-{n}")[0] for n in range(sizes["opens"])]
+    prepares = scratch.appends("move", moves[:1], moves[1:]) | scratch.appends("open", [], opens)
+    best = best_of(sizes["repeats"], prepares)
+    counts = {"move": sizes["moves"], "open": sizes["opens"]}
+    return {f"{name}_us": seconds * 1e6 / counts[name[-4:]] for name, seconds in best.items()}
+
+
+def bench_load(sizes: dict[str, int], scratch: Scratch) -> dict[str, float]:
+    """Goal 2: microseconds to load one case of `history` events, and where the time goes."""
+    count, loads = sizes["history"], sizes["loads"]
+    store = scratch.store(history("case-1", count - 4))
+    db = scratch.raw([], store.path)
+    texts = [data for _, _, data in raw_load(db, "case-1", parse=False)]
+    dicts = [json.loads(text) for text in texts]
+    events = store.load("case-1").events
+    if len(events) != count or list(events) != [event_from_dict(d) for d in dicts]:
+        msg = f"the store and the baseline disagree on the {count} events of case-1"
+        raise RuntimeError(msg)
+    cases = ["case-1"] * loads
+    prepares = {
+        "store": each(store.load, cases),
+        "raw": each(partial(raw_load, db), cases),
+        "sql": each(partial(raw_load, db, parse=False), cases),
+        "json": each(json.loads, texts * loads),
+        "decode": each(event_from_dict, dicts * loads),
+    }
+    best = best_of(sizes["repeats"], prepares)
+    return {f"load_{name}_us": seconds * 1e6 / loads for name, seconds in best.items()}
+
+
+def build(directory: Path, total: int, template: list[Append]) -> tuple[Path, list[str]]:
+    """A file of `total` events: `SQLiteStore` makes it, plain sqlite3 fills it in one go.
+
+    Every case gets the template's events under its own id, version by version across
+    all cases, so a case's events are spread over the file as when many cases move at once.
+    """
+    marker = '"case_id":"TEMPLATE"'
+    texts = [text for _, events, _, _ in template for _, _, text in rows(events)]
+    halves = [text.split(marker) for text in texts]
+    if any(len(parts) != 2 for parts in halves):
+        msg = f"every template event must name its case once, as {marker}"
+        raise RuntimeError(msg)
+    ids = [f"case-{n:07d}" for n in range(total // len(texts))]
+    path = directory / f"events-{total}.db"
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -400000"):
+            db.execute(f"PRAGMA {pragma}")
+        db.execute("BEGIN")
+        found = (
+            (case_id, version, f'{head}"case_id":"{case_id}"{tail}')
+            for version, (head, tail) in enumerate(halves, 1)
+            for case_id in ids
+        )
+        db.executemany(INSERT_EVENT, found)
+        index = index_row(template[-1][3])[1:]
+        db.executemany(UPSERT_CASE, ((case_id, *index) for case_id in ids))
+        db.execute("COMMIT")
+        db.execute("PRAGMA journal_mode = WAL")
+    finally:
+        db.close()
+    return path, ids
+
+
+def bench_growth(sizes: dict[str, int], scratch: Scratch) -> dict[str, float]:
+    """Goal 3: microseconds per load of a case of `per_case` events, in a small and a big file."""
+    template = history("TEMPLATE", sizes["per_case"] - 4)
+    results: dict[str, float] = {}
+    prepares: dict[str, Prepare] = {}
+    for size in ("small", "big"):
+        start = time.perf_counter()
+        path, ids = build(scratch.directory, sizes[size], template)
+        results[f"build_{size}_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        SQLiteStore(path, synchronous=SYNCHRONOUS).close()  # check_integrity=True: for reference
+        results[f"integrity_{size}_s"] = time.perf_counter() - start
+        store = SQLiteStore(path, synchronous=SYNCHRONOUS, check_integrity=False)
+        scratch.opened.append(store)
+        if len(store.load(ids[-1]).events) != sizes["per_case"]:
+            msg = f"the bulk-built {path.name} does not load as {sizes['per_case']} events a case"
+            raise RuntimeError(msg)
+        picked = random.Random(size).sample(ids, sizes["picked"])
+        prepares[f"grow_{size}"] = each(store.load, picked)
+        prepares[f"grow_raw_{size}"] = each(partial(raw_load, scratch.raw([], path)), picked)
+    best = best_of(sizes["repeats"], prepares)
+    return results | {f"{name}_us": s * 1e6 / sizes["picked"] for name, s in best.items()}
+
+
+TABLE = """
+1a. Append 1 StageChanged to a case (a move), {moves:,} appends per repeat
+store_move_us us SQLiteStore.append (serializes the event itself)
+raw_move_us us raw sqlite3: BEGIN IMMEDIATE, SELECT, INSERT, upsert, COMMIT
+dumps_move_us us event_to_dict + json.dumps alone (done beforehand for raw)
+incl_move x ratio store / raw, including serialization (goal <= 2)
+excl_move x ratio (store - serialization) / raw, excluding it
+1b. Append OpenCase's 4 events on a new case, {opens:,} appends per repeat
+store_open_us us SQLiteStore.append (serializes the events itself)
+raw_open_us us raw sqlite3: BEGIN IMMEDIATE, SELECT, INSERT x4, upsert, COMMIT
+dumps_open_us us event_to_dict + json.dumps alone (done beforehand for raw)
+incl_open x ratio store / raw, including serialization (goal <= 2)
+excl_open x ratio (store - serialization) / raw, excluding it
+2. Load one case of {history} events ({loads:,} loads per repeat)
+load_store_us us store.load(case_id): events rebuilt and checked
+load_raw_us us raw: BEGIN, the store's 2 SELECTs, COMMIT, json.loads per row
+load_ratio x ratio store / raw (goal <= 2)
+load_sql_us us for reference: raw without json.loads (SQL only)
+load_json_us us for reference: json.loads of the {history} rows alone
+load_decode_us us for reference: event_from_dict of the {history} dicts alone
+3. Load one of {picked} random cases of {per_case} events, per load
+grow_small_us us store.load, in a file of {small:,} events
+grow_big_us us store.load, in a file of {big:,} events
+grow_ratio x ratio big / small (goal <= 1.5)
+grow_raw_small_us us for reference: raw load (as in 2), {small:,} events
+grow_raw_big_us us for reference: raw load (as in 2), {big:,} events
+grow_raw_ratio x for reference: ratio raw big / small
+build_big_s s for reference: bulk-building the {big:,}-event file
+integrity_small_s s for reference: opening the small file with check_integrity=True
+integrity_big_s s for reference: opening the big file with check_integrity=True
+"""
+"""The printed table: headings (they start with a digit), then rows "key unit label"."""
+
+GOALS: tuple[tuple[str, str, Callable[[float, float], bool], float], ...] = (
+    ("goal 1a SQLiteStore.append (move) at most 2x raw sqlite3, incl. JSON", "incl_move", le, 2),
+    ("goal 1b SQLiteStore.append (OpenCase) at most 2x raw, incl. JSON", "incl_open", le, 2),
+    ("goal 2 store.load of {history} events at most 2x raw + json.loads", "load_ratio", le, 2),
+    ("goal 3 store.load in {big:,} events at most 1.5x in {small:,}", "grow_ratio", le, 1.5),
+)
+"""Each goal: its summary text, the ratio it reads, and how that ratio must compare to a limit."""
+
+NOTES = """
+Both sides: WAL, synchronous={sync}, the store's schema. In WAL mode NORMAL syncs at
+checkpoints only, so the ratios compare the work per append, not the disk (FULL would
+add one fsync per append to both sides). Section 3 opens both files with check_integrity=
+False: quick_check reads the whole file (timed above), so opening would grow with the file.
+"""
+
+
+def report(results: dict[str, float], sizes: dict[str, int], mode: str) -> list[str]:
+    """Add the ratios to `results`; return the table, ending with one summary line per goal."""
+    r = results
+    for kind in ("move", "open"):
+        r[f"incl_{kind}"] = r[f"store_{kind}_us"] / r[f"raw_{kind}_us"]
+        r[f"excl_{kind}"] = (r[f"store_{kind}_us"] - r[f"dumps_{kind}_us"]) / r[f"raw_{kind}_us"]
+    r["load_ratio"] = r["load_store_us"] / r["load_raw_us"]
+    r["grow_ratio"] = r["grow_big_us"] / r["grow_small_us"]
+    r["grow_raw_ratio"] = r["grow_raw_big_us"] / r["grow_raw_small_us"]
+    title = (
+        f"servicekit SQLite benchmark ({mode}): best of {sizes['repeats']} repeats, Python "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; times per item"
+    )
+    lines = [title]
+    for line in TABLE.format(**sizes).strip().splitlines():
+        if line[0].isdigit():
+            lines += ["", line]
+        else:
+            key, unit, label = line.split(" ", 2)
+            lines.append(f"   {label:<72}{r[key]:>10,.2f} {unit}")
+    lines += ["", *NOTES.format(sync=SYNCHRONOUS).strip().splitlines(), ""]
+    for text, key, holds, limit in GOALS:
+        verdict = "PASS" if holds(r[key], limit) else "FAIL"
+        lines.append(f"{text.format(**sizes)} : {verdict} (ratio {r[key]:.2f}x)")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every benchmark in a temporary directory, print the table, write JSON when asked."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    sizes = QUICK if args.quick else FULL
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as directory:
+        scratch = Scratch(Path(directory))
+        try:
+            for bench in (bench_appends, bench_load, bench_growth):
+                results |= bench(sizes, scratch)
+        finally:
+            for opened in scratch.opened:
+                opened.close()
+    lines = report(results, sizes, mode)
+    print("\n".join(lines))
+    if args.json is not None:
+        goals = [
+            {"goal": text.format(**sizes), "ratio": results[key], "passed": holds(results[key], n)}
+            for text, key, holds, n in GOALS
+        ]
+        payload = {"mode": mode, "sizes": sizes, "synchronous": SYNCHRONOUS, "results": results}
+        args.json.write_text(json.dumps(payload | {"goals": goals}, indent=2) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
