@@ -8,6 +8,7 @@ case; a case is the fold of its history.
 """
 
 from servicekit.buying_cycle import buying_cycle
+from servicekit.calendar import BusinessCalendar, parse_duration
 from servicekit.case import Case, CaseRecord, Feedback, Handoff, as_of, evolve, replay
 from servicekit.clock import Clock, ManualClock, SystemClock
 from servicekit.commands import (
@@ -90,6 +91,7 @@ __all__ = [
     "AgentStillResponsible",
     "AssignCase",
     "Briefing",
+    "BusinessCalendar",
     "Case",
     "CaseHistory",
     "CaseNotFound",
@@ -173,6 +175,7 @@ __all__ = [
     "deliver",
     "evolve",
     "has_accepted_offer",
+    "parse_duration",
     "reason_given",
     "replay",
 ]
