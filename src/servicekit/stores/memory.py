@@ -82,17 +82,20 @@ class InMemoryStore:
             return len(stored)
 
     def _reindex(self, summary: CaseSummary) -> None:
-        old = self._summaries.get(summary.case_id)
-        before = {} if old is None else _values(old)
-        for name, value in _values(summary).items():
-            previous = before.get(name)
-            if previous != value:  # most appends change one criterion at most
+        case_id = summary.case_id
+        old = self._summaries.get(case_id)
+        for name, value, previous in (
+            ("owner", summary.owner_id, None if old is None else old.owner_id),
+            ("steward", summary.steward_id, None if old is None else old.steward_id),
+            ("customer", summary.customer_id, None if old is None else old.customer_id),
+            ("stage", summary.stage, None if old is None else old.stage),
+        ):
+            if value != previous:  # most appends change one criterion at most
                 if previous is not None:
-                    self._index[name][previous].discard(summary.case_id)
-                self._index[name][value].add(summary.case_id)
-        for name in before.keys() - _values(summary).keys():
-            self._index[name][before[name]].discard(summary.case_id)
-        self._summaries[summary.case_id] = summary
+                    self._index[name][previous].discard(case_id)
+                if value is not None:
+                    self._index[name][value].add(case_id)
+        self._summaries[case_id] = summary
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Events of every case in append order, from position `after` + 1 on."""
@@ -157,13 +160,3 @@ class InMemoryStore:
         """Record that the consumer `name` has handled every event up to `position`."""
         with self._lock:
             self._checkpoints[name] = position
-
-
-def _values(summary: CaseSummary) -> dict[str, str]:
-    """The criteria a summary is indexed under, with its value for each."""
-    values = {"customer": summary.customer_id, "stage": summary.stage}
-    if summary.owner_id is not None:
-        values["owner"] = summary.owner_id
-    if summary.steward_id is not None:
-        values["steward"] = summary.steward_id
-    return values
