@@ -27,6 +27,12 @@ from servicekit.events import (
     OfferMade,
     OfferRejected,
     OwnerAssigned,
+    PriorityChanged,
+    SlaBreached,
+    SlaEscalated,
+    SlaPaused,
+    SlaResumed,
+    SlaWarned,
     StageChanged,
     StewardAppointed,
     StewardReassigned,
@@ -71,6 +77,9 @@ class CaseRecord:
     customer_id: str | None = None
     initiated_by: Party | None = None
     opened_at: datetime | None = None
+    priority: str = "normal"
+    tier: str | None = None
+    sla_paused: bool = False
     interactions: tuple[Interaction, ...] = ()
     handoffs: tuple[Handoff, ...] = ()
     offers: tuple[Offer, ...] = ()
@@ -115,6 +124,16 @@ class Case:
     def opened_at(self) -> datetime | None:
         """When the case was opened."""
         return self.record.opened_at
+
+    @property
+    def priority(self) -> str:
+        """The case's priority ("normal" unless set)."""
+        return self.record.priority
+
+    @property
+    def tier(self) -> str | None:
+        """The customer's tier, as the host application gave it."""
+        return self.record.tier
 
     @property
     def interactions(self) -> tuple[Interaction, ...]:
@@ -271,6 +290,9 @@ def _with(  # noqa: PLR0913 - each part of the record a fold may change is named
         record.customer_id,
         record.initiated_by,
         record.opened_at,
+        record.priority,
+        record.tier,
+        record.sla_paused,
         record.interactions if interactions is None else interactions,
         record.handoffs if handoffs is None else handoffs,
         record.offers if offers is None else offers,
@@ -286,7 +308,7 @@ def _opened(case: Case, event: CaseOpened) -> Case:
             f"but is being replayed on {case.workflow.name!r}"
         )
         raise CorruptHistory(msg)
-    record = CaseRecord(event.customer_id, event.initiated_by, event.at)
+    record = CaseRecord(event.customer_id, event.initiated_by, event.at, event.priority, event.tier)
     return _step(case, event, stage=event.stage, record=record)
 
 
@@ -394,6 +416,23 @@ def _feedback_recorded(case: Case, event: FeedbackRecorded) -> Case:
     return _step(case, event, record=_with(case.record, feedback=(*case.record.feedback, feedback)))
 
 
+def _priority_changed(case: Case, event: PriorityChanged) -> Case:
+    return _step(case, event, record=attrs.evolve(case.record, priority=event.priority))
+
+
+def _sla_paused(case: Case, event: SlaPaused) -> Case:
+    return _step(case, event, record=attrs.evolve(case.record, sla_paused=True))
+
+
+def _sla_resumed(case: Case, event: SlaResumed) -> Case:
+    return _step(case, event, record=attrs.evolve(case.record, sla_paused=False))
+
+
+def _noted(case: Case, event: Event) -> Case:
+    """An event that changes nothing but the version and time (a timer that fired)."""
+    return _step(case, event)
+
+
 _APPLY: dict[type[Any], Callable[[Case, Any], Case]] = {
     CaseOpened: _opened,
     InteractionRecorded: _interaction,
@@ -408,4 +447,10 @@ _APPLY: dict[type[Any], Callable[[Case, Any], Case]] = {
     FollowUpScheduled: _follow_up_scheduled,
     FollowUpCompleted: _follow_up_completed,
     FeedbackRecorded: _feedback_recorded,
+    PriorityChanged: _priority_changed,
+    SlaPaused: _sla_paused,
+    SlaResumed: _sla_resumed,
+    SlaWarned: _noted,
+    SlaBreached: _noted,
+    SlaEscalated: _noted,
 }

@@ -21,19 +21,24 @@ from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.offers import check_money
 from servicekit.ownership import Actor, Agent, Customer, System
+from servicekit.timers import Timer
 
 __all__ = [
     "AcceptOffer",
     "AssignCase",
+    "ChangePriority",
     "Command",
     "CompleteFollowUp",
+    "FireTimers",
     "MakeOffer",
     "Move",
     "OpenCase",
+    "PauseSla",
     "ReassignSteward",
     "RecordFeedback",
     "RecordInteraction",
     "RejectOffer",
+    "ResumeSla",
     "ScheduleFollowUp",
     "TransferCase",
 ]
@@ -96,6 +101,9 @@ class OpenCase:
         stage: a start stage of the workflow; the workflow's first by default.
         owner: the agent who owns the case from the start (routing by the system
             or a supervisor); defaults to the opening agent, if an agent opens it.
+        priority: the case's priority ("normal" by default); SLA policies may
+            depend on it.
+        tier: the customer's tier in the host application ("gold"), if any.
     """
 
     actor: Actor = _ACTOR
@@ -107,6 +115,8 @@ class OpenCase:
     )
     stage: str | None = attrs.field(default=None, validator=optional_non_blank)
     owner: Agent | None = attrs.field(default=None, validator=_optional_agent)
+    priority: str = attrs.field(default="normal", validator=non_blank)
+    tier: str | None = attrs.field(default=None, validator=optional_non_blank)
     idempotency_key: str | None = _KEY
 
 
@@ -256,6 +266,54 @@ class RecordFeedback:
     idempotency_key: str | None = _KEY
 
 
+@attrs.frozen(kw_only=True)
+class ChangePriority:
+    """Change the case's priority; SLA deadlines are recalculated, elapsed time is kept."""
+
+    actor: Actor = _ACTOR
+    priority: str = attrs.field(validator=non_blank)
+    reason: str | None = attrs.field(default=None, validator=optional_non_blank)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class PauseSla:
+    """Pause the SLA clocks on purpose, with a reason.
+
+    Waiting on the customer (a `pending` stage) pauses them anyway.
+    """
+
+    actor: Actor = _ACTOR
+    reason: str = attrs.field(validator=non_blank)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class ResumeSla:
+    """Let the SLA clocks run again after `PauseSla`."""
+
+    actor: Actor = _ACTOR
+    reason: str | None = attrs.field(default=None, validator=optional_non_blank)
+    idempotency_key: str | None = _KEY
+
+
+def _timers(value: Any) -> tuple[Timer, ...]:
+    timers = tuple(value) if isinstance(value, list | tuple) else ()
+    if not timers or not all(isinstance(timer, Timer) for timer in timers):
+        msg = f"timers must be one or more Timer values, got {value!r}"
+        raise InvalidValue(msg)
+    return timers
+
+
+@attrs.frozen(kw_only=True)
+class FireTimers:
+    """Record timers that fell due (warnings, breaches, escalations): the system's command."""
+
+    actor: Actor = _ACTOR
+    timers: tuple[Timer, ...] = attrs.field(converter=_timers)
+    idempotency_key: str | None = _KEY
+
+
 Command: TypeAlias = (
     OpenCase
     | AssignCase
@@ -269,5 +327,9 @@ Command: TypeAlias = (
     | ScheduleFollowUp
     | CompleteFollowUp
     | RecordFeedback
+    | ChangePriority
+    | PauseSla
+    | ResumeSla
+    | FireTimers
 )
 """Any command `decide` accepts."""

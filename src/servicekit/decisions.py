@@ -18,15 +18,19 @@ from servicekit.case import Case
 from servicekit.commands import (
     AcceptOffer,
     AssignCase,
+    ChangePriority,
     Command,
     CompleteFollowUp,
+    FireTimers,
     MakeOffer,
     Move,
     OpenCase,
+    PauseSla,
     ReassignSteward,
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    ResumeSla,
     ScheduleFollowUp,
     TransferCase,
 )
@@ -53,6 +57,12 @@ from servicekit.events import (
     OfferMade,
     OfferRejected,
     OwnerAssigned,
+    PriorityChanged,
+    SlaBreached,
+    SlaEscalated,
+    SlaPaused,
+    SlaResumed,
+    SlaWarned,
     StageChanged,
     StewardAppointed,
     StewardReassigned,
@@ -61,6 +71,7 @@ from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.interactions import Direction, Party
 from servicekit.offers import Offer
 from servicekit.ownership import Actor, Agent, Customer, System, may_steer
+from servicekit.timers import TimerKind
 from servicekit.workflow import Stage
 
 __all__ = ["decide"]
@@ -198,7 +209,7 @@ def _owner_moves(case: Case, command: Move, at: datetime) -> tuple[Event, ...] |
     )
 
 
-def _attempted(command: Command) -> str:  # noqa: C901, PLR0911 - one case per command reads best
+def _attempted(command: Command) -> str:  # noqa: C901, PLR0911, PLR0912 - one case per command reads best
     match command:
         case OpenCase():
             return "open the case"
@@ -222,8 +233,16 @@ def _attempted(command: Command) -> str:  # noqa: C901, PLR0911 - one case per c
             return "schedule a follow-up"
         case CompleteFollowUp(follow_up_id=follow_up_id):
             return f"complete follow-up {follow_up_id}"
-        case RecordFeedback():  # pragma: no branch - the union is exhausted
+        case RecordFeedback():
             return "record feedback"
+        case ChangePriority(priority=priority):
+            return f"change the priority to {priority!r}"
+        case PauseSla():
+            return "pause the SLA clocks"
+        case ResumeSla():
+            return "resume the SLA clocks"
+        case FireTimers():  # pragma: no branch - the union is exhausted
+            return "fire timers"
 
 
 def _check_active(decision: _Decision) -> None:
@@ -300,6 +319,8 @@ def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
             channel=command.channel,
             initiated_by=initiated_by,
             summary=command.summary,
+            priority=command.priority,
+            tier=command.tier,
         ),
         decision.event(
             InteractionRecorded,
@@ -663,6 +684,48 @@ def _feedback(decision: _Decision, command: RecordFeedback, _stage: Stage) -> tu
     return (decision.event(FeedbackRecorded, rating=command.rating, comment=command.comment),)
 
 
+def _change_priority(
+    decision: _Decision, command: ChangePriority, _stage: Stage
+) -> tuple[Event, ...]:
+    _require_steering(decision)
+    if command.priority == decision.case.priority:
+        decision.reject(InvalidTransition, f"the priority is {command.priority!r} already")
+    return (decision.event(PriorityChanged, priority=command.priority, reason=command.reason),)
+
+
+def _pause_sla(decision: _Decision, command: PauseSla, _stage: Stage) -> tuple[Event, ...]:
+    _require_steering(decision)
+    if decision.case.record.sla_paused:
+        decision.reject(InvalidTransition, "the SLA clocks are paused already", ("ResumeSla",))
+    return (decision.event(SlaPaused, reason=command.reason),)
+
+
+def _resume_sla(decision: _Decision, command: ResumeSla, _stage: Stage) -> tuple[Event, ...]:
+    _require_steering(decision)
+    if not decision.case.record.sla_paused:
+        decision.reject(InvalidTransition, "the SLA clocks are not paused", ("PauseSla",))
+    return (decision.event(SlaResumed, reason=command.reason),)
+
+
+def _fire_timers(decision: _Decision, command: FireTimers, _stage: Stage) -> tuple[Event, ...]:
+    if not isinstance(command.actor, System):
+        decision.reject(NotPermitted, "only the system fires timers")
+    events: list[Event] = []
+    for timer in command.timers:
+        if timer.kind is TimerKind.WARNING:
+            events.append(decision.event(SlaWarned, clock=timer.clock, due=timer.due))
+        elif timer.kind is TimerKind.BREACH:
+            events.append(decision.event(SlaBreached, clock=timer.clock, due=timer.due))
+        else:
+            assert timer.notify is not None  # noqa: S101 - a Timer checks it
+            events.append(
+                decision.event(
+                    SlaEscalated, clock=timer.clock, level=timer.level, notify=timer.notify
+                )
+            )
+    return tuple(events)
+
+
 _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]] = {
     OpenCase: lambda decision, command, _stage: _open(decision, command),
     AssignCase: _assign,
@@ -676,4 +739,8 @@ _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]]
     ScheduleFollowUp: _schedule,
     CompleteFollowUp: _complete,
     RecordFeedback: _feedback,
+    ChangePriority: _change_priority,
+    PauseSla: _pause_sla,
+    ResumeSla: _resume_sla,
+    FireTimers: _fire_timers,
 }

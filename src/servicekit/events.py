@@ -31,6 +31,12 @@ __all__ = [
     "OfferMade",
     "OfferRejected",
     "OwnerAssigned",
+    "PriorityChanged",
+    "SlaBreached",
+    "SlaEscalated",
+    "SlaPaused",
+    "SlaResumed",
+    "SlaWarned",
     "StageChanged",
     "StewardAppointed",
     "StewardReassigned",
@@ -72,6 +78,8 @@ class CaseOpened(EventBase):
     channel: Channel
     initiated_by: Party
     summary: str
+    priority: str = "normal"
+    tier: str | None = None
 
     def describe(self) -> str:
         """What happened, in words."""
@@ -249,6 +257,79 @@ class FeedbackRecorded(EventBase):
         return f"rated the service {self.rating}/5{comment}"
 
 
+@attrs.frozen
+class PriorityChanged(EventBase):
+    """The case's priority changed; SLA targets are recalculated, elapsed time kept."""
+
+    priority: str
+    reason: str | None
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        because = f" ({self.reason})" if self.reason else ""
+        return f"priority changed to {self.priority}{because}"
+
+
+@attrs.frozen
+class SlaPaused(EventBase):
+    """The SLA clocks were paused on purpose (beyond waiting on the customer)."""
+
+    reason: str
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"paused the SLA clocks: {self.reason}"
+
+
+@attrs.frozen
+class SlaResumed(EventBase):
+    """The SLA clocks run again after an explicit pause."""
+
+    reason: str | None
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        because = f" ({self.reason})" if self.reason else ""
+        return f"resumed the SLA clocks{because}"
+
+
+@attrs.frozen
+class SlaWarned(EventBase):
+    """An SLA clock reached its warning share; it is due at `due`."""
+
+    clock: str
+    due: datetime
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"warning: {self.clock} is due {self.due:%Y-%m-%d %H:%M}Z"
+
+
+@attrs.frozen
+class SlaBreached(EventBase):
+    """An SLA clock ran past its target, which was due at `due`."""
+
+    clock: str
+    due: datetime
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"breached: {self.clock} was due {self.due:%Y-%m-%d %H:%M}Z"
+
+
+@attrs.frozen
+class SlaEscalated(EventBase):
+    """A breached SLA clock was escalated: level 1 the owner, 2 a supervisor, 3 the steward."""
+
+    clock: str
+    level: int
+    notify: Agent
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"escalated {self.clock} to level {self.level}: {self.notify}"
+
+
 Event: TypeAlias = (
     CaseOpened
     | InteractionRecorded
@@ -263,5 +344,11 @@ Event: TypeAlias = (
     | FollowUpScheduled
     | FollowUpCompleted
     | FeedbackRecorded
+    | PriorityChanged
+    | SlaPaused
+    | SlaResumed
+    | SlaWarned
+    | SlaBreached
+    | SlaEscalated
 )
 """Any event in a case's history."""

@@ -63,11 +63,17 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
         _events.FollowUpScheduled,
         _events.FollowUpCompleted,
         _events.FeedbackRecorded,
+        _events.PriorityChanged,
+        _events.SlaPaused,
+        _events.SlaResumed,
+        _events.SlaWarned,
+        _events.SlaBreached,
+        _events.SlaEscalated,
     )
 }
 """Every event type, by the name stored with it."""
 
-SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {"CaseOpened": 2}
+SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {"CaseOpened": 3}
 """The current schema version of each event type."""
 
 _BASE_FIELDS = ("case_id", "version", "at", "actor")
@@ -78,8 +84,14 @@ def _case_opened_v1_to_v2(payload: Json) -> Json:
     return {**payload, "initiated_by": Party.CUSTOMER.value}
 
 
+def _case_opened_v2_to_v3(payload: Json) -> Json:
+    """Version 2 of `CaseOpened` predates priorities and customer tiers."""
+    return {**payload, "priority": "normal", "tier": None}
+
+
 _UPCASTERS: Mapping[tuple[str, int], Callable[[Json], Json]] = {
     ("CaseOpened", 1): _case_opened_v1_to_v2,
+    ("CaseOpened", 2): _case_opened_v2_to_v3,
 }
 
 

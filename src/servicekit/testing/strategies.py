@@ -18,15 +18,19 @@ from servicekit.case import Case, evolve
 from servicekit.commands import (
     AcceptOffer,
     AssignCase,
+    ChangePriority,
     Command,
     CompleteFollowUp,
+    FireTimers,
     MakeOffer,
     Move,
     OpenCase,
+    PauseSla,
     ReassignSteward,
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    ResumeSla,
     ScheduleFollowUp,
     TransferCase,
 )
@@ -36,6 +40,7 @@ from servicekit.events import Event
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.ownership import Actor, Agent, Customer, Role, System
+from servicekit.timers import Timer, TimerKind
 from servicekit.workflow import Workflow
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "customers",
     "histories",
     "moments",
+    "timers",
 ]
 
 _NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
@@ -137,6 +143,8 @@ def commands(
             direction=st.sampled_from(Direction),
             stage=st.none() | st.sampled_from(sorted(s.name for s in flow.stages)),
             owner=st.none() | someone,
+            priority=st.sampled_from(["normal", "high"]),
+            tier=st.none() | st.sampled_from(["gold", "silver"]),
         ),
         st.builds(AssignCase, actor=actor, agent=someone),
         st.builds(TransferCase, actor=actor, to=someone, handoff_note=st.just("") | _TEXT),
@@ -174,6 +182,33 @@ def commands(
             note=st.just("") | _TEXT,
         ),
         st.builds(RecordFeedback, actor=actor, rating=st.integers(1, 5), comment=st.just("")),
+        st.builds(
+            ChangePriority,
+            actor=actor,
+            priority=st.sampled_from(["low", "normal", "high", "urgent"]),
+            reason=reasons,
+        ),
+        st.builds(PauseSla, actor=actor, reason=_TEXT),
+        st.builds(ResumeSla, actor=actor, reason=reasons),
+        st.builds(
+            FireTimers, actor=actor, timers=st.lists(timers(someone), min_size=1, max_size=3)
+        ),
+    )
+
+
+def timers(agent: st.SearchStrategy[Agent] | None = None) -> st.SearchStrategy[Timer]:
+    """Timers that fell due: warnings, breaches and escalations (with an agent to notify)."""
+    clocks = st.sampled_from(["first_response", "resolution", "next_response#2"])
+    return st.one_of(
+        st.builds(Timer, st.sampled_from([TimerKind.WARNING, TimerKind.BREACH]), clocks, moments()),
+        st.builds(
+            Timer,
+            st.just(TimerKind.ESCALATION),
+            clocks,
+            moments(),
+            notify=agents() if agent is None else agent,
+            level=st.integers(1, 3),
+        ),
     )
 
 

@@ -1,0 +1,75 @@
+"""Priorities, explicit SLA pauses and fired timers: who may, and what they record."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from helpers import ANA, BO, BOT, CUSTOMER, START, Play
+
+from servicekit import (
+    InvalidTransition,
+    InvalidValue,
+    NotPermitted,
+    PriorityChanged,
+    SlaBreached,
+    SlaEscalated,
+    SlaWarned,
+)
+from servicekit.commands import ChangePriority, FireTimers, PauseSla, ResumeSla
+from servicekit.timers import Timer, TimerKind
+
+
+def test_a_case_opens_with_a_priority_and_a_tier(play: Play) -> None:
+    play.open(ANA, priority="high", tier="gold")
+    assert (play.case.priority, play.case.tier) == ("high", "gold")
+
+
+def test_the_owner_changes_the_priority(play: Play) -> None:
+    play.open(ANA)
+    (changed,) = play(ChangePriority(actor=ANA, priority="urgent", reason="outage"))
+    assert isinstance(changed, PriorityChanged)
+    assert play.case.priority == "urgent"
+    with pytest.raises(InvalidTransition, match="'urgent' already"):
+        play.attempt(ChangePriority(actor=ANA, priority="urgent"))
+    with pytest.raises(NotPermitted):
+        play.attempt(ChangePriority(actor=CUSTOMER, priority="low"))
+
+
+def test_sla_clocks_pause_and_resume_once_each(play: Play) -> None:
+    play.to_stage("in_service", owner=ANA)
+    play(PauseSla(actor=ANA, reason="waiting for the vendor"))
+    assert play.case.record.sla_paused
+    with pytest.raises(InvalidTransition, match="paused already"):
+        play.attempt(PauseSla(actor=ANA, reason="again"))
+    play(ResumeSla(actor=ANA))
+    with pytest.raises(InvalidTransition, match="not paused"):
+        play.attempt(ResumeSla(actor=ANA))
+    with pytest.raises(NotPermitted):
+        play.attempt(PauseSla(actor=BO, reason="not mine"))
+
+
+def test_only_the_system_fires_timers(play: Play) -> None:
+    play.to_stage("in_service", owner=ANA)
+    due = START + timedelta(hours=4)
+    timers = [
+        Timer(TimerKind.WARNING, "resolution", due),
+        Timer(TimerKind.BREACH, "resolution", due),
+        Timer(TimerKind.ESCALATION, "resolution", due, notify=ANA, level=1),
+    ]
+    with pytest.raises(NotPermitted, match="only the system"):
+        play.attempt(FireTimers(actor=ANA, timers=timers))
+    warned, breached, escalated = play(FireTimers(actor=BOT, timers=timers))
+    assert isinstance(warned, SlaWarned)
+    assert isinstance(breached, SlaBreached)
+    assert isinstance(escalated, SlaEscalated)
+    assert (escalated.level, escalated.notify) == (1, ANA)
+
+
+def test_timers_are_checked_when_built() -> None:
+    with pytest.raises(InvalidValue, match="level from 1 to 3"):
+        Timer(TimerKind.ESCALATION, "resolution", START, level=4, notify=ANA)
+    with pytest.raises(InvalidValue, match="only an escalation"):
+        Timer(TimerKind.WARNING, "resolution", START, level=1)
+    with pytest.raises(InvalidValue, match="one or more Timer"):
+        FireTimers(actor=BOT, timers=[])
