@@ -12,17 +12,14 @@ are reported, never asserted: the exit code is 0 unless something crashes.
 
 from __future__ import annotations
 
-import argparse
-import gc
-import json
-import platform
 import random
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from functools import partial
+from operator import ge
 from zoneinfo import ZoneInfo
+
+import harness
 
 from servicekit.calendar import BusinessCalendar
 
@@ -54,21 +51,6 @@ DURATIONS = {
 FULL = {"calls": 2_000, "baseline_calls": 12, "repeats": 5}
 QUICK = {"calls": 200, "baseline_calls": 3, "repeats": 2}
 MINUTE = timedelta(minutes=1)
-
-
-def best_of(repeats: int, run: Callable[[], object]) -> float:
-    """The fastest of `repeats` runs of `run`, in seconds, with the garbage collector paused."""
-    times: list[float] = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        finally:
-            gc.enable()
-    return min(times)
 
 
 class SteppingCalendar:
@@ -157,8 +139,10 @@ def bench_add(sizes: dict[str, int]) -> dict[str, float]:
             for moment in few:
                 stepping.add(moment, duration)
 
-        results[f"servicekit_us_{number}"] = best_of(sizes["repeats"], fast) * 1e6 / len(moments)
-        results[f"stepping_us_{number}"] = best_of(1, slow) * 1e6 / len(few)
+        results[f"servicekit_us_{number}"] = (
+            harness.best_of(sizes["repeats"], fast) * 1e6 / len(moments)
+        )
+        results[f"stepping_us_{number}"] = harness.best_of(1, slow) * 1e6 / len(few)
         results[f"ratio_{number}"] = (
             results[f"stepping_us_{number}"] / results[f"servicekit_us_{number}"]
         )
@@ -176,40 +160,55 @@ def bench_other(sizes: dict[str, int]) -> dict[str, float]:
     for start, end in pairs:
         calendar.elapsed(start, end)
     cold_count = max(sizes["calls"] // 10, 10)
-    scale = 1e6 / len(moments)
+    scale, best = 1e6 / len(moments), partial(harness.best_of, sizes["repeats"])
     return {
-        "elapsed_us": best_of(sizes["repeats"], lambda: [calendar.elapsed(*p) for p in pairs])
-        * scale,
-        "next_open_us": best_of(sizes["repeats"], lambda: [calendar.next_open(m) for m in moments])
-        * scale,
-        "cold_add_us": best_of(
-            sizes["repeats"],
+        "elapsed_us": best(lambda: [calendar.elapsed(*p) for p in pairs]) * scale,
+        "next_open_us": best(lambda: [calendar.next_open(m) for m in moments]) * scale,
+        "cold_add_us": best(
             lambda: [
                 BusinessCalendar(
                     timezone=ZONE, hours=OFFICE, holidays=HOLIDAYS, exceptions=EXCEPTIONS
                 ).add(moment, DURATIONS["2 weeks (85 h)"])
                 for moment in moments[:cold_count]
-            ],
+            ]
         )
         * 1e6
         / cold_count,
     }
 
 
-GOALS: tuple[tuple[str, str], ...] = (
-    ("goal add(3 business days) >= 1000x faster than stepping minute by minute", "ratio_1"),
-    ("goal add(2 weeks) >= 1000x faster than stepping minute by minute", "ratio_2"),
+def thousandfold(text: str, key: str) -> harness.Goal:
+    """The goal that the ratio at `key` is at least 1000; its line shows whole numbers."""
+    return harness.Goal(text, key, ge, 1000, shown=",.0f")
+
+
+GOALS = (
+    thousandfold(
+        "goal add(3 business days) >= 1000x faster than stepping minute by minute", "ratio_1"
+    ),
+    thousandfold("goal add(2 weeks) >= 1000x faster than stepping minute by minute", "ratio_2"),
 )
 """Each goal: its summary text and the ratio it reads; the limit is 1000."""
+
+
+REFERENCE: tuple[harness.Section, ...] = (
+    (
+        "2. For reference",
+        (
+            ("elapsed over 14 days, warm", "elapsed_us", "us"),
+            ("next_open, warm", "next_open_us", "us"),
+            ("build a calendar + add(2 weeks), cold cache", "cold_add_us", "us"),
+        ),
+    ),
+)
+"""The table's last section: (label, results key, unit) rows, for reference."""
 
 
 def report(results: dict[str, float], sizes: dict[str, int], mode: str) -> list[str]:
     """The table, ending with one summary line per goal."""
     r = results
-    title = (
-        f"servicekit calendar benchmark ({mode}): best of {sizes['repeats']} repeats, Python "
-        f"{platform.python_version()}; Berlin office hours, 10 holidays, 4 exceptions"
-    )
+    setting = "; Berlin office hours, 10 holidays, 4 exceptions"
+    title = harness.title("calendar", mode, sizes["repeats"], setting)
     heading = (
         f"1. add(start, duration), warm cache ({sizes['calls']:,} starts over 2026; stepping: "
         f"{sizes['baseline_calls']} of them, one run)"
@@ -225,38 +224,16 @@ def report(results: dict[str, float], sizes: dict[str, int], mode: str) -> list[
             f"   {label:<28}{r[f'servicekit_us_{number}']:>11,.2f} us"
             f"{r[f'stepping_us_{number}']:>13,.0f} us{r[f'ratio_{number}']:>11,.0f}x"
         )
-    lines += [
-        "",
-        "2. For reference",
-        f"   {'elapsed over 14 days, warm':<52}{r['elapsed_us']:>10,.2f} us",
-        f"   {'next_open, warm':<52}{r['next_open_us']:>10,.2f} us",
-        f"   {'build a calendar + add(2 weeks), cold cache':<52}{r['cold_add_us']:>10,.2f} us",
-        "",
-    ]
-    for text, key in GOALS:
-        verdict = "PASS" if r[key] >= 1000 else "FAIL"
-        lines.append(f"{text} : {verdict} (ratio {r[key]:,.0f}x)")
-    return lines
+    lines += harness.table(REFERENCE, r, sizes, width=52)
+    return lines + harness.summary(GOALS, r, sizes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every benchmark, print the table, and write JSON when asked."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
-    args = parser.parse_args(argv)
-    mode = "quick" if args.quick else "full"
-    sizes = QUICK if args.quick else FULL
-    results = bench_add(sizes) | bench_other(sizes)
-    print("\n".join(report(results, sizes, mode)))
-    if args.json is not None:
-        payload: dict[str, Any] = {"mode": mode, "sizes": sizes, "results": results}
-        payload["durations"] = list(DURATIONS)
-        payload["goals"] = [
-            {"goal": text, "ratio": results[key], "passed": results[key] >= 1000}
-            for text, key in GOALS
-        ]
-        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    options = harness.parse_options(__doc__, argv, full=FULL, quick=QUICK)
+    results = bench_add(options.sizes) | bench_other(options.sizes)
+    lines = report(results, options.sizes, options.mode)
+    harness.publish(options, lines, results, GOALS, {"durations": list(DURATIONS)})
     return 0
 
 

@@ -10,17 +10,12 @@ crashes.
 
 from __future__ import annotations
 
-import argparse
-import gc
-import json
-import platform
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from operator import ge, le
-from pathlib import Path
-from typing import Any
+
+import harness
 
 from servicekit import (
     Agent,
@@ -45,7 +40,6 @@ FULL = {"commands": 20_000, "many": 100_000, "few_indexed": 1_000, "per_agent": 
 FULL |= {"queries": 200, "scans": 3, "repeats": 5}
 QUICK = {"commands": 2_000, "many": 2_000, "few_indexed": 200, "per_agent": 20}
 QUICK |= {"queries": 100, "scans": 5, "repeats": 3}
-Prepare = Callable[[], Callable[[], object]]
 
 
 class Spread:
@@ -75,27 +69,6 @@ class Spread:
             for n, (case_id, owner) in enumerate(zip(self.ids, owners, strict=True))
         ]
         self.position = 0
-
-
-def best_of(repeats: int, prepares: dict[str, Prepare]) -> dict[str, float]:
-    """The fastest of `repeats` runs of each, in seconds, with the garbage collector paused.
-
-    The runs take turns, so a burst of load on a shared machine slows all of them
-    alike; `prepare()` sets each run up, untimed, and returns what to time.
-    """
-    times: dict[str, list[float]] = {name: [] for name in prepares}
-    for _ in range(repeats):
-        for name, prepare in prepares.items():
-            run = prepare()
-            gc.collect()
-            gc.disable()
-            try:
-                start = time.perf_counter()
-                run()
-                times[name].append(time.perf_counter() - start)
-            finally:
-                gc.enable()
-    return {name: min(taken) for name, taken in times.items()}
 
 
 def direct(cases: list[Case], commands: list[tuple[Move, ...]], count: int) -> None:
@@ -155,7 +128,7 @@ def bench_spread(
         """The spread a desk run starts from."""
         return reference if reference is big else Spread(workflow, size, sizes["per_agent"])
 
-    prepares: dict[str, Prepare] = {
+    prepares: dict[str, harness.Prepare] = {
         "direct": lambda: partial(direct, list(reference.cases), reference.commands, count),
         "named": lambda: partial(on_desk, spread(), count, named=True),
         "execute": lambda: partial(on_desk, spread(), count, named=False),
@@ -164,7 +137,7 @@ def bench_spread(
         desk = big.desk
         cached = ServiceDesk(workflow=workflow, store=desk.store, clock=desk.clock, cache_size=size)
         prepares["cached"] = partial(synced, cached, big, count)
-    best = best_of(sizes["repeats"], prepares)
+    best = harness.best_of_turns(sizes["repeats"], prepares)
     return {f"{name}_us_{size}": seconds * 1e6 / count for name, seconds in best.items()}
 
 
@@ -198,7 +171,7 @@ def bench_index(sizes: dict[str, int], spread: Spread, owners: list[str]) -> dic
     indexed = partial(query, desk.cases_owned_by, asked)
     spread_out = partial(query, desk.cases_owned_by, around)
     scanned = partial(query, partial(scan_owned, desk), asked[:scans])
-    best = best_of(
+    best = harness.best_of_turns(
         sizes["repeats"],
         {"indexed": lambda: indexed, "around": lambda: spread_out, "scan": lambda: scanned},
     )
@@ -237,10 +210,16 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
 )
 """The printed table: per section a heading, its columns, then (label, key, unit) rows."""
 
-GOALS: tuple[tuple[str, str, Callable[[float, float], bool], float], ...] = (
-    ("goal 1 desk.execute at most 3x direct decide+evolve (worst spread)", "goal1_ratio", le, 3),
-    ("goal 2a cases_owned_by at least 10x faster than a full scan", "goal2a_ratio", ge, 10),
-    ("goal 2b cases_owned_by at the largest size within 3x the smallest", "goal2b_ratio", le, 3),
+GOALS = (
+    harness.Goal(
+        "goal 1 desk.execute at most 3x direct decide+evolve (worst spread)", "goal1_ratio", le, 3
+    ),
+    harness.Goal(
+        "goal 2a cases_owned_by at least 10x faster than a full scan", "goal2a_ratio", ge, 10
+    ),
+    harness.Goal(
+        "goal 2b cases_owned_by at the largest size within 3x the smallest", "goal2b_ratio", le, 3
+    ),
 )
 """Each goal: its summary text, the ratio it reads, and how that ratio must compare to a limit."""
 
@@ -258,11 +237,8 @@ def report(results: dict[str, float], sizes: dict[str, int], mode: str) -> list[
     r[f"growth_ratio_{many}"] = r[f"indexed_us_{many}"] / r[f"indexed_us_{few}"]
     r["goal1_ratio"] = max(r[f"execute_ratio_{size}"] for size in columns["spreads"])
     r["goal2a_ratio"], r["goal2b_ratio"] = r[f"scan_ratio_{many}"], r[f"growth_ratio_{many}"]
-    title = (
-        f"servicekit desk benchmark ({mode}): best of {sizes['repeats']} repeats, Python "
-        f"{platform.python_version()}, InMemoryStore, ManualClock; times per item"
-    )
-    lines = [title]
+    setting = ", InMemoryStore, ManualClock; times per item"
+    lines = [harness.title("desk", mode, sizes["repeats"], setting)]
     for heading, kind, rows in SECTIONS:
         sized = columns[kind]
         titles = "".join(f"{f'{size:,} case' + 's' * (size > 1):>15}" for size in sized)
@@ -271,22 +247,13 @@ def report(results: dict[str, float], sizes: dict[str, int], mode: str) -> list[
             values = [r.get(key.format(size)) for size in sized]
             cells = [f"{'-':>15}" if v is None else f"{v:>12,.2f} {unit:<2}" for v in values]
             lines.append(f"   {label:<58}{''.join(cells)}".rstrip())
-    lines.append("")
-    for text, key, holds, limit in GOALS:
-        verdict = "PASS" if holds(r[key], limit) else "FAIL"
-        lines.append(f"{text} : {verdict} (ratio {r[key]:.1f}x)")
-    return lines
+    return lines + harness.summary(GOALS, r, sizes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Set the cases up, run every benchmark, print the table, and write JSON when asked."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
-    args = parser.parse_args(argv)
-    mode = "quick" if args.quick else "full"
-    sizes = QUICK if args.quick else FULL
-    workflow = buying_cycle()
+    options = harness.parse_options(__doc__, argv, full=FULL, quick=QUICK)
+    sizes, workflow = options.sizes, buying_cycle()
     big = Spread(workflow, sizes["many"], sizes["per_agent"])
     results: dict[str, float] = {}
     for size in (1, 10, sizes["many"]):
@@ -294,15 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     few = Spread(workflow, sizes["few_indexed"], sizes["per_agent"])
     owners = sorted(set(few.owner_ids))
     results |= bench_index(sizes, few, owners) | bench_index(sizes, big, owners)
-    lines = report(results, sizes, mode)
-    print("\n".join(lines))
-    if args.json is not None:
-        payload: dict[str, Any] = {"mode": mode, "sizes": sizes, "results": results}
-        payload["goals"] = [
-            {"goal": text, "ratio": results[key], "passed": holds(results[key], limit)}
-            for text, key, holds, limit in GOALS
-        ]
-        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    lines = report(results, sizes, options.mode)
+    harness.publish(options, lines, results, GOALS)
     return 0
 
 

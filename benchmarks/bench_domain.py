@@ -9,19 +9,16 @@ goals are reported, never asserted: the exit code is 0 unless something crashes.
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
-import platform
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from importlib.metadata import version
 from operator import ge, le
-from pathlib import Path
-from typing import Any
 
+import harness
 from transitions import Machine
 
 from servicekit import (
@@ -55,21 +52,6 @@ class Ticket:
     """The naive `transitions` model: one object per case, with its own `Machine`."""
 
     state: str
-
-
-def best_of(repeats: int, run: Callable[[], object]) -> float:
-    """The fastest of `repeats` runs of `run`, in seconds, with the garbage collector paused."""
-    times: list[float] = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        finally:
-            gc.enable()
-    return min(times)
 
 
 def traced_bytes(build: Callable[[], object]) -> int:
@@ -152,13 +134,13 @@ def bench_moves(workflow: Workflow, sizes: dict[str, int]) -> dict[str, float]:
     if stages != {"waiting_on_customer"}:
         msg = f"the three implementations disagree after three moves: {stages}"
         raise RuntimeError(msg)
-    scale = 1e6 / count
+    scale, best = 1e6 / count, partial(harness.best_of, repeats)
     return {
-        "servicekit_us_per_move": best_of(repeats, lambda: servicekit_moves(case, count)) * scale,
-        "table_us_per_move": best_of(repeats, lambda: table_moves(table, count)) * scale,
-        "machine_us_per_move": best_of(repeats, lambda: machine_moves(ticket, count)) * scale,
+        "servicekit_us_per_move": best(lambda: servicekit_moves(case, count)) * scale,
+        "table_us_per_move": best(lambda: table_moves(table, count)) * scale,
+        "machine_us_per_move": best(lambda: machine_moves(ticket, count)) * scale,
         "move_command_us": scale
-        * best_of(repeats, lambda: [Move(actor=AGENT, trigger="resume") for _ in range(count)]),
+        * best(lambda: [Move(actor=AGENT, trigger="resume") for _ in range(count)]),
     }
 
 
@@ -185,9 +167,9 @@ def bench_new_cases(workflow: Workflow, sizes: dict[str, int]) -> dict[str, floa
 
     scale = 1e6 / count
     return {
-        "open_us": best_of(repeats, opened) * scale,
-        "replay_us": best_of(repeats, replayed) * scale,
-        "machine_us": best_of(repeats, machines) * scale,
+        "open_us": harness.best_of(repeats, opened) * scale,
+        "replay_us": harness.best_of(repeats, replayed) * scale,
+        "machine_us": harness.best_of(repeats, machines) * scale,
     }
 
 
@@ -230,7 +212,7 @@ def bench_build(workflow: Workflow, sizes: dict[str, int]) -> dict[str, float]:
     }
 
 
-SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+SECTIONS: tuple[harness.Section, ...] = (
     (
         "1. One stage transition, in_service <-> waiting_on_customer ({moves:,} moves per repeat)",
         (
@@ -269,9 +251,13 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
 )
 """The printed table: a heading per section, then (label, results key, unit) rows."""
 
-GOALS: tuple[tuple[str, str, Callable[[float, float], bool], float], ...] = (
-    ("goal 1 servicekit decide+evolve at most 10x a hand-written table", "goal1_ratio", le, 10),
-    ("goal 2 servicekit move >= 20x faster than a Machine bound per case", "goal2_ratio", ge, 20),
+GOALS = (
+    harness.Goal(
+        "goal 1 servicekit decide+evolve at most 10x a hand-written table", "goal1_ratio", le, 10
+    ),
+    harness.Goal(
+        "goal 2 servicekit move >= 20x faster than a Machine bound per case", "goal2_ratio", ge, 20
+    ),
 )
 """Each goal: its summary text, the ratio it reads, and how that ratio must compare to a limit."""
 
@@ -288,42 +274,21 @@ def report(results: dict[str, float], sizes: dict[str, int], mode: str) -> list[
     r["open_ratio"] = r["machine_us"] / r["open_us"]
     r["bound_ratio"] = r["machine_us_per_move"] / r["servicekit_us_per_move"]
     r["memory_ratio"] = r["machine_bytes"] / r["bytes_per_case"]
-    title = (
-        f"servicekit domain benchmark ({mode}): best of {sizes['repeats']} repeats, Python "
-        f"{platform.python_version()}, transitions {version('transitions')}; times per item"
-    )
-    lines = [title]
-    for heading, rows in SECTIONS:
-        lines += ["", heading.format(**sizes)]
-        lines += [f"   {label:<64}{r[key]:>10,.2f} {unit}" for label, key, unit in rows]
-    lines.append("")
-    for text, key, holds, limit in GOALS:
-        verdict = "PASS" if holds(r[key], limit) else "FAIL"
-        lines.append(f"{text} : {verdict} (ratio {r[key]:.1f}x)")
-    return lines
+    setting = f", transitions {version('transitions')}; times per item"
+    lines = [harness.title("domain", mode, sizes["repeats"], setting)]
+    lines += harness.table(SECTIONS, r, sizes, width=64)
+    return lines + harness.summary(GOALS, r, sizes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every benchmark, print the table, and write JSON when asked."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
-    args = parser.parse_args(argv)
-    mode = "quick" if args.quick else "full"
-    sizes = QUICK if args.quick else FULL
+    options = harness.parse_options(__doc__, argv, full=FULL, quick=QUICK)
     workflow = buying_cycle()
     results: dict[str, float] = {}
     for bench in (bench_moves, bench_new_cases, bench_memory, bench_build):
-        results |= bench(workflow, sizes)
-    lines = report(results, sizes, mode)
-    print("\n".join(lines))
-    if args.json is not None:
-        payload: dict[str, Any] = {"mode": mode, "sizes": sizes, "results": results}
-        payload["goals"] = [
-            {"goal": text, "ratio": results[key], "passed": holds(results[key], limit)}
-            for text, key, holds, limit in GOALS
-        ]
-        args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        results |= bench(workflow, options.sizes)
+    lines = report(results, options.sizes, options.mode)
+    harness.publish(options, lines, results, GOALS)
     return 0
 
 

@@ -10,11 +10,8 @@ code is 0 unless something crashes.
 
 from __future__ import annotations
 
-import argparse
-import gc
 import itertools
 import json
-import platform
 import random
 import sqlite3
 import tempfile
@@ -26,6 +23,8 @@ from functools import partial
 from operator import le
 from pathlib import Path
 from typing import Any
+
+import harness
 
 from servicekit import Agent, Case, CaseSummary, Channel, Event, Move, OpenCase, SQLiteStore
 from servicekit.buying_cycle import buying_cycle
@@ -53,27 +52,9 @@ SELECT_EVENTS = (  # the store's own query
 Append = tuple[str, tuple[Event, ...], int, CaseSummary]
 Row = tuple[str, int, str]
 Raw = tuple[str, list[Row], int, tuple[Any, ...]]
-Prepare = Callable[[], Callable[[], object]]
 
 
-def best_of(repeats: int, prepares: dict[str, Prepare]) -> dict[str, float]:
-    """The fastest of `repeats` turns of each, in seconds, GC paused; `prepare()` is untimed."""
-    times: dict[str, list[float]] = {name: [] for name in prepares}
-    for _ in range(repeats):
-        for name, prepare in prepares.items():
-            run = prepare()
-            gc.collect()
-            gc.disable()
-            try:
-                start = time.perf_counter()
-                run()
-                times[name].append(time.perf_counter() - start)
-            finally:
-                gc.enable()
-    return {name: min(taken) for name, taken in times.items()}
-
-
-def each(call: Callable[[Any], object], items: Sequence[Any]) -> Prepare:
+def each(call: Callable[[Any], object], items: Sequence[Any]) -> harness.Prepare:
     """A prepare step for a run that calls `call` on every item (deque drains, keeping nothing)."""
     return lambda: partial(deque, map(call, items), 0)
 
@@ -159,7 +140,9 @@ class Scratch:
         raw_appends(db, raws)
         return db
 
-    def appends(self, kind: str, before: list[Append], timed: list[Append]) -> dict[str, Prepare]:
+    def appends(
+        self, kind: str, before: list[Append], timed: list[Append]
+    ) -> dict[str, harness.Prepare]:
         """Each side appending `timed` to a new file that holds `before`; serialization alone."""
         raw_before, raw_timed = (
             [(c, rows(events), x, index_row(s)) for c, events, x, s in appends]
@@ -178,7 +161,7 @@ def bench_appends(sizes: dict[str, int], scratch: Scratch) -> dict[str, float]:
     moves = history("case-1", sizes["moves"])
     opens = [history(f"open-{n}", 0, f"cust-{n}")[0] for n in range(sizes["opens"])]
     prepares = scratch.appends("move", moves[:1], moves[1:]) | scratch.appends("open", [], opens)
-    best = best_of(sizes["repeats"], prepares)
+    best = harness.best_of_turns(sizes["repeats"], prepares)
     counts = {"move": sizes["moves"], "open": sizes["opens"]}
     return {f"{name}_us": seconds * 1e6 / counts[name[-4:]] for name, seconds in best.items()}
 
@@ -202,7 +185,7 @@ def bench_load(sizes: dict[str, int], scratch: Scratch) -> dict[str, float]:
         "json": each(json.loads, texts * loads),
         "decode": each(event_from_dict, dicts * loads),
     }
-    best = best_of(sizes["repeats"], prepares)
+    best = harness.best_of_turns(sizes["repeats"], prepares)
     return {f"load_{name}_us": seconds * 1e6 / loads for name, seconds in best.items()}
 
 
@@ -245,7 +228,7 @@ def bench_growth(sizes: dict[str, int], scratch: Scratch) -> dict[str, float]:
     """Goal 3: microseconds per load of a case of `per_case` events, in a small and a big file."""
     template = history("TEMPLATE", sizes["per_case"] - 4)
     results: dict[str, float] = {}
-    prepares: dict[str, Prepare] = {}
+    prepares: dict[str, harness.Prepare] = {}
     for size in ("small", "big"):
         start = time.perf_counter()
         path, ids = build(scratch.directory, sizes[size], template)
@@ -261,7 +244,7 @@ def bench_growth(sizes: dict[str, int], scratch: Scratch) -> dict[str, float]:
         picked = random.Random(size).sample(ids, sizes["picked"])
         prepares[f"grow_{size}"] = each(store.load, picked)
         prepares[f"grow_raw_{size}"] = each(partial(raw_load, scratch.raw([], path)), picked)
-    best = best_of(sizes["repeats"], prepares)
+    best = harness.best_of_turns(sizes["repeats"], prepares)
     return results | {f"{name}_us": s * 1e6 / sizes["picked"] for name, s in best.items()}
 
 
@@ -298,11 +281,17 @@ integrity_big_s s for reference: opening the big file with check_integrity=True
 """
 """The printed table: headings (they start with a digit), then rows "key unit label"."""
 
-GOALS: tuple[tuple[str, str, Callable[[float, float], bool], float], ...] = (
-    ("goal 1a SQLiteStore.append (move) at most 2x raw sqlite3, incl. JSON", "incl_move", le, 2),
-    ("goal 1b SQLiteStore.append (OpenCase) at most 2x raw, incl. JSON", "incl_open", le, 2),
-    ("goal 2 store.load of {history} events at most 2x raw + json.loads", "load_ratio", le, 2),
-    ("goal 3 store.load in {big:,} events at most 1.5x in {small:,}", "grow_ratio", le, 1.5),
+
+def at_most(text: str, key: str, limit: float) -> harness.Goal:
+    """The goal that the ratio at `key` is at most `limit`; its line shows two decimals."""
+    return harness.Goal(text, key, le, limit, shown=".2f")
+
+
+GOALS = (
+    at_most("goal 1a SQLiteStore.append (move) at most 2x raw sqlite3, incl. JSON", "incl_move", 2),
+    at_most("goal 1b SQLiteStore.append (OpenCase) at most 2x raw, incl. JSON", "incl_open", 2),
+    at_most("goal 2 store.load of {history} events at most 2x raw + json.loads", "load_ratio", 2),
+    at_most("goal 3 store.load in {big:,} events at most 1.5x in {small:,}", "grow_ratio", 1.5),
 )
 """Each goal: its summary text, the ratio it reads, and how that ratio must compare to a limit."""
 
@@ -323,50 +312,32 @@ def report(results: dict[str, float], sizes: dict[str, int], mode: str) -> list[
     r["load_ratio"] = r["load_store_us"] / r["load_raw_us"]
     r["grow_ratio"] = r["grow_big_us"] / r["grow_small_us"]
     r["grow_raw_ratio"] = r["grow_raw_big_us"] / r["grow_raw_small_us"]
-    title = (
-        f"servicekit SQLite benchmark ({mode}): best of {sizes['repeats']} repeats, Python "
-        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; times per item"
-    )
-    lines = [title]
+    setting = f", SQLite {sqlite3.sqlite_version}; times per item"
+    lines = [harness.title("SQLite", mode, sizes["repeats"], setting)]
     for line in TABLE.format(**sizes).strip().splitlines():
         if line[0].isdigit():
             lines += ["", line]
         else:
             key, unit, label = line.split(" ", 2)
-            lines.append(f"   {label:<72}{r[key]:>10,.2f} {unit}")
-    lines += ["", *NOTES.format(sync=SYNCHRONOUS).strip().splitlines(), ""]
-    for text, key, holds, limit in GOALS:
-        verdict = "PASS" if holds(r[key], limit) else "FAIL"
-        lines.append(f"{text.format(**sizes)} : {verdict} (ratio {r[key]:.2f}x)")
-    return lines
+            lines.append(harness.row(label, r[key], unit, width=72))
+    lines += ["", *NOTES.format(sync=SYNCHRONOUS).strip().splitlines()]
+    return lines + harness.summary(GOALS, r, sizes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every benchmark in a temporary directory, print the table, write JSON when asked."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
-    args = parser.parse_args(argv)
-    mode = "quick" if args.quick else "full"
-    sizes = QUICK if args.quick else FULL
+    options = harness.parse_options(__doc__, argv, full=FULL, quick=QUICK)
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as directory:
         scratch = Scratch(Path(directory))
         try:
             for bench in (bench_appends, bench_load, bench_growth):
-                results |= bench(sizes, scratch)
+                results |= bench(options.sizes, scratch)
         finally:
             for opened in scratch.opened:
                 opened.close()
-    lines = report(results, sizes, mode)
-    print("\n".join(lines))
-    if args.json is not None:
-        goals = [
-            {"goal": text.format(**sizes), "ratio": results[key], "passed": holds(results[key], n)}
-            for text, key, holds, n in GOALS
-        ]
-        payload = {"mode": mode, "sizes": sizes, "synchronous": SYNCHRONOUS, "results": results}
-        args.json.write_text(json.dumps(payload | {"goals": goals}, indent=2) + "\n", "utf-8")
+    lines = report(results, options.sizes, options.mode)
+    harness.publish(options, lines, results, GOALS, {"synchronous": SYNCHRONOUS})
     return 0
 
 
