@@ -383,6 +383,8 @@ class ServiceDesk:
         stage: str | None = None,
         owner: AgentRef | None = None,
         case_id: str | None = None,
+        priority: str = "normal",
+        tier: str | None = None,
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Open a case (a new id unless `case_id` is given); see `OpenCase`."""
@@ -394,6 +396,8 @@ class ServiceDesk:
             direction=direction,
             stage=stage,
             owner=None if owner is None else self._agent(owner),
+            priority=priority,
+            tier=tier,
             idempotency_key=idempotency_key,
         )
         return self.execute(case_id if case_id is not None else uuid.uuid4().hex, command)
