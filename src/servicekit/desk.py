@@ -12,14 +12,14 @@ import hashlib
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeAlias
 
 import attrs
 
-from servicekit._values import require
+from servicekit._values import require, utc
 from servicekit.case import Case, Feedback, Handoff, evolve
 from servicekit.clock import Clock, SystemClock
 from servicekit.commands import (
@@ -27,6 +27,7 @@ from servicekit.commands import (
     AssignCase,
     Command,
     CompleteFollowUp,
+    FireTimers,
     MakeOffer,
     Move,
     OpenCase,
@@ -52,11 +53,15 @@ from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Interaction, Party
 from servicekit.offers import Offer
 from servicekit.ownership import Actor, Agent, Customer, System
+from servicekit.sla import PolicySet, SlaReport, assess
 from servicekit.stores.base import CaseSummary, IdempotencyRecord, Store
 from servicekit.stores.memory import InMemoryStore
 from servicekit.workflow import Workflow
 
 __all__ = ["ActorRef", "AgentRef", "Briefing", "Outcome", "ServiceDesk"]
+
+_MAX_ROUNDS = 8
+"""How many rounds of timers `tick` fires on one case at most (breach, then escalations)."""
 
 ActorRef: TypeAlias = Agent | Customer | System | str
 """Who acts: an `Agent`, `Customer` or `System`, or a registered agent's id."""
@@ -155,18 +160,22 @@ class ServiceDesk:
         store: where cases, the index and the agent directory live
             (an `InMemoryStore` by default).
         clock: where the time comes from (`SystemClock` by default).
+        sla: the SLA policies in force, if any: then `sla` reports on a case,
+            every append records when the case's next timer falls due, and
+            `tick` fires the timers that have.
         max_attempts: how often a command is decided again after losing a race
             with a concurrent writer before `ConcurrencyConflict` is raised.
         cache_size: how many folded cases are kept in memory, so that a command
             on a busy case folds only the events it has not seen.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - every option is keyword-only and has a default
         self,
         *,
         workflow: Workflow,
         store: Store | None = None,
         clock: Clock | None = None,
+        sla: PolicySet | None = None,
         max_attempts: int = 5,
         cache_size: int = 10_000,
     ) -> None:
@@ -181,6 +190,9 @@ class ServiceDesk:
         self.workflow = workflow
         self.store: Store = InMemoryStore() if store is None else store
         self.clock: Clock = SystemClock() if clock is None else clock
+        if sla is not None:
+            require(sla, PolicySet, "sla must be a PolicySet")
+        self.sla_policies = sla
         self.max_attempts = max_attempts
         self._cache_size = cache_size
         self._cache: OrderedDict[str, Case] = OrderedDict()
@@ -352,7 +364,7 @@ class ServiceDesk:
                     case_id,
                     events,
                     expected_version=case.version,
-                    summary=CaseSummary.of(after),
+                    summary=CaseSummary.of(after, next_due=self._next_due(case, events)),
                     idempotency=record,
                 )
             except ConcurrencyConflict as lost:
@@ -728,6 +740,97 @@ class ServiceDesk:
             idempotency_key=idempotency_key,
         )
         return self.execute(case_id, command)
+
+    # -- time: SLAs and timers ------------------------------------------------------------
+
+    def sla(self, case_id: str) -> SlaReport:
+        """Every SLA clock of the case now: state, due time, what is left, and why.
+
+        Raises:
+            InvalidValue: the desk has no SLA policies.
+            CaseNotFound: there is no such case.
+        """
+        return self._assess(self.history(case_id), self.clock.now())
+
+    def next_due(self) -> datetime | None:
+        """The earliest moment at which a timer of any case falls due (from the index)."""
+        first = self.store.find_due(limit=1)
+        return first[0].next_due if first else None
+
+    def tick(self, now: datetime | None = None) -> list[Outcome]:
+        """Fire every timer due by `now` (the clock's time by default), each exactly once.
+
+        Warnings, breaches and escalations become system events. Ticking twice
+        with the same `now`, or from two threads or processes at once, fires
+        nothing twice: a fired timer is in the history, and a tick that loses the
+        race to append decides again on the new history. The cost follows the
+        cases that are due (read from the index), not all cases.
+        """
+        moment = utc(now if now is not None else self.clock.now(), what="now")
+        fired = []
+        for summary in self.store.find_due(until=moment):
+            # A breach makes its first escalation due at once: fire until nothing is due.
+            for _ in range(_MAX_ROUNDS):
+                outcome = self._fire(summary.case_id, moment)
+                if outcome is None:
+                    break
+                fired.append(outcome)
+        return fired
+
+    def _fire(self, case_id: str, now: datetime) -> Outcome | None:
+        for _ in range(self.max_attempts):
+            history = self.store.load(case_id).events
+            timers = self._assess(history, now).timers_due()
+            if not timers:
+                return None  # fired meanwhile by another tick
+            case = self._load(case_id)
+            if case.version != len(history):
+                continue  # appended to between the two reads: look again
+            command = FireTimers(actor=System("timer"), timers=timers)
+            events = decide(case, command, now=max(now, case.updated_at or now))
+            after = case
+            for event in events:
+                after = evolve(after, event)
+            next_due = self._assess((*history, *events), now).next_due
+            try:
+                self.store.append(
+                    case_id,
+                    events,
+                    expected_version=case.version,
+                    summary=CaseSummary.of(after, next_due=next_due),
+                )
+            except ConcurrencyConflict:
+                self._forget(case_id)
+                continue
+            self._remember(after)
+            return Outcome(after, events)
+        return None  # every attempt lost a race: the next tick looks again
+
+    def _assess(self, history: Sequence[Event], now: datetime) -> SlaReport:
+        if self.sla_policies is None:
+            msg = "this desk has no SLA policies: ServiceDesk(..., sla=PolicySet([...]))"
+            raise InvalidValue(msg)
+        return assess(
+            history,
+            self.sla_policies,
+            now=now,
+            workflow=self.workflow,
+            supervisor_of=self._supervisor_of,
+        )
+
+    def _next_due(self, case: Case, events: Sequence[Event]) -> datetime | None:
+        """When the case's next timer falls due, after `events` (None without SLA policies)."""
+        if self.sla_policies is None:
+            return None
+        earlier = self.store.load(case.id).events[: case.version]
+        return self._assess((*earlier, *events), events[-1].at).next_due
+
+    def _supervisor_of(self, owner: Agent) -> Agent | None:
+        """An active supervisor of one of the owner's teams (the first by id), if any."""
+        for agent in self.store.agents():
+            if agent.id != owner.id and agent.supervises(self.store.get_agent(owner.id) or owner):
+                return agent
+        return None
 
     # -- internals -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from servicekit._values import utc
 from servicekit.case import Case
 from servicekit.errors import InvalidValue
 from servicekit.events import Event
@@ -29,7 +30,10 @@ class CaseSummary:
     """A case's entry in the query index: who it is for, where it stands, who is on it.
 
     The service desk computes it from the case after every append and the store
-    writes it in the same transaction as the events.
+    writes it in the same transaction as the events. `next_due` is the earliest
+    moment at which a timer of the case (an SLA warning, breach or escalation)
+    falls due, so that `Store.find_due` finds the cases `ServiceDesk.tick` must
+    visit without looking at the others.
     """
 
     case_id: str
@@ -42,10 +46,11 @@ class CaseSummary:
     version: int
     opened_at: datetime
     updated_at: datetime
+    next_due: datetime | None = None
 
     @classmethod
-    def of(cls, case: Case) -> CaseSummary:
-        """The index entry of an opened case."""
+    def of(cls, case: Case, *, next_due: datetime | None = None) -> CaseSummary:
+        """The index entry of an opened case, with its next due time if it has one."""
         record = case.record
         if case.stage is None or record.customer_id is None or record.opened_at is None:
             msg = f"case {case.id!r} is not opened; only opened cases are indexed"
@@ -64,6 +69,7 @@ class CaseSummary:
             case.version,
             record.opened_at,
             case.updated_at or record.opened_at,
+            None if next_due is None else utc(next_due, what="next_due"),
         )
 
 
@@ -140,6 +146,16 @@ class Store(Protocol):
 
         Ordered by opening time, then case id. Must use an index, never a scan,
         when a criterion is given.
+        """
+        ...  # pragma: no cover - a protocol has no body
+
+    def find_due(
+        self, *, until: datetime | None = None, limit: int | None = None
+    ) -> list[CaseSummary]:
+        """Index entries with a `next_due` at or before `until` (any, if None), earliest first.
+
+        Must read an index ordered by due time: its cost follows the cases that
+        are due, not all cases.
         """
         ...  # pragma: no cover - a protocol has no body
 

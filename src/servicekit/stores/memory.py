@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
+from servicekit._values import utc
 from servicekit.errors import ConcurrencyConflict
 from servicekit.events import Event
 from servicekit.ownership import Agent
@@ -41,6 +44,7 @@ class InMemoryStore:
         self._keys: dict[str, IdempotencyRecord] = {}
         self._agents: dict[str, Agent] = {}
         self._checkpoints: dict[str, int] = {}
+        self._due: list[tuple[datetime, str]] = []  # sorted: (next_due, case_id)
 
     def __repr__(self) -> str:
         """Say how much it holds."""
@@ -95,6 +99,12 @@ class InMemoryStore:
                     self._index[name][previous].discard(case_id)
                 if value is not None:
                     self._index[name][value].add(case_id)
+        before = None if old is None else old.next_due
+        if before != summary.next_due:
+            if before is not None:
+                del self._due[bisect.bisect_left(self._due, (before, case_id))]
+            if summary.next_due is not None:
+                bisect.insort(self._due, (summary.next_due, case_id))
         self._summaries[case_id] = summary
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
@@ -130,6 +140,21 @@ class InMemoryStore:
                 else (self._summaries[case_id] for case_id in matches)
             )
             return sorted(found, key=lambda summary: (summary.opened_at, summary.case_id))
+
+    def find_due(
+        self, *, until: datetime | None = None, limit: int | None = None
+    ) -> list[CaseSummary]:
+        """Index entries due at or before `until` (any, if None), earliest first."""
+        bound = None if until is None else utc(until, what="until")
+        with self._lock:
+            end = (
+                len(self._due)
+                if bound is None
+                else bisect.bisect_right(self._due, (bound, "\U0010ffff"))
+            )
+            if limit is not None:
+                end = min(end, max(limit, 0))
+            return [self._summaries[case_id] for _, case_id in self._due[:end]]
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """The record of the first command that used `key`, if any."""

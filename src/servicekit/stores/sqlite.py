@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
+from servicekit._values import utc
 from servicekit.errors import (
     ConcurrencyConflict,
     CorruptHistory,
@@ -51,7 +52,7 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 APPLICATION_ID = 0x53564B54
 """Stored in the SQLite header (``PRAGMA application_id``): "SVKT", a servicekit file."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this version writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -97,12 +98,16 @@ CREATE TABLE agents (agent_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 _MIGRATIONS: dict[int, str] = {
     0: _SCHEMA_V1,
     1: "CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);",
+    2: (
+        "ALTER TABLE cases ADD COLUMN next_due INTEGER;"
+        "CREATE INDEX cases_by_due ON cases (next_due, case_id) WHERE next_due IS NOT NULL;"
+    ),
 }
 """The DDL that takes a file from a schema version to the next one."""
 
 _SUMMARY_COLUMNS = (
     "case_id, customer_id, stage, category, finished, owner_id, steward_id, version, "
-    "opened_at, updated_at"
+    "opened_at, updated_at, next_due"
 )
 
 
@@ -300,7 +305,7 @@ class SQLiteStore:
                 raise ConcurrencyConflict(case_id, expected_version, None) from error
             db.execute(
                 f"INSERT OR REPLACE INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _summary_row(summary),
             )
             if idempotency is not None:
@@ -347,6 +352,19 @@ class SQLiteStore:
                 f"SELECT {_SUMMARY_COLUMNS} FROM cases WHERE {where} "  # noqa: S608 - constant columns
                 "ORDER BY opened_at, case_id",
                 tuple(given.values()),
+            ).fetchall()
+        return [_summary(row) for row in rows]
+
+    def find_due(
+        self, *, until: datetime | None = None, limit: int | None = None
+    ) -> list[CaseSummary]:
+        """Index entries due at or before `until` (any, if None), earliest first."""
+        bound = _micros(utc(until, what="until")) if until is not None else 2**62
+        with self._transaction() as db:
+            rows = db.execute(
+                f"SELECT {_SUMMARY_COLUMNS} FROM cases "  # noqa: S608 - constant columns
+                "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, case_id LIMIT ?",
+                (bound, -1 if limit is None else max(limit, 0)),
             ).fetchall()
         return [_summary(row) for row in rows]
 
@@ -466,11 +484,14 @@ def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
         summary.version,
         _micros(summary.opened_at),
         _micros(summary.updated_at),
+        None if summary.next_due is None else _micros(summary.next_due),
     )
 
 
 def _summary(row: tuple[Any, ...]) -> CaseSummary:
-    case_id, customer, stage, category, finished, owner, steward, version, opened, updated = row
+    case_id, customer, stage, category, finished, owner, steward, version, opened, updated, due = (
+        row
+    )
     return CaseSummary(
         case_id,
         customer,
@@ -482,4 +503,5 @@ def _summary(row: tuple[Any, ...]) -> CaseSummary:
         version,
         _instant(opened),
         _instant(updated),
+        None if due is None else _instant(due),
     )

@@ -265,6 +265,51 @@ class StoreContract:
         assert summary.owner_id is None
         assert store.find_cases(stage="enquiry") == [summary]
 
+    # -- due times --------------------------------------------------------------------
+
+    def due_case(self, store: Store, case_id: str, due: datetime | None) -> _Writer:
+        """A case whose index entry says it is next due at `due`."""
+        writer = self.writer(store, case_id)
+        events, after = writer.decide(
+            OpenCase(actor=_ANA, customer_id="c", channel=Channel.WEB, summary="s")
+        )
+        store.append(
+            case_id, events, expected_version=0, summary=CaseSummary.of(after, next_due=due)
+        )
+        writer.case = after
+        return writer
+
+    def test_find_due_lists_the_cases_due_by_a_time_earliest_first(self, store: Store) -> None:
+        self.due_case(store, "late", _START + timedelta(hours=5))
+        self.due_case(store, "soon", _START + timedelta(hours=1))
+        self.due_case(store, "never", None)
+        self.due_case(store, "sooner", _START + timedelta(minutes=30))
+        due = store.find_due(until=_START + timedelta(hours=1))
+        assert [s.case_id for s in due] == ["sooner", "soon"]
+        assert due[0].next_due == _START + timedelta(minutes=30)
+        assert [s.case_id for s in store.find_due()] == ["sooner", "soon", "late"]
+        assert [s.case_id for s in store.find_due(limit=1)] == ["sooner"]
+
+    def test_a_new_due_time_replaces_the_old_one(self, store: Store) -> None:
+        writer = self.due_case(store, "k", _START + timedelta(hours=1))
+        events, after = writer.decide(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.CHAT, direction=Direction.OUTBOUND, summary="x"
+            )
+        )
+        store.append(
+            "k",
+            events,
+            expected_version=writer.case.version,
+            summary=CaseSummary.of(after, next_due=_START + timedelta(days=2)),
+        )
+        assert store.find_due(until=_START + timedelta(days=1)) == []
+        assert [s.next_due for s in store.find_due()] == [_START + timedelta(days=2)]
+
+    def test_find_due_needs_an_aware_time(self, store: Store) -> None:
+        with pytest.raises(InvalidValue, match="naive"):
+            store.find_due(until=_START.replace(tzinfo=None))
+
     # -- idempotency --------------------------------------------------------------------
 
     def test_an_idempotency_key_is_recorded_with_its_append(self, store: Store) -> None:
