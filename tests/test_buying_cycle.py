@@ -53,7 +53,8 @@ def test_a_lost_sale_needs_a_reason(play: Play) -> None:
         play.attempt(Move(actor=ANA, trigger="lose"))
     play(Move(actor=ANA, trigger="lose", reason="went with a competitor"))
     assert play.case.stage == "lost"
-    assert play.history[-1].reason == "went with a competitor"  # type: ignore[union-attr]
+    assert play.history[-2].reason == "went with a competitor"  # type: ignore[union-attr]
+    assert play.case.open_follow_ups[-1].reason == "ask the customer why the sale was lost"
 
 
 def test_a_new_offer_supersedes_the_open_one(play: Play) -> None:
@@ -140,6 +141,9 @@ def test_an_enquiry_is_dropped_only_with_a_reason(play: Play) -> None:
 
 def test_a_finished_case_still_hears_the_customer(play: Play) -> None:
     play.to_stage("lost")
+    from servicekit import CompleteFollowUp, FollowUpOutcome  # noqa: PLC0415
+
+    play(CompleteFollowUp(actor=ANA, follow_up_id=1, outcome=FollowUpOutcome.SERVED))
     play(Move(actor=BOT, trigger="close"))
     play(
         RecordInteraction(
@@ -162,7 +166,12 @@ def test_the_whole_journey_from_enquiry_to_closed(play: Play) -> None:
         play(Move(actor=ANA, trigger=trigger))
     from servicekit import CompleteFollowUp, FollowUpOutcome  # noqa: PLC0415
 
-    play(CompleteFollowUp(actor=ANA, follow_up_id=1, outcome=FollowUpOutcome.SERVED))
+    for follow_up in play.case.open_follow_ups:
+        play(
+            CompleteFollowUp(
+                actor=ANA, follow_up_id=follow_up.follow_up_id, outcome=FollowUpOutcome.SERVED
+            )
+        )
     play(Move(actor=ANA, trigger="close"))
     assert [e.dest for e in play.history if hasattr(e, "dest")] == [
         "negotiation",

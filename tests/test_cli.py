@@ -21,7 +21,7 @@ def test_the_demo_walks_a_customer_through_the_cycle_into_a_file(
     assert main(["demo", "--db", str(path)]) == 0  # a second run adds a second case
     capsys.readouterr()
     assert main(["check", str(path)]) == 0
-    assert "2 cases, 42 events, 3 agents" in capsys.readouterr().out
+    assert "2 cases, 46 events, 3 agents" in capsys.readouterr().out
 
 
 def test_history_prints_one_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -30,7 +30,7 @@ def test_history_prints_one_case(tmp_path: Path, capsys: pytest.CaptureFixture[s
     case_id = capsys.readouterr().out.split("servicekit history ")[-1].split()[-1]
     assert main(["history", str(path), case_id]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 21
+    assert len(lines) == 23
     assert lines[0].startswith("#1 ")
 
 

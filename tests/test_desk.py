@@ -163,7 +163,10 @@ def test_a_lost_sale_and_a_scheduled_follow_up(desk: ServiceDesk) -> None:
         case_id, actor="ana", due=START + timedelta(days=30), reason="ask again next quarter"
     )
     assert outcome.case.stage == "lost"
-    assert outcome.case.open_follow_ups[0].reason == "ask again next quarter"
+    assert [f.reason for f in outcome.case.open_follow_ups] == [
+        "ask the customer why the sale was lost",
+        "ask again next quarter",
+    ]
 
 
 def test_a_supervisor_closes_with_open_follow_ups_giving_a_reason(desk: ServiceDesk) -> None:

@@ -163,10 +163,16 @@ class DeskRules(RuleBasedStateMachine):
             for summary in self.store.find_cases()
         ]
         assert len(cases) == len({e.event.case_id for e in self.store.read_all()})
+        stored = {s.case_id: s for s in self.store.find_cases()}
         scan = sorted(
-            (CaseSummary.of(case) for case in cases), key=lambda s: (s.opened_at, s.case_id)
+            (CaseSummary.of(case, next_due=stored[case.id].next_due) for case in cases),
+            key=lambda s: (s.opened_at, s.case_id),
         )
         assert self.store.find_cases() == scan
+        due = sorted(
+            (s for s in scan if s.next_due is not None), key=lambda s: (s.next_due, s.case_id)
+        )
+        assert self.store.find_due() == due
         for agent in ("ana", "bo", "cy", "sue", "gone"):
             assert self.store.find_cases(owner=agent) == [s for s in scan if s.owner_id == agent]
             assert self.store.find_cases(steward=agent) == [

@@ -123,4 +123,5 @@ def test_every_event_reads_as_a_line_of_history(played: Play) -> None:
         "transferred the case from agent 'ana' to agent 'bo': over to service" in line
         for line in lines
     )
-    assert lines[-1].endswith("resolve: in_service -> resolved")
+    assert lines[-2].endswith("resolve: in_service -> resolved")
+    assert lines[-1].endswith("confirm the customer was served")

@@ -133,7 +133,8 @@ def test_a_transfer_schedules_a_follow_up_for_the_steward(play: Play) -> None:
     assert isinstance(transferred, CaseTransferred)
     assert isinstance(scheduled, FollowUpScheduled)
     assert scheduled.assignee == ANA
-    assert scheduled.due == play.now + play.workflow.follow_up_delay
+    assert scheduled.due == play.workflow.follow_ups.due(play.now, 1)
+    assert scheduled.due == play.now + timedelta(days=1)  # every day counts by default
     assert play.case.handoffs[-1].note == "desks ordered"
 
 

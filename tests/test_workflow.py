@@ -154,11 +154,24 @@ def test_a_workflow_needs_a_name() -> None:
         Workflow(name=" ", stages=[], transitions=[], start="a")
 
 
-def test_the_follow_up_delay_cannot_be_negative() -> None:
-    from datetime import timedelta  # noqa: PLC0415 - only this test needs it
+def test_follow_up_rules_are_checked() -> None:
+    from servicekit import FollowUpRules  # noqa: PLC0415 - only this test needs it
 
-    with pytest.raises(InvalidValue, match="follow_up_delay"):
-        Workflow(name="w", stages=[], transitions=[], start="a", follow_up_delay=timedelta(-1))
+    with pytest.raises(InvalidValue, match="FollowUpRules"):
+        Workflow(name="w", stages=[], transitions=[], start="a", follow_ups=3)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="business days"):
+        FollowUpRules(after_transfer=-1)
+    with pytest.raises(InvalidValue, match="no_answer_attempts"):
+        FollowUpRules(no_answer_attempts=0)
+    with pytest.raises(InvalidWorkflow) as error:
+        Workflow(
+            name="tiny",
+            stages=[Stage("a", NEW), Stage("z", CLOSED)],
+            transitions=[Transition("go", "a", "z")],
+            start="a",
+            follow_ups=FollowUpRules(reopen_stage="z"),
+        )
+    assert error.value.problems == ("the follow-up rules reopen cases in 'z', not an open stage",)
 
 
 def test_closed_stages_are_final_by_default_and_others_are_not() -> None:

@@ -59,6 +59,7 @@ from servicekit.events import (
     EventBase,
     FeedbackRecorded,
     FollowUpCompleted,
+    FollowUpDue,
     FollowUpScheduled,
     InteractionRecorded,
     OfferAccepted,
@@ -75,7 +76,7 @@ from servicekit.events import (
     StewardAppointed,
     StewardReassigned,
 )
-from servicekit.followups import FollowUp, FollowUpOutcome
+from servicekit.followups import FollowUp, FollowUpOutcome, FollowUpRules
 from servicekit.guards import has_accepted_offer, reason_given
 from servicekit.interactions import Channel, Direction, Interaction, Party
 from servicekit.offers import Offer, OfferStatus
@@ -129,7 +130,9 @@ __all__ = [
     "FireTimers",
     "FollowUp",
     "FollowUpCompleted",
+    "FollowUpDue",
     "FollowUpOutcome",
+    "FollowUpRules",
     "FollowUpScheduled",
     "Guard",
     "Handoff",

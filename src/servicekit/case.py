@@ -21,6 +21,7 @@ from servicekit.events import (
     Event,
     FeedbackRecorded,
     FollowUpCompleted,
+    FollowUpDue,
     FollowUpScheduled,
     InteractionRecorded,
     OfferAccepted,
@@ -80,6 +81,7 @@ class CaseRecord:
     priority: str = "normal"
     tier: str | None = None
     sla_paused: bool = False
+    closed_at: datetime | None = None
     interactions: tuple[Interaction, ...] = ()
     handoffs: tuple[Handoff, ...] = ()
     offers: tuple[Offer, ...] = ()
@@ -293,6 +295,7 @@ def _with(  # noqa: PLR0913 - each part of the record a fold may change is named
         record.priority,
         record.tier,
         record.sla_paused,
+        record.closed_at,
         record.interactions if interactions is None else interactions,
         record.handoffs if handoffs is None else handoffs,
         record.offers if offers is None else offers,
@@ -347,6 +350,11 @@ def _transferred(case: Case, event: CaseTransferred) -> Case:
 
 
 def _stage_changed(case: Case, event: StageChanged) -> Case:
+    closing = case.workflow.stage(event.dest).final
+    if closing or case.record.closed_at is not None:
+        # Finishing records when (for the reopen window); reopening forgets it.
+        record = attrs.evolve(case.record, closed_at=event.at if closing else None)
+        return _step(case, event, stage=event.dest, record=record)
     return Case(
         case.workflow,
         case.id,
@@ -396,7 +404,9 @@ def _offer_rejected(case: Case, event: OfferRejected) -> Case:
 
 
 def _follow_up_scheduled(case: Case, event: FollowUpScheduled) -> Case:
-    follow_up = FollowUp(event.follow_up_id, event.assignee, event.due, event.reason)
+    follow_up = FollowUp(
+        event.follow_up_id, event.assignee, event.due, event.reason, attempt=event.attempt
+    )
     record = _with(case.record, follow_ups=(*case.record.follow_ups, follow_up))
     return _step(case, event, record=record)
 
@@ -404,6 +414,16 @@ def _follow_up_scheduled(case: Case, event: FollowUpScheduled) -> Case:
 def _follow_up_completed(case: Case, event: FollowUpCompleted) -> Case:
     follow_ups = tuple(
         attrs.evolve(follow_up, outcome=event.outcome, note=event.note)
+        if follow_up.follow_up_id == event.follow_up_id
+        else follow_up
+        for follow_up in case.record.follow_ups
+    )
+    return _step(case, event, record=_with(case.record, follow_ups=follow_ups))
+
+
+def _follow_up_due(case: Case, event: FollowUpDue) -> Case:
+    follow_ups = tuple(
+        attrs.evolve(follow_up, notified=True)
         if follow_up.follow_up_id == event.follow_up_id
         else follow_up
         for follow_up in case.record.follow_ups
@@ -446,6 +466,7 @@ _APPLY: dict[type[Any], Callable[[Case, Any], Case]] = {
     OfferRejected: _offer_rejected,
     FollowUpScheduled: _follow_up_scheduled,
     FollowUpCompleted: _follow_up_completed,
+    FollowUpDue: _follow_up_due,
     FeedbackRecorded: _feedback_recorded,
     PriorityChanged: _priority_changed,
     SlaPaused: _sla_paused,

@@ -51,6 +51,7 @@ from servicekit.events import (
     EventBase,
     FeedbackRecorded,
     FollowUpCompleted,
+    FollowUpDue,
     FollowUpScheduled,
     InteractionRecorded,
     OfferAccepted,
@@ -72,7 +73,7 @@ from servicekit.interactions import Direction, Party
 from servicekit.offers import Offer
 from servicekit.ownership import Actor, Agent, Customer, System, may_steer
 from servicekit.timers import TimerKind
-from servicekit.workflow import Stage
+from servicekit.workflow import Stage, StatusCategory, Workflow
 
 __all__ = ["decide"]
 
@@ -115,8 +116,8 @@ class _Decision:
         self.version += 1
         return kind(self.case.id, self.version, self.at, self.command.actor, **fields)
 
-    def steward_follow_up(self, reason: str) -> FollowUpScheduled:
-        """A follow-up for the steward, due after the workflow's follow-up delay."""
+    def steward_follow_up(self, reason: str, days: int) -> FollowUpScheduled:
+        """A follow-up for the steward, due `days` open days from now."""
         steward = self.case.steward
         if steward is None:  # pragma: no cover - every owned case has a steward
             self.reject(OwnershipViolation, "the case has no steward to follow up")
@@ -124,7 +125,7 @@ class _Decision:
             FollowUpScheduled,
             follow_up_id=len(self.case.follow_ups) + 1,
             assignee=steward,
-            due=self.at + self.case.workflow.follow_up_delay,
+            due=self.case.workflow.follow_ups.due(self.at, days),
             reason=reason,
         )
 
@@ -165,6 +166,9 @@ def decide(case: Case, command: Command, *, now: datetime) -> tuple[Event, ...]:
         decision.reject(UnknownCase, "the case has not been opened", ("OpenCase",))
     _check_actor(decision)
     stage = case.workflow.stage(case.stage)
+    rules = case.workflow.follow_ups
+    if stage.final and isinstance(command, Move) and command.trigger == rules.reopen_trigger:
+        return _reopen_finished(decision, command, stage)
     if stage.final and not isinstance(command, _ALLOWED_WHEN_FINISHED):
         decision.reject(InvalidTransition, "the case is finished", _ANYWHERE)
     return handler(decision, command, stage)
@@ -340,7 +344,7 @@ def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
                     FollowUpScheduled,
                     follow_up_id=1,
                     assignee=owner,
-                    due=decision.at + workflow.follow_up_delay,
+                    due=workflow.follow_ups.due(decision.at, _entry_days(stage, workflow)),
                     reason=stage.follow_up,
                 )
             )
@@ -420,7 +424,8 @@ def _transfer(decision: _Decision, command: TransferCase, _stage: Stage) -> tupl
             handoff_note=command.handoff_note,
         ),
         decision.steward_follow_up(
-            f"confirm the customer was served after the transfer to {receiver.id}"
+            f"confirm the customer was served after the transfer to {receiver.id}",
+            decision.case.workflow.follow_ups.after_transfer,
         ),
     )
 
@@ -501,8 +506,46 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
         command.reason,
     )
     if dest.follow_up is not None:
-        return (*waived, moved, decision.steward_follow_up(dest.follow_up))
+        days = _entry_days(dest, workflow)
+        return (*waived, moved, decision.steward_follow_up(dest.follow_up, days))
     return (*waived, moved) if waived else (moved,)
+
+
+def _entry_days(stage: Stage, workflow: Workflow) -> int:
+    """How many open days after entering `stage` its follow-up falls due."""
+    rules = workflow.follow_ups
+    return rules.after_loss if stage.category is StatusCategory.LOST else rules.after_resolution
+
+
+def _reopen_finished(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]:
+    """A finished case reopens within the follow-up rules' window, by its customer or owner.
+
+    It goes back to its owner and steward; if either has left meanwhile, the
+    desk lists the case among those needing reassignment.
+    """
+    case = decision.case
+    rules = case.workflow.follow_ups
+    if rules.reopen_stage is None or case.record.closed_at is None:
+        decision.reject(InvalidTransition, "the case is finished", _ANYWHERE)
+    if not isinstance(command.actor, Customer):
+        _require_steering(decision)
+    ends = rules.due(case.record.closed_at, rules.reopen_window)
+    if decision.at > ends:
+        decision.reject(
+            InvalidTransition,
+            f"the case closed {case.record.closed_at:%Y-%m-%d}; it could be reopened until "
+            f"{ends:%Y-%m-%d %H:%M}Z; open a new case",
+            ("OpenCase",),
+        )
+    return (
+        decision.event(
+            StageChanged,
+            trigger=command.trigger,
+            source=stage.name,
+            dest=rules.reopen_stage,
+            reason=command.reason,
+        ),
+    )
 
 
 def _by_customer(decision: _Decision, trigger: str) -> bool:
@@ -639,7 +682,7 @@ def _schedule(decision: _Decision, command: ScheduleFollowUp, _stage: Stage) -> 
     )
 
 
-def _complete(decision: _Decision, command: CompleteFollowUp, _stage: Stage) -> tuple[Event, ...]:
+def _complete(decision: _Decision, command: CompleteFollowUp, stage: Stage) -> tuple[Event, ...]:
     case = decision.case
     open_ids = [f"follow-up {f.follow_up_id}" for f in case.open_follow_ups]
     if not 1 <= command.follow_up_id <= len(case.follow_ups):
@@ -670,14 +713,61 @@ def _complete(decision: _Decision, command: CompleteFollowUp, _stage: Stage) -> 
             f"follow-up {follow_up.follow_up_id} is for {assignee}; only they, a supervisor "
             "of their team, or the system may complete it",
         )
-    return (
-        decision.event(
-            FollowUpCompleted,
-            follow_up_id=follow_up.follow_up_id,
-            outcome=command.outcome,
-            note=command.note,
-        ),
+    completed = decision.event(
+        FollowUpCompleted,
+        follow_up_id=follow_up.follow_up_id,
+        outcome=command.outcome,
+        note=command.note,
     )
+    if command.outcome is FollowUpOutcome.NOT_SERVED:
+        reason = f"follow-up {follow_up.follow_up_id}: the customer was not served"
+        return (completed, *_follow_rule(decision, stage, "reopen", reason))
+    if command.outcome is FollowUpOutcome.NO_ANSWER:
+        return (completed, *_no_answer(decision, follow_up, stage))
+    return (completed,)
+
+
+def _no_answer(decision: _Decision, follow_up: FollowUp, stage: Stage) -> tuple[Event, ...]:
+    """Try again later, up to the rules' attempts; then close the case saying why."""
+    rules = decision.case.workflow.follow_ups
+    if follow_up.attempt < rules.no_answer_attempts:
+        retry = decision.event(
+            FollowUpScheduled,
+            follow_up_id=len(decision.case.follow_ups) + 1,
+            assignee=follow_up.assignee,
+            due=rules.due(decision.at, rules.retry_after),
+            reason=follow_up.reason,
+            attempt=follow_up.attempt + 1,
+        )
+        return (retry,)
+    others = [f for f in decision.case.open_follow_ups if f.follow_up_id != follow_up.follow_up_id]
+    if others:
+        return ()
+    reason = f"the customer did not answer {follow_up.attempt} follow-ups"
+    return _follow_rule(decision, stage, "close", reason)
+
+
+def _follow_rule(decision: _Decision, stage: Stage, rule: str, reason: str) -> tuple[Event, ...]:
+    """Reopen or close the case as a follow-up's outcome asks, if the workflow allows it here.
+
+    The move is the rules' reopen or close trigger from the current stage, with
+    its guards; where there is none, the outcome is only recorded.
+    """
+    rules = decision.case.workflow.follow_ups
+    trigger = rules.reopen_trigger if rule == "reopen" else rules.close_trigger
+    route = decision.case.workflow.route(stage.name, trigger)
+    if route is None or route.dest.final is (rule == "reopen"):
+        return ()
+    move = Move(actor=decision.command.actor, trigger=trigger, reason=reason)
+    if any(guard(decision.case, move) is not None for guard in route.transition.guards):
+        return ()
+    moved = decision.event(
+        StageChanged, trigger=trigger, source=stage.name, dest=route.dest.name, reason=reason
+    )
+    if route.dest.follow_up is not None:
+        days = _entry_days(route.dest, decision.case.workflow)
+        return (moved, decision.steward_follow_up(route.dest.follow_up, days))
+    return (moved,)
 
 
 def _feedback(decision: _Decision, command: RecordFeedback, _stage: Stage) -> tuple[Event, ...]:
@@ -716,6 +806,22 @@ def _fire_timers(decision: _Decision, command: FireTimers, _stage: Stage) -> tup
             events.append(decision.event(SlaWarned, clock=timer.clock, due=timer.due))
         elif timer.kind is TimerKind.BREACH:
             events.append(decision.event(SlaBreached, clock=timer.clock, due=timer.due))
+        elif timer.kind is TimerKind.FOLLOW_UP:
+            assert timer.follow_up_id is not None  # noqa: S101 - a Timer checks it
+            assert timer.notify is not None  # noqa: S101 - a Timer checks it
+            events.append(
+                decision.event(FollowUpDue, follow_up_id=timer.follow_up_id, assignee=timer.notify)
+            )
+        elif timer.kind is TimerKind.CLOSE:
+            closing = _follow_rule(
+                decision, _stage, "close", "the customer confirmed they were served"
+            )
+            if not closing:
+                decision.reject(
+                    InvalidTransition,
+                    f"no {decision.case.workflow.follow_ups.close_trigger!r} leaves this stage",
+                )
+            events += closing
         else:
             assert timer.notify is not None  # noqa: S101 - a Timer checks it
             events.append(

@@ -56,7 +56,8 @@ from servicekit.ownership import Actor, Agent, Customer, System
 from servicekit.sla import PolicySet, SlaReport, assess
 from servicekit.stores.base import CaseSummary, IdempotencyRecord, Store
 from servicekit.stores.memory import InMemoryStore
-from servicekit.workflow import Workflow
+from servicekit.timers import Timer, TimerKind
+from servicekit.workflow import StatusCategory, Workflow
 
 __all__ = ["ActorRef", "AgentRef", "Briefing", "Outcome", "ServiceDesk"]
 
@@ -364,7 +365,7 @@ class ServiceDesk:
                     case_id,
                     events,
                     expected_version=case.version,
-                    summary=CaseSummary.of(after, next_due=self._next_due(case, events)),
+                    summary=CaseSummary.of(after, next_due=self._next_due(case, after, events)),
                     idempotency=record,
                 )
             except ConcurrencyConflict as lost:
@@ -760,7 +761,9 @@ class ServiceDesk:
     def tick(self, now: datetime | None = None) -> list[Outcome]:
         """Fire every timer due by `now` (the clock's time by default), each exactly once.
 
-        Warnings, breaches and escalations become system events. Ticking twice
+        Follow-ups that fell due are announced to their assignee (`FollowUpDue`);
+        a resolved case whose customer confirmed they were served closes; SLA
+        warnings, breaches and escalations become system events. Ticking twice
         with the same `now`, or from two threads or processes at once, fires
         nothing twice: a fired timer is in the history, and a tick that loses the
         race to append decides again on the new history. The cost follows the
@@ -780,18 +783,18 @@ class ServiceDesk:
     def _fire(self, case_id: str, now: datetime) -> Outcome | None:
         for _ in range(self.max_attempts):
             history = self.store.load(case_id).events
-            timers = self._assess(history, now).timers_due()
-            if not timers:
-                return None  # fired meanwhile by another tick
             case = self._load(case_id)
             if case.version != len(history):
                 continue  # appended to between the two reads: look again
+            timers = [timer for timer in self._timers(case, history, now) if timer.due <= now]
+            if not timers:
+                return None  # fired meanwhile by another tick
             command = FireTimers(actor=System("timer"), timers=timers)
             events = decide(case, command, now=max(now, case.updated_at or now))
             after = case
             for event in events:
                 after = evolve(after, event)
-            next_due = self._assess((*history, *events), now).next_due
+            next_due = _earliest(self._timers(after, (*history, *events), now))
             try:
                 self.store.append(
                     case_id,
@@ -818,12 +821,20 @@ class ServiceDesk:
             supervisor_of=self._supervisor_of,
         )
 
-    def _next_due(self, case: Case, events: Sequence[Event]) -> datetime | None:
-        """When the case's next timer falls due, after `events` (None without SLA policies)."""
-        if self.sla_policies is None:
-            return None
-        earlier = self.store.load(case.id).events[: case.version]
-        return self._assess((*earlier, *events), events[-1].at).next_due
+    def _next_due(self, case: Case, after: Case, events: Sequence[Event]) -> datetime | None:
+        """When the case's next timer falls due, once `events` took `case` to `after`."""
+        timers = _case_timers(after)
+        if self.sla_policies is not None:
+            earlier = self.store.load(case.id).events[: case.version]
+            timers += self._assess((*earlier, *events), events[-1].at).pending
+        return _earliest(timers)
+
+    def _timers(self, case: Case, history: Sequence[Event], now: datetime) -> list[Timer]:
+        """Every timer of the case not fired yet: follow-ups, closing, and SLA clocks."""
+        timers = _case_timers(case)
+        if self.sla_policies is not None:
+            timers += self._assess(history, now).pending
+        return timers
 
     def _supervisor_of(self, owner: Agent) -> Agent | None:
         """An active supervisor of one of the owner's teams (the first by id), if any."""
@@ -913,6 +924,38 @@ class ServiceDesk:
             case = evolve(case, event)
         first = events[record.first_version - 1 : record.last_version]
         return Outcome(case, first, duplicate=True)
+
+
+def _case_timers(case: Case) -> list[Timer]:
+    """Follow-ups not yet announced, and the close of a case whose customer confirmed service."""
+    timers = [
+        Timer(
+            TimerKind.FOLLOW_UP,
+            f"follow_up:{follow_up.follow_up_id}",
+            follow_up.due,
+            notify=follow_up.assignee,
+            follow_up_id=follow_up.follow_up_id,
+        )
+        for follow_up in case.open_follow_ups
+        if not follow_up.notified
+    ]
+    stage = case.current_stage
+    done = [f for f in case.follow_ups if f.outcome is not None]
+    served = bool(done) and done[-1].outcome is FollowUpOutcome.SERVED
+    if (
+        stage is not None
+        and stage.category is StatusCategory.RESOLVED
+        and served
+        and not case.open_follow_ups
+        and case.workflow.route(stage.name, case.workflow.follow_ups.close_trigger) is not None
+        and case.updated_at is not None
+    ):
+        timers.append(Timer(TimerKind.CLOSE, "close", case.updated_at))
+    return timers
+
+
+def _earliest(timers: Iterable[Timer]) -> datetime | None:
+    return min((timer.due for timer in timers), default=None)
 
 
 def _unfinished(summaries: list[CaseSummary], include_finished: bool) -> list[CaseSummary]:  # noqa: FBT001 - private helper

@@ -25,6 +25,7 @@ __all__ = [
     "EventBase",
     "FeedbackRecorded",
     "FollowUpCompleted",
+    "FollowUpDue",
     "FollowUpScheduled",
     "InteractionRecorded",
     "OfferAccepted",
@@ -221,6 +222,7 @@ class FollowUpScheduled(EventBase):
     assignee: Agent
     due: datetime
     reason: str
+    attempt: int = 1
 
     def describe(self) -> str:
         """What happened, in words."""
@@ -228,6 +230,18 @@ class FollowUpScheduled(EventBase):
             f"follow-up {self.follow_up_id} for {self.assignee}, due "
             f"{self.due:%Y-%m-%d %H:%M}Z: {self.reason}"
         )
+
+
+@attrs.frozen
+class FollowUpDue(EventBase):
+    """A follow-up fell due: its assignee should reach out to the customer now."""
+
+    follow_up_id: int
+    assignee: Agent
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"follow-up {self.follow_up_id} is due: over to {self.assignee}"
 
 
 @attrs.frozen
@@ -342,6 +356,7 @@ Event: TypeAlias = (
     | OfferAccepted
     | OfferRejected
     | FollowUpScheduled
+    | FollowUpDue
     | FollowUpCompleted
     | FeedbackRecorded
     | PriorityChanged

@@ -61,6 +61,7 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
         _events.OfferAccepted,
         _events.OfferRejected,
         _events.FollowUpScheduled,
+        _events.FollowUpDue,
         _events.FollowUpCompleted,
         _events.FeedbackRecorded,
         _events.PriorityChanged,
@@ -73,7 +74,10 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
 }
 """Every event type, by the name stored with it."""
 
-SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {"CaseOpened": 3}
+SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {
+    "CaseOpened": 3,
+    "FollowUpScheduled": 2,
+}
 """The current schema version of each event type."""
 
 _BASE_FIELDS = ("case_id", "version", "at", "actor")
@@ -89,9 +93,15 @@ def _case_opened_v2_to_v3(payload: Json) -> Json:
     return {**payload, "priority": "normal", "tier": None}
 
 
+def _follow_up_scheduled_v1_to_v2(payload: Json) -> Json:
+    """Version 1 of `FollowUpScheduled` predates retries: every follow-up was a first attempt."""
+    return {**payload, "attempt": 1}
+
+
 _UPCASTERS: Mapping[tuple[str, int], Callable[[Json], Json]] = {
     ("CaseOpened", 1): _case_opened_v1_to_v2,
     ("CaseOpened", 2): _case_opened_v2_to_v3,
+    ("FollowUpScheduled", 1): _follow_up_scheduled_v1_to_v2,
 }
 
 

@@ -1,4 +1,7 @@
-"""Timers: what falls due on a case with the passing of time (SLA warnings, breaches, escalations).
+"""Timers: what falls due on a case with the passing of time.
+
+SLA warnings, breaches and escalations, follow-ups that fell due, and automatic
+closes.
 
 The SLA engine works out which timers are due (`servicekit.sla`); the system
 records them with a `FireTimers` command, and `decide` turns each into its event.
@@ -29,6 +32,10 @@ class TimerKind(enum.Enum):
     """An SLA clock ran past its target."""
     ESCALATION = "escalation"
     """A breach goes one level up: the owner, a supervisor, the steward."""
+    FOLLOW_UP = "follow_up"
+    """A follow-up fell due: its assignee is told to reach out."""
+    CLOSE = "close"
+    """The customer confirmed they were served: the case closes."""
 
 
 def _due(value: datetime) -> datetime:
@@ -42,8 +49,18 @@ def _level(instance: Timer, _attribute: object, value: int) -> None:
     if escalating and not (1 <= value <= _ESCALATION_LEVELS and instance.notify is not None):
         msg = f"an escalation has a level from 1 to 3 and an agent to notify, got {instance!r}"
         raise InvalidValue(msg)
-    if not escalating and (value != 0 or instance.notify is not None):
-        msg = f"only an escalation has a level and an agent to notify, got {instance!r}"
+    if not escalating and value != 0:
+        msg = f"only an escalation has a level, got {instance!r}"
+        raise InvalidValue(msg)
+    following = instance.kind is TimerKind.FOLLOW_UP
+    if following != (instance.follow_up_id is not None and instance.notify is not None):
+        msg = f"a follow-up timer, and only it, names its follow-up and assignee: {instance!r}"
+        if following or instance.follow_up_id is not None:
+            raise InvalidValue(msg)
+    if instance.kind in (TimerKind.WARNING, TimerKind.BREACH, TimerKind.CLOSE) and (
+        instance.notify is not None
+    ):
+        msg = f"a {instance.kind.value} timer notifies nobody, got {instance!r}"
         raise InvalidValue(msg)
 
 
@@ -56,3 +73,4 @@ class Timer:
     due: datetime = attrs.field(converter=_due)
     notify: Agent | None = None
     level: int = attrs.field(default=0, validator=_level)
+    follow_up_id: int | None = None

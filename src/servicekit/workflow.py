@@ -13,14 +13,14 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from transitions import Machine
 
-from servicekit._values import non_blank, optional_non_blank
+from servicekit._values import non_blank, optional_non_blank, require
 from servicekit.errors import InvalidValue, InvalidWorkflow
+from servicekit.followups import FollowUpRules
 
 if TYPE_CHECKING:
     from servicekit.case import Case
@@ -173,15 +173,15 @@ class Workflow:
         stages: every stage.
         transitions: every transition.
         start: the stages a case may be opened in; the first is the default.
-        follow_up_delay: how long after it is scheduled an automatic follow-up
-            (after a transfer, or on entering a stage with `follow_up`) is due.
+        follow_ups: when follow-ups fall due and what their outcomes do
+            (`FollowUpRules`; every day counts by default).
     """
 
     __slots__ = (
         "_routes",
         "_stages",
         "_transitions",
-        "follow_up_delay",
+        "follow_ups",
         "name",
         "start",
     )
@@ -193,24 +193,27 @@ class Workflow:
         stages: Iterable[Stage],
         transitions: Iterable[Transition],
         start: str | Iterable[str],
-        follow_up_delay: timedelta = timedelta(days=1),
+        follow_ups: FollowUpRules | None = None,
     ) -> None:
         """Validate the definition and compile the transition index."""
         if not isinstance(name, str) or not name.strip():
             msg = f"a workflow needs a non-blank name, got {name!r}"
             raise InvalidValue(msg)
-        if not isinstance(follow_up_delay, timedelta) or follow_up_delay < timedelta(0):
-            msg = f"follow_up_delay must be a timedelta of zero or more, got {follow_up_delay!r}"
-            raise InvalidValue(msg)
+        rules = FollowUpRules() if follow_ups is None else follow_ups
+        require(rules, FollowUpRules, "follow_ups must be FollowUpRules")
         stage_list = tuple(stages)
         transition_list = tuple(transitions)
         start_list = _sources(start)
         problems = _problems(stage_list, transition_list, start_list)
+        reopen = rules.reopen_stage
+        known = {stage.name: stage for stage in stage_list if isinstance(stage, Stage)}
+        if reopen is not None and (reopen not in known or known[reopen].final):
+            problems.append(f"the follow-up rules reopen cases in {reopen!r}, not an open stage")
         if problems:
             raise InvalidWorkflow(name, problems)
         self.name = name
         self.start = start_list
-        self.follow_up_delay = follow_up_delay
+        self.follow_ups = rules
         self._stages: Mapping[str, Stage] = {stage.name: stage for stage in stage_list}
         self._transitions = transition_list
         stages_by_name = self._stages
