@@ -23,6 +23,7 @@ from servicekit import (
     Customer,
     Direction,
     Event,
+    FollowUpCompleted,
     FollowUpOutcome,
     FollowUpScheduled,
     MakeOffer,
@@ -141,8 +142,16 @@ class CaseRules(RuleBasedStateMachine):
             assert self.case == before  # a rejected command changes nothing
             return
         assert events, "an accepted command records at least one event"
+        # A follow-up's outcome may reopen (not served) or close (no answer) the case,
+        # by whoever did the follow-up: the rules say so, not the stage's owner.
+        by_outcome = any(
+            isinstance(event, FollowUpCompleted)
+            and event.outcome in {FollowUpOutcome.NOT_SERVED, FollowUpOutcome.NO_ANSWER}
+            for event in events
+        )
         for event in events:
-            self.check_permitted(before, event)
+            if not (by_outcome and isinstance(event, StageChanged)):
+                self.check_permitted(before, event)
             self.case = evolve(self.case, event)
         self.history.extend(events)
 
@@ -152,8 +161,8 @@ class CaseRules(RuleBasedStateMachine):
         if isinstance(event, StageChanged):
             if isinstance(actor, Customer):
                 transition = WORKFLOW.transition(event.source, event.trigger)
-                assert transition is not None
-                assert transition.by_customer
+                assert transition is not None or event.trigger == "reopen"  # the reopen window
+                assert transition is None or transition.by_customer
                 assert actor.id == before.customer_id
             else:
                 assert may_steer(actor, before.owner)
