@@ -664,8 +664,11 @@ def _status(  # noqa: PLR0913 - the parts of a clock's situation
     state = _state(clock, elapsed, due, now)
     notes = list(clock.notes)
     if state in (ClockState.RUNNING, ClockState.BREACHED) and due is not None:
+        assert clock.running_since is not None  # noqa: S101 - only a running clock is due
+        left = max(clock.target.within - clock.elapsed, timedelta(0))
         notes.append(
-            f"due {_at(due)}: {_span(clock.target.within)} minus {_span(clock.elapsed)} used"
+            f"due {_at(due)}: the {_span(left)} left at {_at(clock.running_since)}, "
+            "counted on business hours"
         )
     timers: list[Timer] = []
     if clock.finished_at is None and clock.running_since is not None and due is not None:
