@@ -7,27 +7,34 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 from servicekit import (
     Agent,
+    ApplySlaPolicy,
     BusinessCalendar,
+    ChangePriority,
     Channel,
     Customer,
     Direction,
     InMemoryStore,
+    InvalidTransition,
     InvalidValue,
     ManualClock,
+    NotPermitted,
     Role,
     ServiceDesk,
     SlaBreached,
     SlaEscalated,
+    SlaPolicyApplied,
     SlaWarned,
     SQLiteStore,
     Store,
+    System,
     buying_cycle,
 )
-from servicekit.sla import ClockState, Metric, Policy, PolicySet, Target
+from servicekit.sla import ClockState, Conditions, Metric, Policy, PolicySet, Target
 
 FRIDAY_4PM = datetime(2024, 7, 5, 14, 0, tzinfo=UTC)
 BERLIN = BusinessCalendar(
@@ -154,3 +161,73 @@ def test_tick_uses_the_desks_clock_by_default(desk: ServiceDesk, clock: ManualCl
 def test_the_sla_policies_must_be_a_policy_set() -> None:
     with pytest.raises(InvalidValue, match="PolicySet"):
         ServiceDesk(workflow=buying_cycle(), sla=[POLICIES])  # type: ignore[arg-type]
+
+
+def test_a_case_records_the_policy_version_it_is_under(desk: ServiceDesk) -> None:
+    applied = [e for e in desk.history("k") if isinstance(e, SlaPolicyApplied)]
+    assert [(e.policy, e.policy_version) for e in applied] == [("standard", 1)]
+    assert desk.case("k").record.sla_policy == ("standard", 1)
+
+
+def test_a_new_version_applies_to_new_cases_and_old_cases_keep_theirs(
+    store: Store, clock: ManualClock
+) -> None:
+    v1 = POLICIES.policies[0]
+    v2 = attrs.evolve(v1, version=2, targets=[Target(Metric.FIRST_RESPONSE, "2h")])
+    first = ServiceDesk(workflow=buying_cycle(), store=store, clock=clock, sla=POLICIES)
+    first.open_case(actor=IVY, customer_id="ivy", channel=Channel.EMAIL, summary="s", case_id="old")
+    redeployed = ServiceDesk(
+        workflow=buying_cycle(), store=store, clock=clock, sla=PolicySet([v2, v1])
+    )
+    redeployed.open_case(
+        actor=IVY, customer_id="ivy", channel=Channel.EMAIL, summary="s", case_id="new"
+    )
+    redeployed.record_interaction(
+        "old", actor=IVY, channel=Channel.EMAIL, direction=Direction.INBOUND, summary="hello?"
+    )
+    assert redeployed.sla("old").policy == v1
+    assert redeployed.sla("new").policy == v2
+    assert redeployed.sla("new").clock("first_response").target == timedelta(hours=2)
+
+
+def test_a_retired_version_is_measured_under_the_current_one(
+    store: Store, clock: ManualClock
+) -> None:
+    v1 = POLICIES.policies[0]
+    first = ServiceDesk(workflow=buying_cycle(), store=store, clock=clock, sla=POLICIES)
+    first.open_case(actor=IVY, customer_id="ivy", channel=Channel.EMAIL, summary="s", case_id="old")
+    v3 = attrs.evolve(v1, version=3)
+    later = ServiceDesk(workflow=buying_cycle(), store=store, clock=clock, sla=PolicySet([v3]))
+    report = later.sla("old")
+    assert report.policy == v3
+    notes = report.clock("resolution").explanation
+    assert any("v1, which is no longer defined: measured under 'standard' v3" in n for n in notes)
+
+
+def test_a_priority_change_records_the_policy_that_now_applies(
+    store: Store, clock: ManualClock
+) -> None:
+    urgent = attrs.evolve(
+        POLICIES.policies[0], name="urgent", conditions=Conditions(priorities={"urgent"})
+    )
+    desk = ServiceDesk(
+        workflow=buying_cycle(),
+        store=store,
+        clock=clock,
+        sla=PolicySet([urgent, *POLICIES.policies]),
+    )
+    desk.register_agent(Agent("bo", teams={"service"}))
+    desk.open_case(actor="bo", customer_id="ivy", channel=Channel.PHONE, summary="s", case_id="p")
+    outcome = desk.execute("p", ChangePriority(actor=desk.agent("bo"), priority="urgent"))
+    assert [type(e).__name__ for e in outcome.events] == ["PriorityChanged", "SlaPolicyApplied"]
+    notes = desk.sla("p").clock("resolution").explanation
+    assert any(
+        "priority changed to urgent: policy 'standard' v1 -> 'urgent' v1" in n for n in notes
+    )
+
+
+def test_only_the_system_records_a_policy_once(desk: ServiceDesk) -> None:
+    with pytest.raises(NotPermitted, match="only the system"):
+        desk.execute("k", ApplySlaPolicy(actor=desk.agent("bo"), policy="x", version=1))
+    with pytest.raises(InvalidTransition, match="applies already"):
+        desk.execute("k", ApplySlaPolicy(actor=System("sla"), policy="standard", version=1))

@@ -32,6 +32,7 @@ from servicekit.events import (
     SlaBreached,
     SlaEscalated,
     SlaPaused,
+    SlaPolicyApplied,
     SlaResumed,
     SlaWarned,
     StageChanged,
@@ -82,6 +83,8 @@ class CaseRecord:
     tier: str | None = None
     sla_paused: bool = False
     closed_at: datetime | None = None
+    channel: str | None = None
+    sla_policy: tuple[str, int] | None = None
     interactions: tuple[Interaction, ...] = ()
     handoffs: tuple[Handoff, ...] = ()
     offers: tuple[Offer, ...] = ()
@@ -296,6 +299,8 @@ def _with(  # noqa: PLR0913 - each part of the record a fold may change is named
         record.tier,
         record.sla_paused,
         record.closed_at,
+        record.channel,
+        record.sla_policy,
         record.interactions if interactions is None else interactions,
         record.handoffs if handoffs is None else handoffs,
         record.offers if offers is None else offers,
@@ -311,7 +316,14 @@ def _opened(case: Case, event: CaseOpened) -> Case:
             f"but is being replayed on {case.workflow.name!r}"
         )
         raise CorruptHistory(msg)
-    record = CaseRecord(event.customer_id, event.initiated_by, event.at, event.priority, event.tier)
+    record = CaseRecord(
+        event.customer_id,
+        event.initiated_by,
+        event.at,
+        event.priority,
+        event.tier,
+        channel=event.channel.name,
+    )
     return _step(case, event, stage=event.stage, record=record)
 
 
@@ -440,6 +452,11 @@ def _priority_changed(case: Case, event: PriorityChanged) -> Case:
     return _step(case, event, record=attrs.evolve(case.record, priority=event.priority))
 
 
+def _sla_policy_applied(case: Case, event: SlaPolicyApplied) -> Case:
+    record = attrs.evolve(case.record, sla_policy=(event.policy, event.policy_version))
+    return _step(case, event, record=record)
+
+
 def _sla_paused(case: Case, event: SlaPaused) -> Case:
     return _step(case, event, record=attrs.evolve(case.record, sla_paused=True))
 
@@ -470,6 +487,7 @@ _APPLY: dict[type[Any], Callable[[Case, Any], Case]] = {
     FeedbackRecorded: _feedback_recorded,
     PriorityChanged: _priority_changed,
     SlaPaused: _sla_paused,
+    SlaPolicyApplied: _sla_policy_applied,
     SlaResumed: _sla_resumed,
     SlaWarned: _noted,
     SlaBreached: _noted,

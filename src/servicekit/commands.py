@@ -25,6 +25,7 @@ from servicekit.timers import Timer
 
 __all__ = [
     "AcceptOffer",
+    "ApplySlaPolicy",
     "AssignCase",
     "ChangePriority",
     "Command",
@@ -297,6 +298,20 @@ class ResumeSla:
     idempotency_key: str | None = _KEY
 
 
+@attrs.frozen(kw_only=True)
+class ApplySlaPolicy:
+    """Record that the case is now under an SLA policy version: the system's command.
+
+    The service desk issues it whenever the policy that matches a case changes,
+    so that the case keeps the version it is under when policies are redeployed.
+    """
+
+    actor: Actor = _ACTOR
+    policy: str = attrs.field(validator=non_blank)
+    version: int = attrs.field(validator=_positive_int)
+    idempotency_key: str | None = _KEY
+
+
 def _timers(value: Any) -> tuple[Timer, ...]:
     timers = tuple(value) if isinstance(value, list | tuple) else ()
     if not timers or not all(isinstance(timer, Timer) for timer in timers):
@@ -331,5 +346,6 @@ Command: TypeAlias = (
     | PauseSla
     | ResumeSla
     | FireTimers
+    | ApplySlaPolicy
 )
 """Any command `decide` accepts."""

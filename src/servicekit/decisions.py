@@ -17,6 +17,7 @@ from servicekit._values import utc
 from servicekit.case import Case
 from servicekit.commands import (
     AcceptOffer,
+    ApplySlaPolicy,
     AssignCase,
     ChangePriority,
     Command,
@@ -62,6 +63,7 @@ from servicekit.events import (
     SlaBreached,
     SlaEscalated,
     SlaPaused,
+    SlaPolicyApplied,
     SlaResumed,
     SlaWarned,
     StageChanged,
@@ -245,8 +247,10 @@ def _attempted(command: Command) -> str:  # noqa: C901, PLR0911, PLR0912 - one c
             return "pause the SLA clocks"
         case ResumeSla():
             return "resume the SLA clocks"
-        case FireTimers():  # pragma: no branch - the union is exhausted
+        case FireTimers():
             return "fire timers"
+        case ApplySlaPolicy(policy=policy, version=version):  # pragma: no branch - exhausted
+            return f"apply SLA policy {policy!r} v{version}"
 
 
 def _check_active(decision: _Decision) -> None:
@@ -783,6 +787,21 @@ def _change_priority(
     return (decision.event(PriorityChanged, priority=command.priority, reason=command.reason),)
 
 
+def _apply_sla_policy(
+    decision: _Decision, command: ApplySlaPolicy, _stage: Stage
+) -> tuple[Event, ...]:
+    if not isinstance(command.actor, System):
+        decision.reject(NotPermitted, "only the system records which SLA policy applies")
+    if decision.case.record.sla_policy == (command.policy, command.version):
+        decision.reject(
+            InvalidTransition, f"policy {command.policy!r} v{command.version} applies already"
+        )
+    applied = decision.event(
+        SlaPolicyApplied, policy=command.policy, policy_version=command.version
+    )
+    return (applied,)
+
+
 def _pause_sla(decision: _Decision, command: PauseSla, _stage: Stage) -> tuple[Event, ...]:
     _require_steering(decision)
     if decision.case.record.sla_paused:
@@ -849,4 +868,5 @@ _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]]
     PauseSla: _pause_sla,
     ResumeSla: _resume_sla,
     FireTimers: _fire_timers,
+    ApplySlaPolicy: _apply_sla_policy,
 }

@@ -24,6 +24,7 @@ from servicekit.case import Case, Feedback, Handoff, evolve
 from servicekit.clock import Clock, SystemClock
 from servicekit.commands import (
     AcceptOffer,
+    ApplySlaPolicy,
     AssignCase,
     Command,
     CompleteFollowUp,
@@ -53,13 +54,16 @@ from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Interaction, Party
 from servicekit.offers import Offer
 from servicekit.ownership import Actor, Agent, Customer, System
-from servicekit.sla import PolicySet, SlaReport, assess
+from servicekit.sla import Facts, PolicySet, SlaReport, assess
 from servicekit.stores.base import CaseSummary, IdempotencyRecord, Store
 from servicekit.stores.memory import InMemoryStore
 from servicekit.timers import Timer, TimerKind
 from servicekit.workflow import StatusCategory, Workflow
 
 __all__ = ["ActorRef", "AgentRef", "Briefing", "Outcome", "ServiceDesk"]
+
+_SLA = System("sla")
+"""The actor that records which SLA policy applies."""
 
 _MAX_ROUNDS = 8
 """How many rounds of timers `tick` fires on one case at most (breach, then escalations)."""
@@ -355,6 +359,8 @@ class ServiceDesk:
             after = case
             for event in events:
                 after = evolve(after, event)
+            for event in self._policy_events(after, events[-1].at):
+                events, after = (*events, event), evolve(after, event)
             record = (
                 None
                 if key is None
@@ -828,6 +834,22 @@ class ServiceDesk:
             earlier = self.store.load(case.id).events[: case.version]
             timers += self._assess((*earlier, *events), events[-1].at).pending
         return _earliest(timers)
+
+    def _policy_events(self, case: Case, now: datetime) -> tuple[Event, ...]:
+        """Record the SLA policy the case now falls under, when it is another one.
+
+        A case keeps the version it is under while the same policy matches it; a
+        newer version of that policy applies to cases that come under it later.
+        """
+        if self.sla_policies is None or case.stage is None or case.record.channel is None:
+            return ()
+        facts = Facts(case.priority, case.record.channel, case.stage, case.tier, self.workflow.name)
+        policy = self.sla_policies.select(facts)
+        recorded = case.record.sla_policy
+        if policy is None or (recorded is not None and recorded[0] == policy.name):
+            return ()
+        command = ApplySlaPolicy(actor=_SLA, policy=policy.name, version=policy.version)
+        return decide(case, command, now=now)
 
     def _timers(self, case: Case, history: Sequence[Event], now: datetime) -> list[Timer]:
         """Every timer of the case not fired yet: follow-ups, closing, and SLA clocks."""

@@ -36,6 +36,7 @@ __all__ = [
     "SlaBreached",
     "SlaEscalated",
     "SlaPaused",
+    "SlaPolicyApplied",
     "SlaResumed",
     "SlaWarned",
     "StageChanged",
@@ -285,6 +286,18 @@ class PriorityChanged(EventBase):
 
 
 @attrs.frozen
+class SlaPolicyApplied(EventBase):
+    """The case came under an SLA policy, by name and version (recorded by the desk)."""
+
+    policy: str
+    policy_version: int
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"SLA policy {self.policy!r} v{self.policy_version} applies"
+
+
+@attrs.frozen
 class SlaPaused(EventBase):
     """The SLA clocks were paused on purpose (beyond waiting on the customer)."""
 
@@ -360,6 +373,7 @@ Event: TypeAlias = (
     | FollowUpCompleted
     | FeedbackRecorded
     | PriorityChanged
+    | SlaPolicyApplied
     | SlaPaused
     | SlaResumed
     | SlaWarned

@@ -65,6 +65,7 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
         _events.FollowUpCompleted,
         _events.FeedbackRecorded,
         _events.PriorityChanged,
+        _events.SlaPolicyApplied,
         _events.SlaPaused,
         _events.SlaResumed,
         _events.SlaWarned,

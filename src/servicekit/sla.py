@@ -40,6 +40,7 @@ from servicekit.events import (
     SlaBreached,
     SlaEscalated,
     SlaPaused,
+    SlaPolicyApplied,
     SlaResumed,
     SlaWarned,
     StageChanged,
@@ -55,6 +56,7 @@ __all__ = [
     "ClockState",
     "ClockStatus",
     "Conditions",
+    "Facts",
     "Metric",
     "Policy",
     "PolicySet",
@@ -177,7 +179,7 @@ class Conditions:
 
 @attrs.frozen
 class Facts:
-    """What policy conditions look at."""
+    """What policy conditions look at: a case's priority, channel, stage, tier and workflow."""
 
     priority: str
     channel: str
@@ -252,6 +254,13 @@ class PolicySet:
     def select(self, facts: Facts) -> Policy | None:
         """The policy for a case with these facts, or None if no policy covers it."""
         return next((policy for policy in self.policies if policy.conditions.matches(facts)), None)
+
+    def find(self, name: str, version: int) -> Policy | None:
+        """The policy `name` at `version`, or else the first policy called `name`, or None."""
+        named = [policy for policy in self.policies if policy.name == name]
+        exact = [policy for policy in named if policy.version == version]
+        found = exact or named
+        return found[0] if found else None
 
 
 class ClockState(enum.Enum):
@@ -378,6 +387,8 @@ class _Fold:
         self.paused = False
         self.done = False
         self.case_id = ""
+        self.recorded = False
+        self.last_change = ""
 
     @property
     def halted(self) -> bool:
@@ -437,8 +448,24 @@ class _Fold:
             clock.notes.append(f"{_at(at)}: running again ({why})")
 
     def reselect(self, at: datetime, why: str) -> None:
+        """Follow the facts to the policy that matches them, unless the case records its own."""
         assert self.facts is not None  # noqa: S101 - set by CaseOpened
-        policy = self.policies.select(self.facts)
+        if not self.recorded:
+            self.switch(self.policies.select(self.facts), at, why)
+
+    def record(self, event: SlaPolicyApplied) -> None:
+        """The desk recorded the policy and version the case is under from now on."""
+        self.recorded = True
+        policy = self.policies.find(event.policy, event.policy_version)
+        if policy is not None and policy.version != event.policy_version:
+            for clock in self.clocks.values():
+                clock.notes.append(
+                    f"{_at(event.at)}: the case is under {event.policy!r} "
+                    f"v{event.policy_version}, which is no longer defined: measured under {policy}"
+                )
+        self.switch(policy, event.at, self.last_change or "policy recorded")
+
+    def switch(self, policy: Policy | None, at: datetime, why: str) -> None:
         if policy == self.policy:
             return
         old, self.policy = self.policy, policy
@@ -485,7 +512,10 @@ class _Fold:
             self._stage(event)
         elif isinstance(event, PriorityChanged) and self.facts is not None:
             self.facts = attrs.evolve(self.facts, priority=event.priority)
-            self.reselect(at, f"priority changed to {event.priority}")
+            self.last_change = f"priority changed to {event.priority}"
+            self.reselect(at, self.last_change)
+        elif isinstance(event, SlaPolicyApplied):
+            self.record(event)
         elif isinstance(event, SlaPaused):
             self.halt(at, f"paused on purpose: {event.reason}")
             self.paused = True
@@ -549,7 +579,8 @@ class _Fold:
             self._reopened(event)
         elif was_pending and not self.pending_stage:
             self.resume(at, f"the case left waiting ({event.dest})")
-        self.reselect(at, f"stage changed to {event.dest}")
+        self.last_change = f"stage changed to {event.dest}"
+        self.reselect(at, self.last_change)
 
     def _finished(self, event: StageChanged) -> None:
         """The case needs no more work: resolution is met and updates stop."""
