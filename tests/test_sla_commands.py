@@ -73,3 +73,22 @@ def test_timers_are_checked_when_built() -> None:
         Timer(TimerKind.WARNING, "resolution", START, level=1)
     with pytest.raises(InvalidValue, match="one or more Timer"):
         FireTimers(actor=BOT, timers=[])
+
+
+def test_only_an_open_unannounced_follow_up_is_announced(play: Play) -> None:
+    from servicekit import FollowUpDue, TransferCase, UnknownReference  # noqa: PLC0415
+
+    play.to_stage("in_service", owner=ANA)
+    play(TransferCase(actor=ANA, to=BO, handoff_note="over"))
+    due = Timer(TimerKind.FOLLOW_UP, "follow_up:1", START, notify=ANA, follow_up_id=1)
+    (announced,) = play(FireTimers(actor=BOT, timers=[due]))
+    assert isinstance(announced, FollowUpDue)
+    assert play.case.follow_ups[0].notified
+    with pytest.raises(UnknownReference, match="follow-up 1 is not open and waiting"):
+        play.attempt(FireTimers(actor=BOT, timers=[due]))
+
+
+def test_a_close_timer_needs_a_way_to_close(play: Play) -> None:
+    play.to_stage("in_service", owner=ANA)
+    with pytest.raises(InvalidTransition, match="no 'close' leaves this stage"):
+        play.attempt(FireTimers(actor=BOT, timers=[Timer(TimerKind.CLOSE, "close", START)]))

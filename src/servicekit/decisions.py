@@ -828,6 +828,13 @@ def _fire_timers(decision: _Decision, command: FireTimers, _stage: Stage) -> tup
         elif timer.kind is TimerKind.FOLLOW_UP:
             assert timer.follow_up_id is not None  # noqa: S101 - a Timer checks it
             assert timer.notify is not None  # noqa: S101 - a Timer checks it
+            waiting = [f.follow_up_id for f in decision.case.open_follow_ups if not f.notified]
+            if timer.follow_up_id not in waiting:
+                decision.reject(
+                    UnknownReference,
+                    f"follow-up {timer.follow_up_id} is not open and waiting to be announced",
+                    [f"follow-up {number}" for number in waiting],
+                )
             events.append(
                 decision.event(FollowUpDue, follow_up_id=timer.follow_up_id, assignee=timer.notify)
             )

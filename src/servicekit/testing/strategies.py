@@ -17,6 +17,7 @@ from servicekit.buying_cycle import buying_cycle
 from servicekit.case import Case, evolve
 from servicekit.commands import (
     AcceptOffer,
+    ApplySlaPolicy,
     AssignCase,
     ChangePriority,
     Command,
@@ -193,6 +194,12 @@ def commands(
         st.builds(
             FireTimers, actor=actor, timers=st.lists(timers(someone), min_size=1, max_size=3)
         ),
+        st.builds(
+            ApplySlaPolicy,
+            actor=actor,
+            policy=st.sampled_from(["standard", "urgent"]),
+            version=st.integers(1, 3),
+        ),
     )
 
 
@@ -200,6 +207,15 @@ def timers(agent: st.SearchStrategy[Agent] | None = None) -> st.SearchStrategy[T
     """Timers that fell due: warnings, breaches and escalations (with an agent to notify)."""
     clocks = st.sampled_from(["first_response", "resolution", "next_response#2"])
     return st.one_of(
+        st.builds(
+            Timer,
+            st.just(TimerKind.FOLLOW_UP),
+            st.just("follow_up:1"),
+            moments(),
+            notify=agents() if agent is None else agent,
+            follow_up_id=st.integers(1, 3),
+        ),
+        st.builds(Timer, st.just(TimerKind.CLOSE), st.just("close"), moments()),
         st.builds(Timer, st.sampled_from([TimerKind.WARNING, TimerKind.BREACH]), clocks, moments()),
         st.builds(
             Timer,
