@@ -92,3 +92,18 @@ def test_a_close_timer_needs_a_way_to_close(play: Play) -> None:
     play.to_stage("in_service", owner=ANA)
     with pytest.raises(InvalidTransition, match="no 'close' leaves this stage"):
         play.attempt(FireTimers(actor=BOT, timers=[Timer(TimerKind.CLOSE, "close", START)]))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"kind": TimerKind.FOLLOW_UP}, "names its follow-up and assignee"),
+        ({"kind": TimerKind.FOLLOW_UP, "notify": ANA}, "names its follow-up and assignee"),
+        ({"kind": TimerKind.BREACH, "follow_up_id": 1}, "names its follow-up and assignee"),
+        ({"kind": TimerKind.WARNING, "notify": ANA}, "warning timer notifies nobody"),
+        ({"kind": TimerKind.CLOSE, "notify": ANA}, "close timer notifies nobody"),
+    ],
+)
+def test_a_timer_names_only_what_its_kind_needs(options: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidValue, match=message):
+        Timer(clock="c", due=START, **options)  # type: ignore[arg-type]

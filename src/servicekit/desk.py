@@ -860,8 +860,9 @@ class ServiceDesk:
 
     def _supervisor_of(self, owner: Agent) -> Agent | None:
         """An active supervisor of one of the owner's teams (the first by id), if any."""
+        current = self.store.get_agent(owner.id) or owner  # the directory knows their teams now
         for agent in self.store.agents():
-            if agent.id != owner.id and agent.supervises(self.store.get_agent(owner.id) or owner):
+            if agent.id != current.id and agent.supervises(current):
                 return agent
         return None
 
