@@ -53,10 +53,10 @@ def _level(instance: Timer, _attribute: object, value: int) -> None:
         msg = f"only an escalation has a level, got {instance!r}"
         raise InvalidValue(msg)
     following = instance.kind is TimerKind.FOLLOW_UP
-    if following != (instance.follow_up_id is not None and instance.notify is not None):
+    named = instance.follow_up_id is not None
+    if (following and not (named and instance.notify is not None)) or (named and not following):
         msg = f"a follow-up timer, and only it, names its follow-up and assignee: {instance!r}"
-        if following or instance.follow_up_id is not None:
-            raise InvalidValue(msg)
+        raise InvalidValue(msg)
     if instance.kind in (TimerKind.WARNING, TimerKind.BREACH, TimerKind.CLOSE) and (
         instance.notify is not None
     ):
