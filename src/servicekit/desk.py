@@ -951,6 +951,8 @@ class ServiceDesk:
 
 def _case_timers(case: Case) -> list[Timer]:
     """Follow-ups not yet announced, and the close of a case whose customer confirmed service."""
+    if not case.record.follow_ups:
+        return []  # the usual case on the hot path: no follow-up, so no timer either
     timers = [
         Timer(
             TimerKind.FOLLOW_UP,
