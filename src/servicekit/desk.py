@@ -252,6 +252,12 @@ class ServiceDesk:
             raise AgentStillResponsible(agent_id, [summary.case_id for summary in blocking])
         inactive = attrs.evolve(agent, active=False)
         self.store.put_agent(inactive)
+        # A transfer to the agent may have landed between the check and the write:
+        # look again, and undo the deactivation if one did.
+        late = self.blocking_cases(agent_id)
+        if late:
+            self.store.put_agent(agent)
+            raise AgentStillResponsible(agent_id, [summary.case_id for summary in late])
         return inactive
 
     # -- queries ----------------------------------------------------------------------
@@ -419,7 +425,10 @@ class ServiceDesk:
             tier=tier,
             idempotency_key=idempotency_key,
         )
-        return self.execute(case_id if case_id is not None else uuid.uuid4().hex, command)
+        if case_id is None:
+            # A retry must name the same case: derive it from the key when there is one.
+            case_id = uuid.uuid4().hex if idempotency_key is None else _case_id_for(idempotency_key)
+        return self.execute(case_id, command)
 
     def take(self, case_id: str, *, actor: AgentRef, idempotency_key: str | None = None) -> Outcome:
         """An agent takes an unowned case: they own it at once."""
@@ -792,15 +801,18 @@ class ServiceDesk:
             case = self._load(case_id)
             if case.version != len(history):
                 continue  # appended to between the two reads: look again
-            timers = [timer for timer in self._timers(case, history, now) if timer.due <= now]
+            # Events are never stamped before the case's last one; judge what is due at
+            # that same moment, or timers just fired would look unfired.
+            at = max(now, case.updated_at or now)
+            timers = [timer for timer in self._timers(case, history, at) if timer.due <= at]
             if not timers:
                 return None  # fired meanwhile by another tick
             command = FireTimers(actor=System("timer"), timers=timers)
-            events = decide(case, command, now=max(now, case.updated_at or now))
+            events = decide(case, command, now=at)
             after = case
             for event in events:
                 after = evolve(after, event)
-            next_due = _earliest(self._timers(after, (*history, *events), now))
+            next_due = _earliest(self._timers(after, (*history, *events), at))
             try:
                 self.store.append(
                     case_id,
@@ -841,7 +853,12 @@ class ServiceDesk:
         A case keeps the version it is under while the same policy matches it; a
         newer version of that policy applies to cases that come under it later.
         """
-        if self.sla_policies is None or case.stage is None or case.record.channel is None:
+        if (
+            self.sla_policies is None
+            or case.stage is None
+            or case.record.channel is None
+            or case.is_finished
+        ):
             return ()
         facts = Facts(case.priority, case.record.channel, case.stage, case.tier, self.workflow.name)
         policy = self.sla_policies.select(facts)
@@ -947,6 +964,14 @@ class ServiceDesk:
             case = evolve(case, event)
         first = events[record.first_version - 1 : record.last_version]
         return Outcome(case, first, duplicate=True)
+
+
+_CASE_IDS = uuid.UUID("0b6f3d5e-8c1a-4f7e-9d2b-3a4c5e6f7a8b")
+
+
+def _case_id_for(idempotency_key: str) -> str:
+    """The id of a case opened under an idempotency key: the same for every retry."""
+    return uuid.uuid5(_CASE_IDS, idempotency_key).hex
 
 
 def _case_timers(case: Case) -> list[Timer]:

@@ -389,6 +389,9 @@ class _Fold:
         self.case_id = ""
         self.recorded = False
         self.last_change = ""
+        self.customer_opened = False
+        self.answered = False
+        self.reached: set[str] = set()
 
     @property
     def halted(self) -> bool:
@@ -444,8 +447,9 @@ class _Fold:
         if self.halted:
             return
         for clock in self.open_clocks():
-            clock.running_since = at
-            clock.notes.append(f"{_at(at)}: running again ({why})")
+            if clock.running_since is None:
+                clock.running_since = at
+                clock.notes.append(f"{_at(at)}: running again ({why})")
 
     def reselect(self, at: datetime, why: str) -> None:
         """Follow the facts to the policy that matches them, unless the case records its own."""
@@ -485,6 +489,23 @@ class _Fold:
             clock.target, clock.calendar = target, policy.calendar
             if not self.halted:
                 clock.running_since = at
+        if policy is not None:
+            self.start_missing(policy, at, why)
+
+    def start_missing(self, policy: Policy, at: datetime, why: str) -> None:
+        """Start the clocks a newly applying policy measures that the case had none of."""
+        measured = {clock.key.split("#")[0] for clock in self.clocks.values()}
+        reason = f"{why}: measured from now under policy {policy}"
+        for target in policy.targets:
+            if target.key in measured:
+                continue
+            metric = target.metric
+            awaited = metric is Metric.FIRST_RESPONSE and self.customer_opened and not self.answered
+            ongoing = metric in (Metric.RESOLUTION, Metric.PERIODIC_UPDATE) and not self.done
+            if awaited or ongoing:
+                self.start(metric, at, reason)
+            elif metric is Metric.REACH_STAGE and target.stage not in self.reached:
+                self.start(metric, at, reason, stage=target.stage)
 
     def apply(self, event: Event) -> None:  # noqa: C901, PLR0912 - one branch per event kind
         at = event.at
@@ -495,6 +516,8 @@ class _Fold:
             )
             self.policy = self.policies.select(self.facts)
             self.pending_stage = self._category(event.stage) is StatusCategory.PENDING
+            self.reached.add(event.stage)
+            self.customer_opened = isinstance(event.actor, Customer)
             if isinstance(event.actor, Customer):
                 # An agent who opens a case was talking with the customer: answered live.
                 self.start(Metric.FIRST_RESPONSE, at, "the customer opened the case")
@@ -544,6 +567,7 @@ class _Fold:
     def _interaction(self, event: InteractionRecorded) -> None:
         at = event.at
         if event.direction is Direction.OUTBOUND and isinstance(event.actor, Agent):
+            self.answered = True
             for clock in self.open_clocks(Metric.FIRST_RESPONSE) + self.open_clocks(
                 Metric.NEXT_RESPONSE
             ):
@@ -566,6 +590,7 @@ class _Fold:
         category = self._category(event.dest)
         was_pending = self.pending_stage
         self.pending_stage = category is StatusCategory.PENDING
+        self.reached.add(event.dest)
         if self.facts is not None:
             self.facts = attrs.evolve(self.facts, stage=event.dest)
         if self.pending_stage and not was_pending and not self.paused:
@@ -577,7 +602,7 @@ class _Fold:
             self._finished(event)
         elif category not in _DONE and self.done:
             self._reopened(event)
-        elif was_pending and not self.pending_stage:
+        if was_pending and not self.pending_stage:
             self.resume(at, f"the case left waiting ({event.dest})")
         self.last_change = f"stage changed to {event.dest}"
         self.reselect(at, self.last_change)
