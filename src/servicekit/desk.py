@@ -1004,8 +1004,10 @@ def _case_timers(case: Case) -> list[Timer]:
     return timers
 
 
-def _earliest(timers: Iterable[Timer]) -> datetime | None:
-    return min((timer.due for timer in timers), default=None)
+def _earliest(timers: Sequence[Timer]) -> datetime | None:
+    if not timers:
+        return None  # the usual case on the hot path
+    return min(timer.due for timer in timers)
 
 
 def _unfinished(summaries: list[CaseSummary], include_finished: bool) -> list[CaseSummary]:  # noqa: FBT001 - private helper
