@@ -262,11 +262,9 @@ def _check_active(decision: _Decision) -> None:
 
 def _check_actor(decision: _Decision) -> None:
     """Inactive agents cannot act; a customer acts only on their own case."""
+    _check_active(decision)
     actor = decision.command.actor
-    if isinstance(actor, Agent):
-        if not actor.active:
-            decision.reject(NotPermitted, f"{actor} is inactive")
-    elif isinstance(actor, Customer) and actor.id != decision.case.customer_id:
+    if isinstance(actor, Customer) and actor.id != decision.case.customer_id:
         decision.reject(NotPermitted, f"the case belongs to customer {decision.case.customer_id!r}")
 
 

@@ -362,29 +362,19 @@ class ServiceDesk:
                 if first is not None:
                     return self._first_result(first, fingerprint)
             case, events = self._decide(case_id, command, trust_cache=attempt == 0)
-            after = case
-            for event in events:
-                after = evolve(after, event)
-            for event in self._policy_events(after, events[-1].at):
-                events, after = (*events, event), evolve(after, event)
+            after = _fold(case, events)
+            applied = self._policy_events(after, events[-1].at)
+            events, after = (*events, *applied), _fold(after, applied)
             record = (
                 None
                 if key is None
                 else IdempotencyRecord(key, case_id, fingerprint, case.version + 1, after.version)
             )
             try:
-                self.store.append(
-                    case_id,
-                    events,
-                    expected_version=case.version,
-                    summary=CaseSummary.of(after, next_due=self._next_due(case, after, events)),
-                    idempotency=record,
-                )
+                self._append(case, events, after, idempotency=record)
             except ConcurrencyConflict as lost:
                 conflict = lost
-                self._forget(case_id)
                 continue
-            self._remember(after)
             return Outcome(after, events)
         assert conflict is not None  # noqa: S101 - the loop ran at least once
         raise ConcurrencyConflict(
@@ -807,23 +797,12 @@ class ServiceDesk:
             timers = [timer for timer in self._timers(case, history, at) if timer.due <= at]
             if not timers:
                 return None  # fired meanwhile by another tick
-            command = FireTimers(actor=System("timer"), timers=timers)
-            events = decide(case, command, now=at)
-            after = case
-            for event in events:
-                after = evolve(after, event)
-            next_due = _earliest(self._timers(after, (*history, *events), at))
+            events = decide(case, FireTimers(actor=System("timer"), timers=timers), now=at)
+            after = _fold(case, events)
             try:
-                self.store.append(
-                    case_id,
-                    events,
-                    expected_version=case.version,
-                    summary=CaseSummary.of(after, next_due=next_due),
-                )
+                self._append(case, events, after, history=history)
             except ConcurrencyConflict:
-                self._forget(case_id)
                 continue
-            self._remember(after)
             return Outcome(after, events)
         return None  # every attempt lost a race: the next tick looks again
 
@@ -839,12 +818,48 @@ class ServiceDesk:
             supervisor_of=self._supervisor_of,
         )
 
-    def _next_due(self, case: Case, after: Case, events: Sequence[Event]) -> datetime | None:
+    def _append(
+        self,
+        case: Case,
+        events: Sequence[Event],
+        after: Case,
+        *,
+        history: Sequence[Event] | None = None,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> None:
+        """Append `events`, which take `case` to `after`, with its index entry and next due time.
+
+        `history` is the case's history before the events, if the caller has it.
+        Raises `ConcurrencyConflict` (and forgets the cached case) if another
+        writer got there first.
+        """
+        try:
+            self.store.append(
+                case.id,
+                events,
+                expected_version=case.version,
+                summary=CaseSummary.of(
+                    after, next_due=self._next_due(case, after, events, history)
+                ),
+                idempotency=idempotency,
+            )
+        except ConcurrencyConflict:
+            self._forget(case.id)
+            raise
+        self._remember(after)
+
+    def _next_due(
+        self,
+        case: Case,
+        after: Case,
+        events: Sequence[Event],
+        history: Sequence[Event] | None,
+    ) -> datetime | None:
         """When the case's next timer falls due, once `events` took `case` to `after`."""
         timers = _case_timers(after)
         if self.sla_policies is not None:
-            earlier = self.store.load(case.id).events[: case.version]
-            timers += self._assess((*earlier, *events), events[-1].at).pending
+            earlier = self.store.load(case.id).events if history is None else history
+            timers += self._assess((*earlier[: case.version], *events), events[-1].at).pending
         return _earliest(timers)
 
     def _policy_events(self, case: Case, now: datetime) -> tuple[Event, ...]:
@@ -936,9 +951,7 @@ class ServiceDesk:
         case = self._cached(case_id)
         if case is None:
             case = Case(self.workflow, case_id)
-        for event in self.store.load(case_id, after_version=case.version).events:
-            case = evolve(case, event)
-        return case
+        return _fold(case, self.store.load(case_id, after_version=case.version).events)
 
     def _remember(self, case: Case) -> None:
         if not self._cache_size:
@@ -959,9 +972,7 @@ class ServiceDesk:
         if record.fingerprint != fingerprint:
             raise IdempotencyConflict(record.key, record.case_id)
         events = self.store.load(record.case_id).events
-        case = Case(self.workflow, record.case_id)
-        for event in events[: record.last_version]:
-            case = evolve(case, event)
+        case = _fold(Case(self.workflow, record.case_id), events[: record.last_version])
         first = events[record.first_version - 1 : record.last_version]
         return Outcome(case, first, duplicate=True)
 
@@ -1002,6 +1013,13 @@ def _case_timers(case: Case) -> list[Timer]:
     ):
         timers.append(Timer(TimerKind.CLOSE, "close", case.updated_at))
     return timers
+
+
+def _fold(case: Case, events: Iterable[Event]) -> Case:
+    """The case after `events`."""
+    for event in events:
+        case = evolve(case, event)
+    return case
 
 
 def _earliest(timers: Sequence[Timer]) -> datetime | None:

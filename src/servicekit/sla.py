@@ -360,17 +360,16 @@ class _Clock:
             self.running_since = None
 
     def due(self) -> datetime | None:
-        if self.running_since is None:
-            return None
-        return self.calendar.add(
-            self.running_since, max(self.target.within - self.elapsed, timedelta(0))
-        )
+        return self._when_used(self.target.within)
 
     def warn_due(self) -> datetime | None:
+        return self._when_used(self.target.within * self.target.warn_at)
+
+    def _when_used(self, budget: timedelta) -> datetime | None:
+        """When a running clock will have used `budget` of business time (None if paused)."""
         if self.running_since is None:
             return None
-        share = self.target.within * self.target.warn_at
-        return self.calendar.add(self.running_since, max(share - self.elapsed, timedelta(0)))
+        return self.calendar.add(self.running_since, max(budget - self.elapsed, timedelta(0)))
 
 
 class _Fold:
