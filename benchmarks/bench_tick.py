@@ -182,7 +182,7 @@ def check(built: Built) -> int:
         raise RuntimeError(msg)
     desk = built.fresh_desk(copy)
     fired = desk.tick(MOMENT)
-    if {outcome.case.id for outcome in fired} != set(built.due_ids):
+    if {outcome.case.case_id for outcome in fired} != set(built.due_ids):
         msg = f"{where}: the tick fired other cases than the due ones"
         raise RuntimeError(msg)
     if desk.tick(MOMENT) or copy.find_due(until=MOMENT):

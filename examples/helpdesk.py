@@ -81,7 +81,9 @@ def main() -> None:
         "T-101",
         actor="ana",
         to="cy",
-        note="Firmware updated, drops go on from 19:00; logs in the email. Please test the line.",
+        handoff_note=(
+            "Firmware updated, drops go on from 19:00; logs in the email. Please test the line."
+        ),
     )
     print(desk.briefing("T-101"))
 
@@ -145,7 +147,8 @@ def print_cases(desk: ServiceDesk) -> None:
     for summary in desk.cases():
         case = desk.case(summary.case_id)
         waiting = ", ".join(f"{f.assignee.id}: {f.reason}" for f in case.open_follow_ups)
-        print(f"{case.id}: {case.stage}, owner {summary.owner_id}; follow-ups: {waiting or 'none'}")
+        owner = summary.owner_id
+        print(f"{case.case_id}: {case.stage}, owner {owner}; follow-ups: {waiting or 'none'}")
 
 
 if __name__ == "__main__":

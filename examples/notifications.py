@@ -80,7 +80,7 @@ def main() -> None:
             desk.take(case_id, actor="bo")
             desk.start_service(case_id, actor="bo")
             clock.advance(timedelta(minutes=10))
-            desk.transfer(case_id, actor="bo", to="cy", note="cy knows this model")
+            desk.transfer(case_id, actor="bo", to="cy", handoff_note="cy knows this model")
 
         mailer = FakeMailer(fail_once=True)
         handler = notifier(desk, mailer)

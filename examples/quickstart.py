@@ -105,7 +105,7 @@ def main() -> None:
 
     owner = case.owner.id if case.owner else "-"
     steward = case.steward.id if case.steward else "-"
-    print(f"case {case.id} is {case.stage}; owner {owner}, steward {steward}\n")
+    print(f"case {case.case_id} is {case.stage}; owner {owner}, steward {steward}\n")
     for event in history:
         print(event)
 

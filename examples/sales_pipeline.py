@@ -117,7 +117,9 @@ def main() -> None:
         "S-1",
         actor="sam",
         to="bo",
-        note="20 desks at 9,300 EUR; deliver in May to the 3rd floor, loading dock at the back",
+        handoff_note=(
+            "20 desks at 9,300 EUR; deliver in May to the 3rd floor, loading dock at the back"
+        ),
     )
     print(desk.briefing("S-1"))  # bo owns it now; sam stays steward and follows up
 
@@ -141,11 +143,11 @@ def print_report(desk: ServiceDesk) -> None:
         offer = case.accepted_offer
         price = f"{offer.amount} {offer.currency}" if offer else "-"
         print(
-            f"{case.id:5} {summary.customer_id:9} {summary.stage:11} "
+            f"{case.case_id:5} {summary.customer_id:9} {summary.stage:11} "
             f"{summary.owner_id or '-':6} {summary.steward_id or '-':8} {price}"
         )
         # A won sale may have moved on to service: the history tells whether it was won.
-        history = desk.history(case.id)
+        history = desk.history(case.case_id)
         won = any(isinstance(event, StageChanged) and event.dest == "won" for event in history)
         if won and offer is not None:
             total += offer.amount

@@ -83,9 +83,9 @@ def test_an_agent_opens_and_owns_a_case(desk: ServiceDesk) -> None:
     outcome = desk.open_case(actor="ana", customer_id="c", channel=Channel.EMAIL, summary="hi")
     assert outcome.case.owner is not None
     assert outcome.case.owner.id == "ana"
-    assert len(outcome.case.id) == 32  # a fresh id when none is given
+    assert len(outcome.case.case_id) == 32  # a fresh id when none is given
     assert [type(e).__name__ for e in outcome.events][:2] == ["CaseOpened", "InteractionRecorded"]
-    assert desk.case(outcome.case.id) == outcome.case
+    assert desk.case(outcome.case.case_id) == outcome.case
 
 
 def test_a_customer_opens_and_an_agent_takes_the_case(desk: ServiceDesk) -> None:
@@ -113,7 +113,7 @@ def test_a_supervisor_assigns_and_the_system_routes(desk: ServiceDesk) -> None:
 
 def test_a_transfer_keeps_the_steward_and_schedules_their_follow_up(desk: ServiceDesk) -> None:
     case_id = in_service(desk, owner="bo")
-    outcome = desk.transfer(case_id, actor="bo", to="cy", note="needs a new part")
+    outcome = desk.transfer(case_id, actor="bo", to="cy", handoff_note="needs a new part")
     assert outcome.case.owner == desk.agent("cy")
     assert outcome.case.steward == desk.agent("bo")
     assert outcome.case.open_follow_ups[0].assignee == desk.agent("bo")
@@ -130,7 +130,7 @@ def test_the_whole_journey_through_the_desk(desk: ServiceDesk, clock: ManualCloc
     desk.accept_offer(case_id, 2, actor="ana")
     desk.win(case_id, actor="ana")
     desk.start_service(case_id, actor="ana")
-    desk.transfer(case_id, actor="ana", to="bo", note="850 EUR agreed")
+    desk.transfer(case_id, actor="ana", to="bo", handoff_note="850 EUR agreed")
     desk.wait_on_customer(case_id, actor="bo")
     clock.advance(timedelta(hours=2))
     desk.record_interaction(
@@ -258,7 +258,7 @@ def test_an_agent_with_unfinished_cases_cannot_be_deactivated(desk: ServiceDesk)
         desk.deactivate_agent("bo")
     assert error.value.case_ids == (case_id,)
     assert desk.agent("bo").active
-    desk.transfer(case_id, actor="sue", to="cy", note="bo is leaving")
+    desk.transfer(case_id, actor="sue", to="cy", handoff_note="bo is leaving")
     assert [s.case_id for s in desk.blocking_cases("bo")] == [case_id]  # still the steward
     desk.reassign_steward(case_id, actor="sue", to="cy", reason="bo is leaving")
     assert desk.blocking_cases("bo") == []
@@ -279,7 +279,7 @@ def test_cases_of_an_agent_who_left_are_listed(desk: ServiceDesk) -> None:
     assert [s.case_id for s in desk.cases_needing_reassignment()] == ["a"]
     with pytest.raises(NotPermitted, match="inactive"):
         desk.resolve("a", actor="bo")
-    desk.transfer("a", actor="sue", to="cy", note="bo left")
+    desk.transfer("a", actor="sue", to="cy", handoff_note="bo left")
     desk.reassign_steward("a", actor="sue", to="cy", reason="bo left")
     assert desk.cases_needing_reassignment() == []
 
@@ -295,7 +295,7 @@ def test_queues_by_owner_steward_customer_and_stage(desk: ServiceDesk) -> None:
     in_service(desk, owner="bo", case_id="a")
     in_service(desk, owner="bo", case_id="b")
     opened(desk, by="ana", case_id="c")
-    desk.transfer("b", actor="bo", to="cy", note="cy knows this model")
+    desk.transfer("b", actor="bo", to="cy", handoff_note="cy knows this model")
     desk.close("c", actor="ana", reason="spam")
     assert [s.case_id for s in desk.cases_owned_by("bo")] == ["a"]
     assert [s.case_id for s in desk.cases_owned_by("cy")] == ["b"]
@@ -328,7 +328,7 @@ def test_a_briefing_spares_the_customer_from_repeating_themselves(
         stage="in_service",
         case_id="now",
     )
-    desk.transfer("now", actor="bo", to="cy", note="invoice fixed; chair still broken")
+    desk.transfer("now", actor="bo", to="cy", handoff_note="invoice fixed; chair still broken")
     briefing = desk.briefing("now")
     assert [s.case_id for s in briefing.other_cases] == ["earlier"]
     assert [(case_id, i.channel.name) for case_id, i in briefing.interactions] == [
@@ -390,9 +390,9 @@ def test_a_retried_command_returns_the_first_result_and_appends_nothing(
     desk: ServiceDesk, store: InMemoryStore
 ) -> None:
     case_id = in_service(desk, owner="bo")
-    first = desk.transfer(case_id, actor="bo", to="cy", note="over", idempotency_key="t-1")
+    first = desk.transfer(case_id, actor="bo", to="cy", handoff_note="over", idempotency_key="t-1")
     log = store.read_all()
-    again = desk.transfer(case_id, actor="bo", to="cy", note="over", idempotency_key="t-1")
+    again = desk.transfer(case_id, actor="bo", to="cy", handoff_note="over", idempotency_key="t-1")
     assert store.read_all() == log
     assert again.duplicate
     assert not first.duplicate

@@ -165,7 +165,7 @@ class DeskRules(RuleBasedStateMachine):
         assert len(cases) == len({e.event.case_id for e in self.store.read_all()})
         stored = {s.case_id: s for s in self.store.find_cases()}
         scan = sorted(
-            (CaseSummary.of(case, next_due=stored[case.id].next_due) for case in cases),
+            (CaseSummary.of(case, next_due=stored[case.case_id].next_due) for case in cases),
             key=lambda s: (s.opened_at, s.case_id),
         )
         assert self.store.find_cases() == scan

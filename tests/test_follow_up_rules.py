@@ -78,7 +78,7 @@ def test_a_lost_sale_is_followed_up_asking_why(clock: ManualClock) -> None:
 
 
 def test_not_served_reopens_the_case_with_the_same_steward(desk: ServiceDesk) -> None:
-    desk.transfer("k", actor="ana", to="bo", note="bo fixes it")
+    desk.transfer("k", actor="ana", to="bo", handoff_note="bo fixes it")
     number = resolved_by(desk, "bo")
     outcome = desk.complete_follow_up("k", number, actor="ana", outcome=FollowUpOutcome.NOT_SERVED)
     assert outcome.case.stage == "in_service"

@@ -44,7 +44,7 @@ def test_every_event_is_handed_over_once_in_order(desk: ServiceDesk) -> None:
     assert deliver(desk.store, "log", seen.append) == len(desk.store.read_all())
     assert seen == desk.store.read_all()
     assert deliver(desk.store, "log", seen.append) == 0  # nothing new
-    desk.transfer("a", actor="bo", to="cy", note="over")
+    desk.transfer("a", actor="bo", to="cy", handoff_note="over")
     assert deliver(desk.store, "log", seen.append) == 2
     assert seen == desk.store.read_all()
 

@@ -44,30 +44,30 @@ def test_a_customer_opened_case_waits_unowned_in_intake(play: Play) -> None:
 
 def test_an_agent_who_takes_an_unowned_case_owns_it_and_becomes_steward(play: Play) -> None:
     play.open(CUSTOMER)
-    play(AssignCase(actor=BO, agent=BO))
+    play(AssignCase(actor=BO, to=BO))
     assert play.case.owner == BO
     assert play.case.steward == BO
 
 
 def test_a_supervisor_or_the_system_may_route_an_unowned_case(play: Play) -> None:
     play.open(CUSTOMER)
-    play(AssignCase(actor=SUE, agent=BO))
+    play(AssignCase(actor=SUE, to=BO))
     assert play.case.owner == BO
     other = Play(play.workflow, "case-2").open(CUSTOMER)
-    other(AssignCase(actor=BOT, agent=CY))
+    other(AssignCase(actor=BOT, to=CY))
     assert other.case.owner == CY
 
 
 def test_an_agent_cannot_push_an_unowned_case_onto_a_colleague(play: Play) -> None:
     play.open(CUSTOMER)
     with pytest.raises(NotPermitted, match="take an unowned case for themselves"):
-        play.attempt(AssignCase(actor=BO, agent=CY))
+        play.attempt(AssignCase(actor=BO, to=CY))
 
 
 def test_an_owned_case_changes_hands_only_by_transfer(play: Play) -> None:
     play.open(ANA)
     with pytest.raises(OwnershipViolation, match="TransferCase") as error:
-        play.attempt(AssignCase(actor=BO, agent=BO))
+        play.attempt(AssignCase(actor=BO, to=BO))
     assert error.value.allowed == ("TransferCase",)
 
 
@@ -91,13 +91,13 @@ def test_the_system_may_open_a_case_past_intake_for_a_named_owner(play: Play) ->
 def test_an_inactive_agent_cannot_own_a_case(play: Play) -> None:
     play.open(CUSTOMER)
     with pytest.raises(OwnershipViolation, match="inactive"):
-        play.attempt(AssignCase(actor=SUE, agent=GONE))
+        play.attempt(AssignCase(actor=SUE, to=GONE))
 
 
 def test_an_inactive_agent_cannot_act(play: Play) -> None:
     play.open(CUSTOMER)
     with pytest.raises(NotPermitted, match="inactive"):
-        play.attempt(AssignCase(actor=GONE, agent=GONE))
+        play.attempt(AssignCase(actor=GONE, to=GONE))
 
 
 def test_a_transfer_changes_the_owner_and_keeps_the_steward(play: Play) -> None:

@@ -201,6 +201,6 @@ def test_an_agent_cannot_route_a_case_to_an_inactive_colleague_on_open(play: Pla
 def test_an_error_before_opening_says_so(workflow: object) -> None:
     blank = Case(workflow, "x")  # type: ignore[arg-type]
     with pytest.raises(UnknownCase) as error:
-        decide(blank, AssignCase(actor=ANA, agent=ANA), now=START + timedelta(1))
+        decide(blank, AssignCase(actor=ANA, to=ANA), now=START + timedelta(1))
     assert "before it was opened" in str(error.value)
     assert error.value.allowed == ("OpenCase",)

@@ -94,7 +94,7 @@ def test_an_idempotent_open_without_a_case_id_returns_the_same_case() -> None:
         actor="bo", customer_id="c", channel=Channel.PHONE, summary="hi", idempotency_key="open-1"
     )
     assert again.duplicate
-    assert again.case.id == first.case.id
+    assert again.case.case_id == first.case.case_id
     assert len(desk.cases()) == 1
 
 
@@ -151,7 +151,7 @@ def test_a_deactivation_that_loses_a_race_is_undone() -> None:
         def put_agent(self, agent: Agent) -> None:
             racing, self.desk = self.desk, None
             if racing is not None and not agent.active:
-                racing.transfer("k", actor="cy", to="bo", note="over to bo")
+                racing.transfer("k", actor="cy", to="bo", handoff_note="over to bo")
             super().put_agent(agent)
 
     store = RacingStore()

@@ -82,7 +82,7 @@ def commands(actor: st.SearchStrategy[Actor]) -> st.SearchStrategy[Command]:
             stage=st.sampled_from([None, "enquiry", "in_service", "won"]),
             owner=st.none() | agents,
         ),
-        st.builds(AssignCase, actor=actor, agent=agents),
+        st.builds(AssignCase, actor=actor, to=agents),
         st.builds(
             TransferCase,
             actor=actor,

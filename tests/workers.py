@@ -71,7 +71,7 @@ def transfers(path: str, case_id: str) -> None:
     while True:
         turn += 1
         outcome = desk.transfer(
-            case_id, actor=agents[(turn + 1) % 2], to=agents[turn % 2], note=f"turn {turn}"
+            case_id, actor=agents[(turn + 1) % 2], to=agents[turn % 2], handoff_note=f"turn {turn}"
         )
         sys.stdout.write(f"{outcome.case.version}\n")
         sys.stdout.flush()

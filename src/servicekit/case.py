@@ -107,7 +107,7 @@ class Case:
     """
 
     workflow: Workflow = attrs.field(eq=False, repr=False)
-    id: str
+    case_id: str
     version: int = 0
     stage: str | None = None
     owner: Agent | None = None
@@ -202,24 +202,25 @@ class Case:
 
 def evolve(case: Case, event: Event) -> Case:
     """The case after `event`; `CorruptHistory` if the event does not follow it."""
-    if event.case_id != case.id:
+    if event.case_id != case.case_id:
         msg = (
-            f"event {event.version} of case {event.case_id!r} cannot be applied to case {case.id!r}"
+            f"event {event.version} of case {event.case_id!r} cannot be applied "
+            f"to case {case.case_id!r}"
         )
         raise CorruptHistory(msg)
     if event.version != case.version + 1:
         msg = (
-            f"case {case.id!r} is at version {case.version}; the next event must be version "
+            f"case {case.case_id!r} is at version {case.version}; the next event must be version "
             f"{case.version + 1}, got {event.version} (a gap or a repeat in the history)"
         )
         raise CorruptHistory(msg)
     if case.version == 0 and not isinstance(event, CaseOpened):
         first = type(event).__name__
-        msg = f"the history of case {case.id!r} must start with CaseOpened, not {first}"
+        msg = f"the history of case {case.case_id!r} must start with CaseOpened, not {first}"
         raise CorruptHistory(msg)
     apply = _APPLY.get(type(event))
     if apply is None:
-        msg = f"case {case.id!r}: {type(event).__name__} is not a servicekit event"
+        msg = f"case {case.case_id!r}: {type(event).__name__} is not a servicekit event"
         raise CorruptHistory(msg)
     return apply(case, event)
 
@@ -271,7 +272,7 @@ def _step(  # noqa: PLR0913 - each part a fold may change is named
     """The case one event later: the event's version and time, and the parts it changes."""
     return Case(
         case.workflow,
-        case.id,
+        case.case_id,
         event.version,
         case.stage if stage is None else stage,
         case.owner if owner is None else owner,
@@ -312,7 +313,7 @@ def _with(  # noqa: PLR0913 - each part of the record a fold may change is named
 def _opened(case: Case, event: CaseOpened) -> Case:
     if event.workflow != case.workflow.name:
         msg = (
-            f"case {case.id!r} was opened on workflow {event.workflow!r} "
+            f"case {case.case_id!r} was opened on workflow {event.workflow!r} "
             f"but is being replayed on {case.workflow.name!r}"
         )
         raise CorruptHistory(msg)
@@ -369,7 +370,7 @@ def _stage_changed(case: Case, event: StageChanged) -> Case:
         return _step(case, event, stage=event.dest, record=record)
     return Case(
         case.workflow,
-        case.id,
+        case.case_id,
         event.version,
         event.dest,
         case.owner,

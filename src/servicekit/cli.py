@@ -84,7 +84,9 @@ def run_demo(path: Path) -> None:
         desk.accept_offer(case_id, 2, actor=customer)
         desk.win(case_id, actor="ana")
         desk.start_service(case_id, actor="ana")
-        desk.transfer(case_id, actor="ana", to="bo", note="9,300 EUR agreed; deliver in May")
+        desk.transfer(
+            case_id, actor="ana", to="bo", handoff_note="9,300 EUR agreed; deliver in May"
+        )
         briefing = desk.briefing(case_id)
         desk.record_interaction(
             case_id,

@@ -129,7 +129,7 @@ class AssignCase:
     """
 
     actor: Actor = _ACTOR
-    agent: Agent = attrs.field(validator=_agent)
+    to: Agent = attrs.field(validator=_agent)
     idempotency_key: str | None = _KEY
 
 

@@ -105,7 +105,7 @@ class _Decision:
         self, error: type[CommandRejected], reason: str, allowed: Iterable[str] = ()
     ) -> NoReturn:
         raise error(
-            case_id=self.case.id,
+            case_id=self.case.case_id,
             actor=str(self.actor),
             stage=self.case.stage,
             attempted=_attempted(self.command),
@@ -116,7 +116,7 @@ class _Decision:
     def event(self, kind: Callable[..., _E], **fields: Any) -> _E:
         """The next event of the case's history: numbered, timed, and signed by the actor."""
         self.version += 1
-        return kind(self.case.id, self.version, self.at, self.command.actor, **fields)
+        return kind(self.case.case_id, self.version, self.at, self.command.actor, **fields)
 
     def steward_follow_up(self, reason: str, days: int) -> FollowUpScheduled:
         """A follow-up for the steward, due `days` open days from now."""
@@ -151,7 +151,7 @@ def decide(case: Case, command: Command, *, now: datetime) -> tuple[Event, ...]:
     at = now if type(now) is datetime and now.tzinfo is UTC else utc(now, what="now")
     if case.updated_at is not None and at < case.updated_at:
         msg = (
-            f"now ({at.isoformat()}) is before the last event of case {case.id!r} "
+            f"now ({at.isoformat()}) is before the last event of case {case.case_id!r} "
             f"({case.updated_at.isoformat()}); a history never goes back in time"
         )
         raise InvalidValue(msg)
@@ -203,7 +203,7 @@ def _owner_moves(case: Case, command: Move, at: datetime) -> tuple[Event, ...] |
         return None
     return (
         StageChanged(
-            case.id,
+            case.case_id,
             case.version + 1,
             at,
             actor,
@@ -219,7 +219,7 @@ def _attempted(command: Command) -> str:  # noqa: C901, PLR0911, PLR0912 - one c
     match command:
         case OpenCase():
             return "open the case"
-        case AssignCase(agent=agent):
+        case AssignCase(to=agent):
             return f"assign the case to {agent}"
         case TransferCase(to=to):
             return f"transfer the case to {to}"
@@ -294,8 +294,8 @@ def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
     case = decision.case
     if case.stage is not None:
         decision.reject(DuplicateCase, "the case is opened already")
-    if not isinstance(case.id, str) or not case.id.strip():
-        msg = f"a case id is a non-blank string, got {case.id!r}"
+    if not isinstance(case.case_id, str) or not case.case_id.strip():
+        msg = f"a case id is a non-blank string, got {case.case_id!r}"
         raise InvalidValue(msg)
     workflow = case.workflow
     stage_name = command.stage if command.stage is not None else workflow.start[0]
@@ -384,7 +384,7 @@ def _first_owner(decision: _Decision, command: OpenCase) -> Agent | None:
 def _assign(decision: _Decision, command: AssignCase, _stage: Stage) -> tuple[Event, ...]:
     case = decision.case
     actor = command.actor
-    agent = command.agent
+    agent = command.to
     if case.owner is not None:
         decision.reject(
             OwnershipViolation,
@@ -498,7 +498,7 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
     decision.version += 1
     # Built positionally, not through `decision.event`: this is the hot path of every move.
     moved = StageChanged(
-        case.id,
+        case.case_id,
         decision.version,
         decision.at,
         actor,

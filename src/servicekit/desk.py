@@ -111,7 +111,7 @@ class Briefing:
         """The briefing as text, ready to show an agent."""
         case = self.case
         heading = (
-            f"Case {case.id} for customer {case.customer_id}: {case.stage} "
+            f"Case {case.case_id} for customer {case.customer_id}: {case.stage} "
             f"(owner {_name(case.owner)}, steward {_name(case.steward)})"
         )
         lines = [heading]
@@ -424,7 +424,7 @@ class ServiceDesk:
         """An agent takes an unowned case: they own it at once."""
         agent = self._agent(actor)
         return self.execute(
-            case_id, AssignCase(actor=agent, agent=agent, idempotency_key=idempotency_key)
+            case_id, AssignCase(actor=agent, to=agent, idempotency_key=idempotency_key)
         )
 
     def assign(
@@ -432,7 +432,7 @@ class ServiceDesk:
     ) -> Outcome:
         """A supervisor or the system routes an unowned case to an agent."""
         command = AssignCase(
-            actor=self._actor(actor), agent=self._agent(to), idempotency_key=idempotency_key
+            actor=self._actor(actor), to=self._agent(to), idempotency_key=idempotency_key
         )
         return self.execute(case_id, command)
 
@@ -442,14 +442,14 @@ class ServiceDesk:
         *,
         actor: ActorRef,
         to: AgentRef,
-        note: str,
+        handoff_note: str,
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Hand the case to another agent with a handoff note; the steward follows up."""
         command = TransferCase(
             actor=self._actor(actor),
             to=self._agent(to),
-            handoff_note=note,
+            handoff_note=handoff_note,
             idempotency_key=idempotency_key,
         )
         return self.execute(case_id, command)
@@ -835,7 +835,7 @@ class ServiceDesk:
         """
         try:
             self.store.append(
-                case.id,
+                case.case_id,
                 events,
                 expected_version=case.version,
                 summary=CaseSummary.of(
@@ -844,7 +844,7 @@ class ServiceDesk:
                 idempotency=idempotency,
             )
         except ConcurrencyConflict:
-            self._forget(case.id)
+            self._forget(case.case_id)
             raise
         self._remember(after)
 
@@ -858,7 +858,7 @@ class ServiceDesk:
         """When the case's next timer falls due, once `events` took `case` to `after`."""
         timers = _case_timers(after)
         if self.sla_policies is not None:
-            earlier = self.store.load(case.id).events if history is None else history
+            earlier = self.store.load(case.case_id).events if history is None else history
             timers += self._assess((*earlier[: case.version], *events), events[-1].at).pending
         return _earliest(timers)
 
@@ -957,10 +957,10 @@ class ServiceDesk:
         if not self._cache_size:
             return
         with self._cache_lock:
-            known = self._cache.get(case.id)
+            known = self._cache.get(case.case_id)
             if known is None or known.version < case.version:
-                self._cache[case.id] = case
-            self._cache.move_to_end(case.id)
+                self._cache[case.case_id] = case
+            self._cache.move_to_end(case.case_id)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 

@@ -53,13 +53,13 @@ class CaseSummary:
         """The index entry of an opened case, with its next due time if it has one."""
         record = case.record
         if case.stage is None or record.customer_id is None or record.opened_at is None:
-            msg = f"case {case.id!r} is not opened; only opened cases are indexed"
+            msg = f"case {case.case_id!r} is not opened; only opened cases are indexed"
             raise InvalidValue(msg)
         stage = case.workflow.stage(case.stage)
         owner, steward = case.owner, case.steward
         # Positional: this runs on every append, and keywords cost a third more here.
         return cls(
-            case.id,
+            case.case_id,
             record.customer_id,
             stage.name,
             stage.category,

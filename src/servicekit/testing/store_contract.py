@@ -58,9 +58,10 @@ class _Writer:
         events, after = self.decide(command)
         record = None
         if key is not None:
-            record = IdempotencyRecord(key, self.case.id, "print", events[0].version, after.version)
+            case_id = self.case.case_id
+            record = IdempotencyRecord(key, case_id, "print", events[0].version, after.version)
         self.store.append(
-            self.case.id,
+            self.case.case_id,
             events,
             expected_version=self.case.version,
             summary=CaseSummary.of(after),

@@ -147,7 +147,7 @@ def commands(
             priority=st.sampled_from(["normal", "high"]),
             tier=st.none() | st.sampled_from(["gold", "silver"]),
         ),
-        st.builds(AssignCase, actor=actor, agent=someone),
+        st.builds(AssignCase, actor=actor, to=someone),
         st.builds(TransferCase, actor=actor, to=someone, handoff_note=st.just("") | _TEXT),
         st.builds(ReassignSteward, actor=actor, to=someone, reason=_TEXT),
         st.builds(Move, actor=actor, trigger=st.sampled_from(triggers), reason=reasons),
