@@ -33,11 +33,13 @@ class CaseSummary:
     writes it in the same transaction as the events. `next_due` is the earliest
     moment at which a timer of the case (an SLA warning, breach or escalation)
     falls due, so that `Store.find_due` finds the cases `ServiceDesk.tick` must
-    visit without looking at the others.
+    visit without looking at the others. `workflow` is the name of the workflow
+    the case was opened on (from its `CaseOpened`).
     """
 
     case_id: str
     customer_id: str
+    workflow: str
     stage: str
     category: StatusCategory
     finished: bool
@@ -61,6 +63,7 @@ class CaseSummary:
         return cls(
             case.case_id,
             record.customer_id,
+            case.workflow.name,
             stage.name,
             stage.category,
             stage.final,
@@ -141,6 +144,7 @@ class Store(Protocol):
         steward: str | None = None,
         customer: str | None = None,
         stage: str | None = None,
+        workflow: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion (all cases when none is given).
 

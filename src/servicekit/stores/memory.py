@@ -22,7 +22,7 @@ from servicekit.stores.base import (
 
 __all__ = ["InMemoryStore"]
 
-_INDEXED = ("owner", "steward", "customer", "stage")
+_INDEXED = ("owner", "steward", "customer", "stage", "workflow")
 
 
 class InMemoryStore:
@@ -93,6 +93,7 @@ class InMemoryStore:
             ("steward", summary.steward_id, None if old is None else old.steward_id),
             ("customer", summary.customer_id, None if old is None else old.customer_id),
             ("stage", summary.stage, None if old is None else old.stage),
+            ("workflow", summary.workflow, None if old is None else old.workflow),
         ):
             if value != previous:  # most appends change one criterion at most
                 if previous is not None:
@@ -124,9 +125,16 @@ class InMemoryStore:
         steward: str | None = None,
         customer: str | None = None,
         stage: str | None = None,
+        workflow: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion, by opening time then id."""
-        wanted = {"owner": owner, "steward": steward, "customer": customer, "stage": stage}
+        wanted = {
+            "owner": owner,
+            "steward": steward,
+            "customer": customer,
+            "stage": stage,
+            "workflow": workflow,
+        }
         with self._lock:
             matches: set[str] | None = None
             for name, value in wanted.items():

@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,7 @@ from servicekit.errors import (
     InvalidValue,
     StoreError,
 )
-from servicekit.events import Event
+from servicekit.events import CaseOpened, Event
 from servicekit.ownership import Agent
 from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
 from servicekit.stores.base import (
@@ -52,7 +52,7 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 APPLICATION_ID = 0x53564B54
 """Stored in the SQLite header (``PRAGMA application_id``): "SVKT", a servicekit file."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this version writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -95,19 +95,47 @@ CREATE TABLE agents (agent_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 """Schema version 1: events, the case index, idempotency records, the agent directory."""
 
-_MIGRATIONS: dict[int, str] = {
-    0: _SCHEMA_V1,
-    1: "CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);",
+_SCHEMA_V4 = """
+ALTER TABLE cases ADD COLUMN workflow TEXT NOT NULL DEFAULT '';
+CREATE INDEX cases_by_workflow ON cases (workflow, opened_at, case_id);
+"""
+"""Schema version 4: each case's workflow in the index (filled by `_fill_workflows`)."""
+
+
+def _fill_workflows(db: sqlite3.Connection) -> None:
+    """Give every indexed case of a schema-3 file the workflow named in its `CaseOpened`."""
+    rows = db.execute(
+        "SELECT cases.case_id, events.position, events.data FROM cases "
+        "LEFT JOIN events ON events.case_id = cases.case_id AND events.version = 1"
+    ).fetchall()
+    for case_id, position, data in rows:
+        opened = None if data is None else _decode(position, data)
+        if not isinstance(opened, CaseOpened):
+            msg = (
+                f"case {case_id!r} does not start with a CaseOpened event, so the workflow "
+                "it was opened on cannot be recorded in the index"
+            )
+            raise CorruptHistory(msg)
+        db.execute("UPDATE cases SET workflow = ? WHERE case_id = ?", (opened.workflow, case_id))
+
+
+_MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] = {
+    0: (_SCHEMA_V1, None),
+    1: ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);", None),
     2: (
-        "ALTER TABLE cases ADD COLUMN next_due INTEGER;"
-        "CREATE INDEX cases_by_due ON cases (next_due, case_id) WHERE next_due IS NOT NULL;"
+        (
+            "ALTER TABLE cases ADD COLUMN next_due INTEGER;"
+            "CREATE INDEX cases_by_due ON cases (next_due, case_id) WHERE next_due IS NOT NULL;"
+        ),
+        None,
     ),
+    3: (_SCHEMA_V4, _fill_workflows),
 }
-"""The DDL that takes a file from a schema version to the next one."""
+"""What takes a file from a schema version to the next one: DDL, then a data step."""
 
 _SUMMARY_COLUMNS = (
-    "case_id, customer_id, stage, category, finished, owner_id, steward_id, version, "
-    "opened_at, updated_at, next_due"
+    "case_id, customer_id, workflow, stage, category, finished, owner_id, steward_id, "
+    "version, opened_at, updated_at, next_due"
 )
 
 
@@ -212,8 +240,11 @@ class SQLiteStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for step in range(version, SCHEMA_VERSION):
-                for statement in _statements(_MIGRATIONS[step]):
+                script, fill = _MIGRATIONS[step]
+                for statement in _statements(script):
                     self._db.execute(statement)
+                if fill is not None:
+                    fill(self._db)
             self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
@@ -305,7 +336,7 @@ class SQLiteStore:
                 raise ConcurrencyConflict(case_id, expected_version, None) from error
             db.execute(
                 f"INSERT OR REPLACE INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _summary_row(summary),
             )
             if idempotency is not None:
@@ -337,6 +368,7 @@ class SQLiteStore:
         steward: str | None = None,
         customer: str | None = None,
         stage: str | None = None,
+        workflow: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion, by opening time then id."""
         criteria = {
@@ -344,6 +376,7 @@ class SQLiteStore:
             "steward_id": steward,
             "customer_id": customer,
             "stage": stage,
+            "workflow": workflow,
         }
         given = {column: value for column, value in criteria.items() if value is not None}
         where = " AND ".join(f"{column} = ?" for column in given) or "1"
@@ -476,6 +509,7 @@ def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
     return (
         summary.case_id,
         summary.customer_id,
+        summary.workflow,
         summary.stage,
         summary.category.value,
         int(summary.finished),
@@ -489,12 +523,24 @@ def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
 
 
 def _summary(row: tuple[Any, ...]) -> CaseSummary:
-    case_id, customer, stage, category, finished, owner, steward, version, opened, updated, due = (
-        row
-    )
+    (
+        case_id,
+        customer,
+        workflow,
+        stage,
+        category,
+        finished,
+        owner,
+        steward,
+        version,
+        opened,
+        updated,
+        due,
+    ) = row
     return CaseSummary(
         case_id,
         customer,
+        workflow,
         stage,
         StatusCategory(category),
         bool(finished),
