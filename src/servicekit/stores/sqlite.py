@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +44,7 @@ from servicekit.stores.base import (
     IdempotencyRecord,
     StoredEvent,
     check_append,
+    inactive_agent,
 )
 from servicekit.workflow import StatusCategory
 
@@ -99,11 +100,14 @@ _SCHEMA_V4 = """
 ALTER TABLE cases ADD COLUMN workflow TEXT NOT NULL DEFAULT '';
 CREATE INDEX cases_by_workflow ON cases (workflow, opened_at, case_id);
 """
-"""Schema version 4: each case's workflow in the index (filled by `_fill_workflows`)."""
+"""Schema version 4: each case's workflow in the index, and the agents by team.
+
+`_fill_schema_4` fills both from what a schema-3 file holds.
+"""
 
 
-def _fill_workflows(db: sqlite3.Connection) -> None:
-    """Give every indexed case of a schema-3 file the workflow named in its `CaseOpened`."""
+def _fill_schema_4(db: sqlite3.Connection) -> None:
+    """Fill a schema-3 file's new index: cases by their `CaseOpened`'s workflow, agents by team."""
     rows = db.execute(
         "SELECT cases.case_id, events.position, events.data FROM cases "
         "LEFT JOIN events ON events.case_id = cases.case_id AND events.version = 1"
@@ -129,7 +133,7 @@ _MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] 
         ),
         None,
     ),
-    3: (_SCHEMA_V4, _fill_workflows),
+    3: (_SCHEMA_V4, _fill_schema_4),
 }
 """What takes a file from a schema version to the next one: DDL, then a data step."""
 
@@ -298,7 +302,7 @@ class SQLiteStore:
             expected += 1
         return CaseHistory(case_id, tuple(events), 0 if row is None else row[0])
 
-    def append(
+    def append(  # noqa: PLR0913 - the contract's options, keyword-only
         self,
         case_id: str,
         events: Sequence[Event],
@@ -306,9 +310,14 @@ class SQLiteStore:
         expected_version: int,
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
+        require_active: Collection[str] = (),
     ) -> int:
-        """Append atomically; `ConcurrencyConflict` if the version moved or the key is used."""
-        check_append(case_id, events, expected_version, summary)
+        """Append atomically, or raise `ConcurrencyConflict` and write nothing.
+
+        The conflict means the version moved, the idempotency key is used, or an
+        agent of `require_active` is not registered and active.
+        """
+        check_append(case_id, events, expected_version, summary, require_active=require_active)
         rows = [
             (case_id, event.version, json.dumps(event_to_dict(event), separators=(",", ":")))
             for event in events
@@ -330,6 +339,10 @@ class SQLiteStore:
                     current,
                     detail=f"idempotency key {idempotency.key!r} was used meanwhile",
                 )
+            if require_active:
+                reason = inactive_agent(require_active, self._read_agent)
+                if reason is not None:
+                    raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
             try:
                 db.executemany("INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)", rows)
             except sqlite3.IntegrityError as error:
@@ -419,8 +432,12 @@ class SQLiteStore:
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""
-        with self._transaction() as db:
-            row = db.execute("SELECT data FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
+        with self._transaction():
+            return self._read_agent(agent_id)
+
+    def _read_agent(self, agent_id: str) -> Agent | None:
+        """The agent with this id, read in the transaction already open."""
+        row = self._db.execute("SELECT data FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
         return None if row is None else _agent(row[0])
 
     def agents(self) -> list[Agent]:

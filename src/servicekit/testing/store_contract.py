@@ -206,6 +206,80 @@ class StoreContract:
         with pytest.raises(InvalidValue, match="event of case 'case-2'"):
             store.append("case-1", events, expected_version=0, summary=summary)
 
+    # -- agents that must be active -----------------------------------------------------
+
+    def opening(self, store: Store, case_id: str = "case-1") -> tuple[tuple[Event, ...], Case]:
+        """The events that open `case_id` and the case after them, decided but not appended."""
+        return self.writer(store, case_id).decide(
+            OpenCase(actor=_ANA, customer_id="c", channel=Channel.WEB, summary="s")
+        )
+
+    def test_an_append_requiring_active_agents_is_written_when_they_are(self, store: Store) -> None:
+        store.put_agent(_ANA)
+        store.put_agent(_BO)
+        events, after = self.opening(store)
+        store.append(
+            "case-1",
+            events,
+            expected_version=0,
+            summary=CaseSummary.of(after),
+            require_active=["ana", "bo"],
+        )
+        assert store.load("case-1").events == events
+
+    def test_an_append_requiring_an_inactive_agent_conflicts_and_writes_nothing(
+        self, store: Store
+    ) -> None:
+        store.put_agent(_ANA)
+        store.put_agent(attrs.evolve(_BO, active=False))
+        events, after = self.opening(store)
+        record = IdempotencyRecord("k1", "case-1", "print", 1, after.version)
+        with pytest.raises(ConcurrencyConflict, match="agent 'bo' is no longer active"):
+            store.append(
+                "case-1",
+                events,
+                expected_version=0,
+                summary=CaseSummary.of(after),
+                idempotency=record,
+                require_active=("ana", "bo"),
+            )
+        assert store.load("case-1").version == 0
+        assert store.read_all() == []
+        assert store.find_cases() == []
+        assert store.idempotency("k1") is None
+
+    def test_an_append_requiring_an_unregistered_agent_conflicts_and_writes_nothing(
+        self, store: Store
+    ) -> None:
+        store.put_agent(_ANA)
+        events, after = self.opening(store)
+        with pytest.raises(ConcurrencyConflict, match="agent 'cy' is not registered"):
+            store.append(
+                "case-1",
+                events,
+                expected_version=0,
+                summary=CaseSummary.of(after),
+                require_active={"cy"},
+            )
+        assert store.read_all() == []
+        assert store.find_cases() == []
+
+    def test_an_agent_deactivated_after_the_decision_makes_the_append_conflict(
+        self, store: Store
+    ) -> None:
+        store.put_agent(_BO)
+        events, after = self.opening(store)
+        store.put_agent(attrs.evolve(_BO, active=False))  # between the decision and the write
+        with pytest.raises(ConcurrencyConflict, match="agent 'bo' is no longer active"):
+            store.append(
+                "case-1",
+                events,
+                expected_version=0,
+                summary=CaseSummary.of(after),
+                require_active=["bo"],
+            )
+        assert store.read_all() == []
+
     # -- the global order ---------------------------------------------------------------
 
     def test_read_all_gives_every_event_in_one_order_from_position_one(self, store: Store) -> None:
