@@ -71,6 +71,7 @@ from servicekit.events import (
     StageChanged,
     StewardAppointed,
     StewardReassigned,
+    new_stage_changed,
 )
 from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
@@ -207,7 +208,7 @@ def _owner_moves(case: Case, command: Move, at: datetime) -> tuple[Event, ...] |
     ):
         return None  # a follow-up to schedule, or open ones to settle before finishing
     return (
-        StageChanged(
+        new_stage_changed(
             case.case_id,
             case.version + 1,
             at,
@@ -512,7 +513,7 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
         waived = _waive_follow_ups(decision, command, open_follow_ups)
     decision.version += 1
     # Built positionally, not through `decision.event`: this is the hot path of every move.
-    moved = StageChanged(
+    moved = new_stage_changed(
         case.case_id,
         decision.version,
         decision.at,
