@@ -322,8 +322,10 @@ def bench_build(workflow: Workflow, sizes: dict[str, int]) -> dict[str, float]:
 
 SECTIONS: tuple[harness.Section, ...] = (
     (
-        "0. Every trigger of a linear six-trigger path, the last into a final stage "
-        "({paths:,} paths per repeat; the owner acts; events kept)",
+        (
+            "0. Every trigger of a linear six-trigger path, the last into a final stage "
+            "({paths:,} paths per repeat; the owner acts; events kept)"
+        ),
         (
             ("servicekit decide + evolve, per move", "path_servicekit_us", "us"),
             ("hand-written {(stage, trigger): dest} + history tuple", "path_table_us", "us"),
