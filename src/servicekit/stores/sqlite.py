@@ -43,6 +43,7 @@ from servicekit.stores.base import (
     CaseSummary,
     IdempotencyRecord,
     StoredEvent,
+    check_agent,
     check_append,
     inactive_agent,
 )
@@ -275,6 +276,9 @@ class SQLiteStore:
         except sqlite3.DatabaseError as error:
             msg = f"{str(self.path)!r} cannot be used: {error}"
             raise StoreError(msg) from error
+        except UnicodeEncodeError as error:  # a lone surrogate in an id asked for
+            msg = f"{error.object!r} cannot be looked up: it is not valid Unicode text"
+            raise InvalidValue(msg) from None
 
     @contextmanager
     def _transaction(self, begin: str = "BEGIN") -> Iterator[sqlite3.Connection]:
@@ -328,7 +332,14 @@ class SQLiteStore:
         The conflict means the version moved, the idempotency key is used, or an
         agent of `require_active` is not registered and active.
         """
-        check_append(case_id, events, expected_version, summary, require_active=require_active)
+        check_append(
+            case_id,
+            events,
+            expected_version,
+            summary,
+            idempotency=idempotency,
+            require_active=require_active,
+        )
         rows = [
             (case_id, event.version, json.dumps(event_to_dict(event), separators=(",", ":")))
             for event in events
@@ -437,6 +448,7 @@ class SQLiteStore:
 
     def put_agent(self, agent: Agent) -> None:
         """Add an agent to the directory, or replace the one with the same id."""
+        check_agent(agent)
         data = json.dumps(agent_to_dict(agent))
         with self._transaction("BEGIN IMMEDIATE") as db:
             db.execute("INSERT OR REPLACE INTO agents VALUES (?, ?)", (agent.id, data))
