@@ -199,7 +199,7 @@ class SQLiteStore:
             raise InvalidValue(msg)
         self.path = Path(path)
         self._lock = threading.RLock()
-        existing = _check_header(self.path)
+        _check_header(self.path)
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -209,18 +209,17 @@ class SQLiteStore:
             raise StoreError(msg) from error
         try:
             with self._guard():
-                # The header on disk may lag behind the write-ahead log: ask SQLite.
-                version = self._db.execute("PRAGMA user_version").fetchone()[0]
-                if existing:
-                    _check_identity(
-                        self.path, self._db.execute("PRAGMA application_id").fetchone()[0], version
-                    )
-                    if check_integrity:
-                        self._check_integrity()
                 self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-                self._db.execute("PRAGMA journal_mode = WAL")
+                # Read the identity inside a transaction: the main file's header lags
+                # behind the write-ahead log while another process has the file open.
+                with self._transaction():
+                    version = self._identify()
+                if version is not None and check_integrity:
+                    self._check_integrity()
+                self._use_wal()
                 self._db.execute(f"PRAGMA synchronous = {synchronous}")
-                self._migrate(version)
+                if version != SCHEMA_VERSION:
+                    self._migrate()
         except BaseException:
             self._db.close()
             raise
@@ -250,11 +249,40 @@ class SQLiteStore:
             msg = f"{str(self.path)!r} is damaged: {'; '.join(problems)}"
             raise StoreError(msg)
 
-    def _migrate(self, version: int) -> None:
-        if version == SCHEMA_VERSION:
-            return
+    def _identify(self) -> int | None:
+        """The schema version of this servicekit file, or None for a new, empty one.
+
+        Raises `StoreError` for another application's database and
+        `IncompatibleStore` for a newer servicekit's. Runs inside a transaction.
+        """
+        application_id = self._db.execute("PRAGMA application_id").fetchone()[0]
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if application_id == 0 and version == 0:
+            tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables == 0:
+                return None
+        _check_identity(self.path, application_id, version)
+        return int(version)
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL (the busy timeout covers processes switching it at once)."""
+        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            msg = f"{str(self.path)!r} cannot be switched to WAL mode (it stays in {mode!r})"
+            raise StoreError(msg)
+
+    def _migrate(self) -> None:
+        """Create the schema, or bring an older one up to date, under the write lock.
+
+        The version is read again after taking the lock: another process may have
+        created or migrated the file meanwhile.
+        """
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            version = self._identify() or 0
+            if version == SCHEMA_VERSION:  # another process got here first
+                self._db.execute("COMMIT")
+                return
             for step in range(version, SCHEMA_VERSION):
                 script, fill = _MIGRATIONS[step]
                 for statement in _statements(script):
@@ -497,25 +525,29 @@ class SQLiteStore:
             db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (name, position))
 
 
-def _check_header(path: Path) -> bool:
-    """Whether the file exists with content, after checking its header without writing to it."""
+def _check_header(path: Path) -> None:
+    """Refuse, before SQLite opens it, a file that is not SQLite or names another application.
+
+    A header that names no application (id 0) proves nothing yet: it may be a
+    new servicekit file whose schema is still in the write-ahead log of the
+    process that created it. `SQLiteStore._identify` decides inside a transaction.
+    """
     try:
         with path.open("rb") as file:
             header = file.read(_HEADER_SIZE)
     except FileNotFoundError:
-        return False
+        return
     except OSError as error:
         msg = f"cannot read {str(path)!r}: {error}"
         raise StoreError(msg) from error
     if not header:
-        return False
+        return
     if len(header) < _HEADER_SIZE or not header.startswith(_SQLITE_MAGIC):
         msg = f"{str(path)!r} is not a servicekit database (not an SQLite file, or truncated)"
         raise StoreError(msg)
-    _check_identity(
-        path, int.from_bytes(header[68:72], "big"), int.from_bytes(header[60:64], "big")
-    )
-    return True
+    application_id = int.from_bytes(header[68:72], "big")
+    if application_id != 0:
+        _check_identity(path, application_id, int.from_bytes(header[60:64], "big"))
 
 
 def _check_identity(path: Path, application_id: int, version: int) -> None:
