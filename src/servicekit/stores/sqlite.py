@@ -17,15 +17,22 @@ Design notes (see also DESIGN.md's pitfalls):
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
+import json.scanner
 import os
 import sqlite3
 import threading
+import time
+import typing
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, get_type_hints
+
+import attrs
 
 from servicekit._values import utc
 from servicekit.errors import (
@@ -33,11 +40,23 @@ from servicekit.errors import (
     CorruptHistory,
     IncompatibleStore,
     InvalidValue,
+    ServiceKitError,
     StoreError,
 )
-from servicekit.events import CaseOpened, Event
-from servicekit.ownership import Agent
-from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
+from servicekit.events import CaseOpened, Event, EventBase
+from servicekit.ownership import Actor, Agent, Customer, System
+from servicekit.serialization import (
+    _BASE_FIELDS,
+    _TOP_KEYS,
+    EVENT_TYPES,
+    SCHEMA_VERSIONS,
+    _fields,
+    actor_from_dict,
+    agent_from_dict,
+    agent_to_dict,
+    event_from_dict,
+    event_to_dict,
+)
 from servicekit.stores.base import (
     CaseHistory,
     CaseSummary,
@@ -155,6 +174,24 @@ _SUMMARY_COLUMNS = (
 )
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+"""Compact JSON; one encoder for every append (`json.dumps` with options builds one per call)."""
+_SUMMARY_NAMES = tuple(name.strip() for name in _SUMMARY_COLUMNS.split(","))
+_VERSION = _SUMMARY_NAMES.index("version")
+_SELECT_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM cases WHERE case_id = ?"  # noqa: S608 - constant columns
+_INSERT_SUMMARY = (
+    f"INSERT INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
+    f"VALUES ({', '.join('?' for _ in _SUMMARY_NAMES)})"
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _update_summary(changed: tuple[int, ...]) -> str:
+    """The UPDATE of the index entry's columns at the positions `changed` (version at least)."""
+    columns = ", ".join(f"{_SUMMARY_NAMES[n]} = ?" for n in changed)
+    return f"UPDATE cases SET {columns} WHERE case_id = ?"  # noqa: S608 - constant columns
+
+
 def _micros(moment: datetime) -> int:
     """Microseconds since the epoch: an integer that sorts like the instant."""
     return (moment - _EPOCH) // timedelta(microseconds=1)
@@ -199,6 +236,7 @@ class SQLiteStore:
             raise InvalidValue(msg)
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._timeout = timeout
         _check_header(self.path)
         try:
             self._db = sqlite3.connect(
@@ -265,11 +303,27 @@ class SQLiteStore:
         return int(version)
 
     def _use_wal(self) -> None:
-        """Switch the file to WAL (the busy timeout covers processes switching it at once)."""
-        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode != "wal":
-            msg = f"{str(self.path)!r} cannot be switched to WAL mode (it stays in {mode!r})"
-            raise StoreError(msg)
+        """Switch the file to WAL, waiting out the other processes that open it meanwhile.
+
+        Switching a new file from its rollback journal to WAL takes an exclusive lock
+        without calling the busy handler, so a process that meets another one reading
+        the file gets SQLITE_BUSY at once: retry until the store's timeout.
+        """
+        deadline = time.monotonic() + self._timeout
+        pause = 0.001
+        while True:
+            try:
+                mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            else:
+                if mode == "wal":
+                    return
+                msg = f"{str(self.path)!r} cannot be switched to WAL mode (it stays in {mode!r})"
+                raise StoreError(msg)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     def _migrate(self) -> None:
         """Create the schema, or bring an older one up to date, under the write lock.
@@ -331,19 +385,8 @@ class SQLiteStore:
                 (case_id, after_version),
             ).fetchall()
             row = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-        events: list[Event] = []
-        expected = max(after_version, 0) + 1
-        for position, version, data in rows:
-            event = _decode(position, data)
-            if version != expected or event.version != version or event.case_id != case_id:
-                msg = (
-                    f"case {case_id!r} has a gap or a mismatch in its history at position "
-                    f"{position}: expected version {expected}, found {version}"
-                )
-                raise CorruptHistory(msg)
-            events.append(event)
-            expected += 1
-        return CaseHistory(case_id, tuple(events), 0 if row is None else row[0])
+        events = _rebuild(rows, case_id, max(after_version, 0) + 1)
+        return CaseHistory(case_id, events, 0 if row is None else row[0])
 
     def append(  # noqa: PLR0913 - the contract's options, keyword-only
         self,
@@ -368,13 +411,10 @@ class SQLiteStore:
             idempotency=idempotency,
             require_active=require_active,
         )
-        rows = [
-            (case_id, event.version, json.dumps(event_to_dict(event), separators=(",", ":")))
-            for event in events
-        ]
+        rows = [(case_id, event.version, _ENCODE(event_to_dict(event))) for event in events]
         with self._transaction("BEGIN IMMEDIATE") as db:
-            row = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-            current = 0 if row is None else row[0]
+            row = db.execute(_SELECT_SUMMARY, (case_id,)).fetchone()
+            current = 0 if row is None else row[_VERSION]
             if current != expected_version:
                 raise ConcurrencyConflict(case_id, expected_version, current)
             if (
@@ -397,11 +437,14 @@ class SQLiteStore:
                 db.executemany("INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)", rows)
             except sqlite3.IntegrityError as error:
                 raise ConcurrencyConflict(case_id, expected_version, None) from error
-            db.execute(
-                f"INSERT OR REPLACE INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _summary_row(summary),
-            )
+            entry = _summary_row(summary)
+            if row is None:
+                db.execute(_INSERT_SUMMARY, entry)
+            else:  # only the columns that changed, so that only their indexes are touched
+                changed = tuple(
+                    n for n, (old, new) in enumerate(zip(row, entry, strict=True)) if old != new
+                )
+                db.execute(_update_summary(changed), [entry[n] for n in changed] + [case_id])
             if idempotency is not None:
                 db.execute(
                     "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
@@ -571,16 +614,159 @@ def _statements(script: str) -> list[str]:
 
 
 def _decode(position: int, data: str) -> Event:
+    return _checked(position, _parse(position, data))
+
+
+def _parse(position: int, data: str) -> object:
     try:
-        loaded = json.loads(data)
+        return json.loads(data)
     except json.JSONDecodeError as error:
         msg = f"the event at position {position} is not valid JSON: {error}"
         raise CorruptHistory(msg) from error
+
+
+def _checked(position: int, loaded: object) -> Event:
+    """The event, every field checked (`event_from_dict`); `CorruptHistory` naming the row."""
     try:
         return event_from_dict(loaded)
     except CorruptHistory as error:
         msg = f"position {position}: {error}"
         raise CorruptHistory(msg) from error
+
+
+# -- loading rows this store wrote ------------------------------------------------------------
+#
+# `load` is the hot read: every command on an uncached case replays its history. A row
+# is *trusted* when it has exactly the shape `event_to_dict` gives the current schema
+# of a known event type (keys in their written order), its case id and version equal
+# the row's own columns (which the store wrote from the same event, under
+# UNIQUE(case_id, version)), and every payload value has the JSON type its field is
+# written as. A trusted row skips the general decoder's per-field dispatch: plain text
+# and number fields are taken as stored, and only the fields that need a conversion
+# (times, actors, enums, amounts) go through their loaders, which still refuse a
+# malformed value. Anything else (an older schema to upcast, or damage) takes
+# `event_from_dict`, which names the problem precisely.
+
+
+@attrs.frozen
+class _Plan:
+    """How to rebuild a trusted row of one event type (built once per type)."""
+
+    kind: type[EventBase]
+    schema_version: int
+    payload_keys: tuple[str, ...]  # in the order event_to_dict writes them
+    json_types: frozenset[tuple[type, ...]]  # every allowed tuple of payload value types
+    conversions: tuple[tuple[int, Callable[[Any], Any]], ...]  # (index in the values, loader)
+
+
+_PLANS: dict[str, _Plan] = {}
+_TOP_KEY_COUNT = len(_TOP_KEYS)
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type] # typeshed's TODO
+"""The standard library's C scanner behind `json.loads`, called without the Python
+wrapper around it (which costs about as much per short row as the scanning)."""
+_PLAIN = (str, int, bool, str | None, int | None)
+_MAX_SHAPES = 64
+
+
+def _json_types(hint: object) -> tuple[type, ...]:
+    """The JSON types a field of this type is written as."""
+    arguments = typing.get_args(hint)
+    if type(None) in arguments and len(arguments) == 2:  # noqa: PLR2004 - X | None
+        (inner,) = (argument for argument in arguments if argument is not type(None))
+        return (*_json_types(inner), type(None))
+    if hint in (str, int, bool):
+        return (hint,)
+    if hint is Agent or set(arguments) == {Agent, Customer, System}:
+        return (dict,)
+    return (str,)  # times, amounts, channels and enums are written as text
+
+
+def _plans() -> dict[str, _Plan]:
+    """The plan of every event type, built on first use."""
+    if not _PLANS:
+        for name, kind in EVENT_TYPES.items():
+            hints = get_type_hints(kind)
+            payload = [
+                (field, load) for field, (_, load) in _fields(kind) if field not in _BASE_FIELDS
+            ]
+            shapes = frozenset(itertools.product(*(_json_types(hints[f]) for f, _ in payload)))
+            if len(shapes) <= _MAX_SHAPES:  # else its rows take the checked path
+                _PLANS[name] = _Plan(
+                    kind,
+                    SCHEMA_VERSIONS[name],
+                    tuple(field for field, _ in payload),
+                    shapes,
+                    tuple(
+                        (index, load)
+                        for index, (field, load) in enumerate(payload, start=len(_BASE_FIELDS))
+                        if hints[field] not in _PLAIN
+                    ),
+                )
+    return _PLANS
+
+
+def _rebuild(  # noqa: C901 - the hot loop of every load, written out on purpose
+    rows: list[tuple[int, int, str]], case_id: str, first: int
+) -> tuple[Event, ...]:
+    """The events of a case's rows, numbered on from `first`; `CorruptHistory` at any damage.
+
+    Trusted rows (see above) are rebuilt inline, in this one function with local
+    names, because it runs once per stored event of every case that is loaded.
+    """
+    events: list[Event] = []
+    append, scan, parse_time, plans = events.append, _SCAN, datetime.fromisoformat, _plans()
+    stored_actor: object = None
+    actor: Actor | None = None
+    expected = first
+    for position, version, data in rows:
+        if version != expected:
+            raise _gap(case_id, position, expected, version)
+        expected += 1
+        try:
+            loaded, end = scan(data, 0)
+        except (StopIteration, ValueError):
+            end = -1
+        if end != len(data):  # not one JSON value alone: json.loads names the problem
+            loaded = _parse(position, data)
+        try:
+            plan = plans[loaded["type"]]
+            payload = loaded["payload"]
+            if (
+                len(loaded) == _TOP_KEY_COUNT
+                and loaded["case_id"] == case_id
+                and loaded["version"] == version
+                and type(loaded["version"]) is int
+                and loaded["schema_version"] == plan.schema_version
+                and tuple(payload) == plan.payload_keys
+                and tuple(map(type, payload.values())) in plan.json_types
+            ):
+                if actor is None or loaded["actor"] != stored_actor:
+                    stored_actor, actor = loaded["actor"], actor_from_dict(loaded["actor"])
+                moment = parse_time(loaded["at"])
+                if moment.tzinfo is not None:
+                    if not plan.conversions:
+                        append(plan.kind(case_id, version, moment, actor, *payload.values()))  # type: ignore[arg-type]
+                        continue
+                    values = [case_id, version, moment, actor, *payload.values()]
+                    for index, load in plan.conversions:
+                        values[index] = load(values[index])
+                    append(plan.kind(*values))  # type: ignore[arg-type]
+                    continue
+        except (ServiceKitError, ValueError, TypeError, KeyError, AttributeError):
+            pass  # not a trusted row: the checked path names the problem
+        event = _checked(position, loaded)
+        if event.version != version or event.case_id != case_id:
+            raise _gap(case_id, position, version, event.version)
+        append(event)
+    return tuple(events)
+
+
+def _gap(case_id: str, position: int, expected: int, found: int) -> CorruptHistory:
+    msg = (
+        f"case {case_id!r} has a gap or a mismatch in its history at position "
+        f"{position}: expected version {expected}, found {found}"
+    )
+    return CorruptHistory(msg)
 
 
 def _agent(data: str) -> Agent:
