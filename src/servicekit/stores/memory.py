@@ -8,6 +8,8 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
+import attrs
+
 from servicekit._values import utc
 from servicekit.errors import ConcurrencyConflict
 from servicekit.events import Event
@@ -24,7 +26,7 @@ from servicekit.stores.base import (
 
 __all__ = ["InMemoryStore"]
 
-_INDEXED = ("owner", "steward", "customer", "stage", "workflow")
+_INDEXED = ("owner", "steward", "customer", "stage", "workflow", "follow_up_assignee")
 
 
 class InMemoryStore:
@@ -93,9 +95,10 @@ class InMemoryStore:
                     len(stored),
                     detail=f"idempotency key {idempotency.key!r} was used meanwhile",
                 )
-            reason = inactive_agent(require_active, self._agents.get)
-            if reason is not None:
-                raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
+            if require_active:
+                reason = inactive_agent(require_active, self._agents.get)
+                if reason is not None:
+                    raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
             self._events.setdefault(case_id, stored).extend(events)
             self._log.extend(events)
             self._reindex(summary)
@@ -106,18 +109,22 @@ class InMemoryStore:
     def _reindex(self, summary: CaseSummary) -> None:
         case_id = summary.case_id
         old = self._summaries.get(case_id)
-        for name, value, previous in (
-            ("owner", summary.owner_id, None if old is None else old.owner_id),
-            ("steward", summary.steward_id, None if old is None else old.steward_id),
-            ("customer", summary.customer_id, None if old is None else old.customer_id),
-            ("stage", summary.stage, None if old is None else old.stage),
-            ("workflow", summary.workflow, None if old is None else old.workflow),
-        ):
-            if value != previous:  # most appends change one criterion at most
-                if previous is not None:
-                    self._index[name][previous].discard(case_id)
-                if value is not None:
-                    self._index[name][value].add(case_id)
+        index = self._index
+        if old is None:
+            self._index_new(summary)
+        else:
+            # Most appends change one criterion at most (the stage, on a move): compare
+            # each directly, and touch the index only where it changed. A case's customer
+            # and workflow never change once it is opened.
+            if summary.stage != old.stage:
+                index["stage"][old.stage].discard(case_id)
+                index["stage"][summary.stage].add(case_id)
+            if summary.owner_id != old.owner_id:
+                _move(index["owner"], case_id, old.owner_id, summary.owner_id)
+            if summary.steward_id != old.steward_id:
+                _move(index["steward"], case_id, old.steward_id, summary.steward_id)
+        if old is None or summary.follow_up_assignee_ids != old.follow_up_assignee_ids:
+            self._index_assignees(summary, old)
         before = None if old is None else old.next_due
         if before != summary.next_due:
             if before is not None:
@@ -125,6 +132,40 @@ class InMemoryStore:
             if summary.next_due is not None:
                 bisect.insort(self._due, (summary.next_due, case_id))
         self._summaries[case_id] = summary
+
+    def _index_new(self, summary: CaseSummary) -> None:
+        """Index a case seen for the first time under every criterion."""
+        index, case_id = self._index, summary.case_id
+        for name, value in (
+            ("owner", summary.owner_id),
+            ("steward", summary.steward_id),
+            ("customer", summary.customer_id),
+            ("stage", summary.stage),
+            ("workflow", summary.workflow),
+        ):
+            if value is not None:
+                index[name][value].add(case_id)
+
+    def _index_assignees(self, summary: CaseSummary, old: CaseSummary | None) -> None:
+        """Index the agents with an open follow-up on the case (a set per case)."""
+        case_id = summary.case_id
+        now = summary.follow_up_assignee_ids
+        before = frozenset() if old is None else old.follow_up_assignee_ids
+        by_assignee = self._index["follow_up_assignee"]
+        for agent_id in before - now:
+            by_assignee[agent_id].discard(case_id)
+        for agent_id in now - before:
+            by_assignee[agent_id].add(case_id)
+
+    def set_next_due(self, case_id: str, *, version: int, next_due: datetime | None) -> bool:
+        """Replace the case's next due time if the case is still at `version`."""
+        due = None if next_due is None else utc(next_due, what="next_due")
+        with self._lock:
+            known = self._summaries.get(case_id)
+            if known is None or known.version != version:
+                return False
+            self._reindex(attrs.evolve(known, next_due=due))
+            return True
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Events of every case in append order, from position `after` + 1 on."""
@@ -136,7 +177,7 @@ class InMemoryStore:
                 for position, event in enumerate(self._log[start:stop], start=start + 1)
             ]
 
-    def find_cases(
+    def find_cases(  # noqa: PLR0913 - one keyword-only option per indexed criterion
         self,
         *,
         owner: str | None = None,
@@ -144,6 +185,7 @@ class InMemoryStore:
         customer: str | None = None,
         stage: str | None = None,
         workflow: str | None = None,
+        follow_up_assignee: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion, by opening time then id."""
         wanted = {
@@ -152,6 +194,7 @@ class InMemoryStore:
             "customer": customer,
             "stage": stage,
             "workflow": workflow,
+            "follow_up_assignee": follow_up_assignee,
         }
         with self._lock:
             matches: set[str] | None = None
@@ -222,3 +265,13 @@ class InMemoryStore:
         """Record that the consumer `name` has handled every event up to `position`."""
         with self._lock:
             self._checkpoints[name] = position
+
+
+def _move(
+    index: defaultdict[str, set[str]], case_id: str, old: str | None, new: str | None
+) -> None:
+    """Move the case from one value's entry of an index to another's."""
+    if old is not None:
+        index[old].discard(case_id)
+    if new is not None:
+        index[new].add(case_id)
