@@ -64,7 +64,7 @@ POLICIES = PolicySet(
             name="standard",
             version=1,
             calendar=BERLIN,
-            targets=[Target(Metric.FIRST_RESPONSE, "4h"), Target(Metric.RESOLUTION, "2d")],
+            targets=[Target(Metric.FIRST_RESPONSE, "4h"), Target(Metric.RESOLUTION, "48h")],
         )
     ]
 )

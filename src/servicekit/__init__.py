@@ -85,6 +85,8 @@ from servicekit.offers import Offer, OfferStatus
 from servicekit.outbox import CheckpointStore, deliver
 from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.sla import (
+    BusinessDays,
+    ClockSegment,
     ClockState,
     ClockStatus,
     Conditions,
@@ -92,6 +94,7 @@ from servicekit.sla import (
     Policy,
     PolicySet,
     SlaReport,
+    SlaTracker,
     Target,
     assess,
 )
@@ -118,6 +121,7 @@ __all__ = [
     "AssignCase",
     "Briefing",
     "BusinessCalendar",
+    "BusinessDays",
     "Case",
     "CaseHistory",
     "CaseNotFound",
@@ -129,6 +133,7 @@ __all__ = [
     "Channel",
     "CheckpointStore",
     "Clock",
+    "ClockSegment",
     "ClockState",
     "ClockStatus",
     "Command",
@@ -198,6 +203,7 @@ __all__ = [
     "SlaPolicyApplied",
     "SlaReport",
     "SlaResumed",
+    "SlaTracker",
     "SlaWarned",
     "Stage",
     "StageChanged",

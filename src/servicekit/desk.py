@@ -53,7 +53,7 @@ from servicekit.events import Event
 from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Interaction, Party
 from servicekit.offers import Offer
-from servicekit.ownership import Actor, Agent, Customer, System
+from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.sla import Facts, PolicySet, SlaReport, assess
 from servicekit.stores.base import CaseSummary, IdempotencyRecord, Store
 from servicekit.stores.memory import InMemoryStore
@@ -815,7 +815,7 @@ class ServiceDesk:
             self.sla_policies,
             now=now,
             workflow=self.workflow,
-            supervisor_of=self._supervisor_of,
+            supervisors_of=self._supervisors_of,
         )
 
     def _append(
@@ -890,13 +890,15 @@ class ServiceDesk:
             timers += self._assess(history, now).pending
         return timers
 
-    def _supervisor_of(self, owner: Agent) -> Agent | None:
-        """An active supervisor of one of the owner's teams (the first by id), if any."""
-        current = self.store.get_agent(owner.id) or owner  # the directory knows their teams now
-        for agent in self.store.agents():
-            if agent.id != current.id and agent.supervises(current):
-                return agent
-        return None
+    def _supervisors_of(self, team: str | None) -> list[Agent]:
+        """The active supervisors of `team` (of every team with None), by id."""
+        return [
+            agent
+            for agent in self.store.agents()
+            if agent.active
+            and Role.SUPERVISOR in agent.roles
+            and (team is None or team in agent.teams)
+        ]
 
     # -- internals -----------------------------------------------------------------------
 
