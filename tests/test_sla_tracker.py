@@ -85,11 +85,13 @@ def histories(draw: st.DrawFn) -> list[Event]:
     """A case opened by its customer or an agent, driven by random commands and real ticks."""
     cast = [*draw(st.lists(agents(), min_size=1, max_size=3, unique_by=lambda a: a.id)), LEAD]
     customer = Customer("cust-1")
-    opener: Actor = draw(st.sampled_from([customer, *[a for a in cast if a.active]]))
+    openers: list[Actor] = [customer, *[a for a in cast if a.active]]
+    opener = draw(st.sampled_from(openers))
     case = Case(WORKFLOW, "case-1")
     now = draw(moments())
     history: list[Event] = []
-    crowd: st.SearchStrategy[Actor] = st.sampled_from([*cast, customer, System()])
+    everyone: list[Actor] = [*cast, customer, System()]
+    crowd = st.sampled_from(everyone)
     opening = OpenCase(
         actor=opener,
         customer_id=customer.id,
