@@ -11,13 +11,16 @@ from hypothesis import strategies as st
 from servicekit import (
     Actor,
     Agent,
+    AssignCase,
     BusinessCalendar,
     Case,
     Channel,
+    Command,
     CommandRejected,
     Customer,
     Event,
     FireTimers,
+    Move,
     OpenCase,
     Role,
     SlaBreached,
@@ -99,15 +102,27 @@ def histories(draw: st.DrawFn) -> list[Event]:
         summary="hi",
         priority=draw(st.sampled_from(["normal", "urgent"])),
     )
-    steps = draw(st.lists(commands(crowd, agent=st.sampled_from(cast), workflow=WORKFLOW)))
-    for step in [opening, *steps, None, None]:
+    triggers = sorted({t.trigger for t in WORKFLOW.transitions})
+    takes = st.builds(AssignCase, actor=st.sampled_from(cast), to=st.sampled_from(cast))
+    anything = commands(crowd, agent=st.sampled_from(cast), workflow=WORKFLOW)
+    steps: list[Command | str | None] = draw(
+        st.lists(st.one_of(anything, takes, st.just("move"), st.just("move"), st.none()))
+    )
+    for step in [opening, *steps, None]:
         now += timedelta(seconds=draw(st.integers(min_value=0, max_value=2 * 86_400)))
-        command = step
-        if command is None:  # a tick: fire what the fold finds due
+        if isinstance(step, str):  # the owner moves the case on, if a move leaves its stage
+            here = [t for t in triggers if case.stage and WORKFLOW.route(case.stage, t)]
+            if not here:
+                continue
+            trigger = draw(st.sampled_from(here))
+            command: Command = Move(actor=case.owner or LEAD, trigger=trigger, reason="why")
+        elif step is None:  # a tick: fire what the fold finds due
             due = start().apply(history).timers_due(now)
             if not due:
                 continue
             command = FireTimers(actor=System("timer"), timers=due)
+        else:
+            command = step
         try:
             events = decide(case, command, now=now)
         except CommandRejected:
