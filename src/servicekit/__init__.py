@@ -96,6 +96,8 @@ from servicekit.offers import Offer, OfferStatus
 from servicekit.outbox import CheckpointStore, deliver
 from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.sla import (
+    BusinessDays,
+    ClockSegment,
     ClockState,
     ClockStatus,
     Conditions,
@@ -103,6 +105,7 @@ from servicekit.sla import (
     Policy,
     PolicySet,
     SlaReport,
+    SlaTracker,
     Target,
     assess,
 )
@@ -129,6 +132,7 @@ __all__ = [
     "AssignCase",
     "Briefing",
     "BusinessCalendar",
+    "BusinessDays",
     "Case",
     "CaseHistory",
     "CaseNotFound",
@@ -141,6 +145,7 @@ __all__ = [
     "Channel",
     "CheckpointStore",
     "Clock",
+    "ClockSegment",
     "ClockState",
     "ClockStatus",
     "Command",
@@ -212,6 +217,7 @@ __all__ = [
     "SlaPolicyApplied",
     "SlaReport",
     "SlaResumed",
+    "SlaTracker",
     "SlaWarned",
     "Stage",
     "StageChanged",
