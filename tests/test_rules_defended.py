@@ -14,12 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import ANA, BO, CUSTOMER, START, STRANGER, SUE, Play
+from helpers import ANA, BO, BOT, CUSTOMER, START, STRANGER, SUE, Play
 
 from servicekit import (
     Agent,
     Channel,
     CompleteFollowUp,
+    FireTimers,
     FollowUpOutcome,
     FollowUpRules,
     FollowUpScheduled,
@@ -31,12 +32,15 @@ from servicekit import (
     NotPermitted,
     OfferMade,
     OpenCase,
+    OwnershipViolation,
     PauseSla,
     ResumeSla,
     ScheduleFollowUp,
     ServiceDesk,
     SlaResumed,
     StageChanged,
+    Timer,
+    TimerKind,
     TransferCase,
     buying_cycle,
 )
@@ -170,3 +174,25 @@ def test_a_file_whose_newer_schema_is_still_in_the_write_ahead_log_is_refused(
         with pytest.raises(IncompatibleStore, match="newer servicekit"):
             SQLiteStore(path)
         assert writer.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
+
+
+def test_a_close_timer_never_closes_a_case_with_an_open_follow_up(play: Play) -> None:
+    # Found by the stateful test's model: the system never waives a follow-up.
+    play.to_stage("resolved", owner=ANA)  # follow-up 1 is open
+    close = FireTimers(actor=BOT, timers=[Timer(TimerKind.CLOSE, "close", play.now)])
+    with pytest.raises(OwnershipViolation, match="follow-ups 1 are still open"):
+        play.attempt(close)
+    play(CompleteFollowUp(actor=ANA, follow_up_id=1, outcome=FollowUpOutcome.SERVED))
+    (closed,) = play(close)
+    assert isinstance(closed, StageChanged)
+    assert play.case.stage == "closed"
+
+
+def test_a_case_finished_without_an_owner_is_not_reopened_past_intake(play: Play) -> None:
+    # Found by the stateful test's model: a timer may close an unowned enquiry, and the
+    # customer's reopen would then leave an open case past intake without an owner.
+    play.open(CUSTOMER)
+    play(FireTimers(actor=BOT, timers=[Timer(TimerKind.CLOSE, "close", play.now)]))
+    assert (play.case.stage, play.case.owner) == ("closed", None)
+    with pytest.raises(OwnershipViolation, match="without an owner"):
+        play.attempt(Move(actor=CUSTOMER, trigger="reopen"))

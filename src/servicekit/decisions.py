@@ -531,6 +531,13 @@ def _reopen_finished(decision: _Decision, command: Move, stage: Stage) -> tuple[
         decision.reject(InvalidTransition, "the case is finished", _ANYWHERE)
     if not isinstance(command.actor, Customer):
         _require_steering(decision)
+    if case.owner is None and not case.workflow.stage(rules.reopen_stage).is_intake:
+        decision.reject(
+            OwnershipViolation,
+            f"the case was finished without an owner, and stage {rules.reopen_stage!r} needs "
+            "one; open a new case",
+            ("OpenCase",),
+        )
     ends = rules.due(case.record.closed_at, rules.reopen_window)
     if decision.at > ends:
         decision.reject(
@@ -837,6 +844,14 @@ def _fire_timers(decision: _Decision, command: FireTimers, _stage: Stage) -> tup
                 decision.event(FollowUpDue, follow_up_id=timer.follow_up_id, assignee=timer.notify)
             )
         elif timer.kind is TimerKind.CLOSE:
+            if open_follow_ups := decision.case.open_follow_ups:
+                numbers = ", ".join(str(f.follow_up_id) for f in open_follow_ups)
+                decision.reject(
+                    OwnershipViolation,
+                    f"follow-ups {numbers} are still open; a case closes by itself only when "
+                    "its follow-ups are done",
+                    [f"CompleteFollowUp({f.follow_up_id})" for f in open_follow_ups],
+                )
             closing = _follow_rule(
                 decision, _stage, "close", "the customer confirmed they were served"
             )
