@@ -6,7 +6,7 @@ import os
 
 import pytest
 from helpers import Play
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from servicekit import Workflow, buying_cycle
 
@@ -16,7 +16,15 @@ settings.register_profile(
 # CI runs a fixed set of examples, so that a submission's result does not depend on luck;
 # developers get fresh examples on every run.
 settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+# Under a mutation run (tools/mutation.sh) a failing example is reported unshrunk: a killed
+# mutant is all that run needs to know, and shrinking can take minutes.
+settings.register_profile(
+    "mutation", parent=settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate]
+)
+if os.environ.get("MUTANT_UNDER_TEST"):
+    settings.load_profile("mutation")
+else:
+    settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture(scope="session")

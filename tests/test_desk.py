@@ -558,4 +558,5 @@ def test_the_desk_names_its_workflow_and_store(desk: ServiceDesk) -> None:
 
 def test_an_outcome_is_a_value(desk: ServiceDesk) -> None:
     outcome = desk.open_case(actor="ana", customer_id="c", channel=Channel.WEB, summary="s")
-    assert attrs.evolve(outcome) == outcome
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        outcome.duplicate = True  # type: ignore[misc]

@@ -30,7 +30,13 @@ def played(play: Play) -> Play:
 
 
 def test_the_case_is_the_fold_of_its_history(played: Play) -> None:
-    assert replay(played.workflow, played.history) == played.case
+    # Opened and owned by ana, handed to bo (a follow-up for ana, the steward), resolved by bo
+    # (the steward's follow-up to confirm the customer was served).
+    case = replay(played.workflow, played.history)
+    assert (case.stage, case.owner, case.steward) == ("resolved", BO, ANA)
+    assert [(f.follow_up_id, f.assignee) for f in case.open_follow_ups] == [(1, ANA), (2, ANA)]
+    assert case.version == len(played.history) == 9
+    assert case.updated_at == played.now
 
 
 def test_versions_count_from_one_without_gaps(played: Play) -> None:

@@ -574,6 +574,13 @@ def _reopen_finished(decision: _Decision, command: Move, stage: Stage) -> tuple[
         decision.reject(InvalidTransition, "the case is finished", _ANYWHERE)
     if not isinstance(command.actor, Customer):
         _require_steering(decision)
+    if case.owner is None and not case.workflow.stage(rules.reopen_stage).is_intake:
+        decision.reject(
+            OwnershipViolation,
+            f"the case was finished without an owner, and stage {rules.reopen_stage!r} needs "
+            "one; open a new case",
+            ("OpenCase",),
+        )
     ends = rules.due(case.record.closed_at, rules.reopen_window)
     if decision.at > ends:
         decision.reject(
@@ -1024,7 +1031,7 @@ def _system_close(decision: _Decision, stage: Stage) -> tuple[Event, ...]:
             f"the system does not close a case while a follow-up is open (follow-up {numbers}); "
             "complete it first, or a supervisor of the owner's team may close the case with a "
             "recorded reason",
-            [f"CompleteFollowUp({follow_up.follow_up_id})" for follow_up in still_open],
+            [f"complete follow-up {follow_up.follow_up_id}" for follow_up in still_open],
         )
     closing = _follow_rule(decision, stage, "close", "the customer confirmed they were served")
     if not closing:
