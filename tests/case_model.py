@@ -29,6 +29,7 @@ from servicekit import (
     Direction,
     FireTimers,
     FollowUpOutcome,
+    HandOverFollowUp,
     MakeOffer,
     Move,
     OpenCase,
@@ -308,9 +309,29 @@ class CaseModel:
             return None
         return ["InteractionRecorded"]
 
-    def RecordFeedback(self, _command: RecordFeedback, _now: datetime) -> list[str] | None:  # noqa: N802
-        """Feedback is recorded from anyone on the case, in any stage."""
-        return ["FeedbackRecorded"]
+    def RecordFeedback(self, command: RecordFeedback, _now: datetime) -> list[str] | None:  # noqa: N802
+        """Feedback is the customer's, recorded by them or an agent; never by the system."""
+        return None if isinstance(command.actor, System) else ["FeedbackRecorded"]
+
+    def HandOverFollowUp(self, command: HandOverFollowUp, _now: datetime) -> list[str] | None:  # noqa: N802
+        """The assignee, the steward, a supervisor of theirs or the system hands a follow-up on."""
+        if not 1 <= command.follow_up_id <= len(self.follow_ups):
+            return None
+        follow_up = self.follow_ups[command.follow_up_id - 1]
+        actor, assignee, steward = command.actor, follow_up.assignee, self.steward
+        if not follow_up.open:
+            return None
+        if not (
+            isinstance(actor, System)
+            or (isinstance(actor, Agent) and actor.id == assignee.id)
+            or (isinstance(actor, Agent) and steward is not None and actor.id == steward.id)
+            or supervises(actor, assignee)
+        ):
+            return None
+        if command.to.id == assignee.id or not command.to.active:
+            return None
+        follow_up.assignee = command.to
+        return ["FollowUpHandedOver"]
 
     def MakeOffer(self, command: MakeOffer, _now: datetime) -> list[str] | None:  # noqa: N802
         """Offers are made while bargaining, by whoever steers (never the customer)."""
@@ -322,29 +343,38 @@ class CaseModel:
         self.offers.append((command.party, "open"))
         return ["OfferMade"]
 
-    def answer(self, actor: Actor, offer_id: int, status: str) -> bool:
+    def answer(self, command: AcceptOffer | RejectOffer, status: str) -> bool:
+        """The other side answers an open offer.
+
+        The company's offers are the customer's: the customer answers, or someone
+        who steers records the answer the customer gave on a named channel (never
+        the system). The customer's offers are answered by whoever steers.
+        """
+        actor, offer_id = command.actor, command.offer_id
         if self.stage not in OFFERS or not 1 <= offer_id <= len(self.offers):
             return False
         party, current = self.offers[offer_id - 1]
         if current != "open":
             return False
-        if isinstance(actor, Customer):
-            if party is not Party.COMPANY:
-                return False  # the customer answers the company's offers only
-        elif not self.steers(actor):
+        if party is Party.CUSTOMER:
+            if isinstance(actor, Customer) or command.via is not None:
+                return False
+            if not self.steers(actor):
+                return False
+        elif not isinstance(actor, Customer) and (
+            isinstance(actor, System) or command.via is None or not self.steers(actor)
+        ):
             return False
         self.offers[offer_id - 1] = (party, status)
         return True
 
     def AcceptOffer(self, command: AcceptOffer, _now: datetime) -> list[str] | None:  # noqa: N802
         """An open offer is accepted by the other side."""
-        accepted = self.answer(command.actor, command.offer_id, "accepted")
-        return ["OfferAccepted"] if accepted else None
+        return ["OfferAccepted"] if self.answer(command, "accepted") else None
 
     def RejectOffer(self, command: RejectOffer, _now: datetime) -> list[str] | None:  # noqa: N802
         """An open offer is rejected by the other side."""
-        rejected = self.answer(command.actor, command.offer_id, "rejected")
-        return ["OfferRejected"] if rejected else None
+        return ["OfferRejected"] if self.answer(command, "rejected") else None
 
     def ScheduleFollowUp(self, command: ScheduleFollowUp, _now: datetime) -> list[str] | None:  # noqa: N802
         """The steward or whoever steers schedules a follow-up for an active agent."""
