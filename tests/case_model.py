@@ -39,6 +39,7 @@ from servicekit import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     Role,
     ScheduleFollowUp,
@@ -313,6 +314,12 @@ class CaseModel:
         """Feedback is the customer's, recorded by them or an agent; never by the system."""
         return None if isinstance(command.actor, System) else ["FeedbackRecorded"]
 
+    def RequestFeedback(self, command: RequestFeedback, _now: datetime) -> list[str] | None:  # noqa: N802
+        """The company asks for feedback: whoever steers records the request."""
+        if self.owner is None or not self.steers(command.actor):
+            return None
+        return ["FeedbackRequested"]
+
     def HandOverFollowUp(self, command: HandOverFollowUp, _now: datetime) -> list[str] | None:  # noqa: N802
         """The assignee, the steward, a supervisor of theirs or the system hands a follow-up on."""
         if not 1 <= command.follow_up_id <= len(self.follow_ups):
@@ -463,7 +470,7 @@ class CaseModel:
         self.sla_policy = (command.policy, command.version)
         return ["SlaPolicyApplied"]
 
-    def FireTimers(self, command: FireTimers, now: datetime) -> list[str] | None:  # noqa: N802
+    def FireTimers(self, command: FireTimers, now: datetime) -> list[str] | None:  # noqa: N802, C901 - one branch per timer kind
         """Only the system fires timers.
 
         A due follow-up is announced once, while open; a close timer closes a served
@@ -474,9 +481,11 @@ class CaseModel:
             return None
         before = copy.deepcopy(self)
         events: list[str] = []
+        breaching = {t.clock for t in command.timers if t.kind is TimerKind.BREACH}
         for timer in command.timers:
             if timer.kind is TimerKind.WARNING:
-                events.append("SlaWarned")
+                if timer.clock not in breaching:  # a late warning goes with its breach
+                    events.append("SlaWarned")
             elif timer.kind is TimerKind.BREACH:
                 events.append("SlaBreached")
             elif timer.kind is TimerKind.ESCALATION:

@@ -55,9 +55,11 @@ from servicekit import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     ScheduleFollowUp,
     StewardReassigned,
+    Survey,
     System,
     Timer,
     TimerKind,
@@ -156,7 +158,13 @@ def commands(actor: st.SearchStrategy[Actor]) -> st.SearchStrategy[Command]:
             follow_up_id=numbers,
             outcome=st.sampled_from(FollowUpOutcome),
         ),
-        st.builds(RecordFeedback, actor=actor, rating=st.integers(min_value=1, max_value=5)),
+        st.builds(
+            RecordFeedback,
+            actor=actor,
+            survey=st.just(Survey.CSAT),
+            score=st.integers(min_value=1, max_value=5),
+        ),
+        st.builds(RequestFeedback, actor=actor, survey=st.sampled_from(Survey), channel=channels),
         st.builds(
             HandOverFollowUp, actor=actor, follow_up_id=numbers, to=agents, reason=st.just("away")
         ),
@@ -184,7 +192,8 @@ def timers(
     """Timers that fell due: follow-up timers for the given follow-ups (any: None; none: [])."""
     due = st.just(START)
     kinds = [
-        st.builds(Timer, st.sampled_from([TimerKind.WARNING, TimerKind.BREACH]), st.just("r"), due),
+        st.builds(Timer, st.just(TimerKind.WARNING), st.just("r"), due, deadline=st.just(START)),
+        st.builds(Timer, st.just(TimerKind.BREACH), st.just("r"), due),
         st.builds(
             Timer, st.just(TimerKind.ESCALATION), st.just("r"), due, notify=agents, level=st.just(1)
         ),
@@ -461,13 +470,15 @@ class CaseRules(RuleBasedStateMachine):
     @rule(data=st.data())
     def the_sla_clocks_are_handled(self, data: st.DataObject) -> None:
         actor = data.draw(st.sampled_from(self.anyone_likely()))
-        choice = data.draw(st.sampled_from(["pause or resume", "priority", "policy"]))
+        choice = data.draw(st.sampled_from(["pause or resume", "priority", "policy", "survey"]))
         if choice == "pause or resume":
             paused = self.model.sla_paused
             self.play(ResumeSla(actor=actor) if paused else PauseSla(actor=actor, reason="away"))
         elif choice == "priority":
             fresh = "high" if self.model.priority == "normal" else "normal"
             self.play(ChangePriority(actor=actor, priority=fresh, reason="the customer called"))
+        elif choice == "survey":
+            self.play(RequestFeedback(actor=actor, survey=Survey.NPS, channel=Channel.EMAIL))
         else:
             version = data.draw(st.integers(1, 3))
             self.play(ApplySlaPolicy(actor=BOT, policy="standard", version=version))
@@ -491,7 +502,8 @@ class CaseRules(RuleBasedStateMachine):
                 )
             )
         else:
-            self.play(RecordFeedback(actor=actor, rating=data.draw(st.integers(1, 5))))
+            score = data.draw(st.integers(1, 5))
+            self.play(RecordFeedback(actor=actor, survey=Survey.CSAT, score=score))
 
     # -- the rules that hold after every step --------------------------------------
 

@@ -34,6 +34,7 @@ from servicekit.commands import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     ScheduleFollowUp,
     TransferCase,
@@ -41,6 +42,7 @@ from servicekit.commands import (
 from servicekit.decisions import decide
 from servicekit.errors import CommandRejected
 from servicekit.events import Event
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.ownership import Actor, Agent, Customer, Role, System
@@ -53,6 +55,7 @@ __all__ = [
     "channels",
     "commands",
     "customers",
+    "feedback",
     "histories",
     "moments",
     "timers",
@@ -191,7 +194,8 @@ def commands(
             outcome=st.sampled_from(FollowUpOutcome),
             note=st.just("") | _TEXT,
         ),
-        st.builds(RecordFeedback, actor=actor, rating=st.integers(1, 5), comment=st.just("")),
+        feedback(actor),
+        st.builds(RequestFeedback, actor=actor, survey=st.sampled_from(Survey), channel=channels()),
         st.builds(
             ChangePriority,
             actor=actor,
@@ -213,6 +217,19 @@ def commands(
     )
 
 
+def feedback(actor: st.SearchStrategy[Actor]) -> st.SearchStrategy[RecordFeedback]:
+    """Answers to every survey, each with a score on its scale."""
+    return st.sampled_from(Survey).flatmap(
+        lambda survey: st.builds(
+            RecordFeedback,
+            actor=actor,
+            survey=st.just(survey),
+            score=st.integers(*survey.scale),
+            comment=st.just("") | _TEXT,
+        )
+    )
+
+
 def timers(agent: st.SearchStrategy[Agent] | None = None) -> st.SearchStrategy[Timer]:
     """Timers that fell due: warnings, breaches and escalations (with an agent to notify)."""
     clocks = st.sampled_from(["first_response", "resolution", "next_response#2"])
@@ -226,7 +243,8 @@ def timers(agent: st.SearchStrategy[Agent] | None = None) -> st.SearchStrategy[T
             follow_up_id=st.integers(1, 3),
         ),
         st.builds(Timer, st.just(TimerKind.CLOSE), st.just("close"), moments()),
-        st.builds(Timer, st.sampled_from([TimerKind.WARNING, TimerKind.BREACH]), clocks, moments()),
+        st.builds(Timer, st.just(TimerKind.BREACH), clocks, moments()),
+        st.builds(Timer, st.just(TimerKind.WARNING), clocks, moments(), deadline=moments()),
         st.builds(
             Timer,
             st.just(TimerKind.ESCALATION),
@@ -301,6 +319,7 @@ _FITTING = (
     "timer",
     "contact",
     "feedback",
+    "survey",
     "follow-up",
     "follow-up",
     "hand over",
@@ -365,7 +384,7 @@ def _fitting(  # noqa: C901, PLR0911, PLR0912 - one branch per kind of command r
         timer = _pick(
             draw,
             (
-                Timer(TimerKind.WARNING, clock, now),
+                Timer(TimerKind.WARNING, clock, now, deadline=now + timedelta(hours=1)),
                 Timer(TimerKind.BREACH, clock, now),
                 Timer(TimerKind.ESCALATION, clock, now, notify=steward, level=1),
                 Timer(TimerKind.CLOSE, "close", now),
@@ -376,8 +395,10 @@ def _fitting(  # noqa: C901, PLR0911, PLR0912 - one branch per kind of command r
         return RecordInteraction(
             actor=customer, channel=Channel.CHAT, direction=Direction.INBOUND, summary=note
         )
+    if kind == "survey":
+        return RequestFeedback(actor=owner, survey=Survey.NPS, channel=Channel.EMAIL)
     if kind == "feedback" or not open_follow_ups:
-        return RecordFeedback(actor=customer, rating=draw(st.integers(1, 5)))
+        return RecordFeedback(actor=customer, survey=Survey.CSAT, score=draw(st.integers(1, 5)))
     follow_up = _pick(draw, open_follow_ups)
     number = follow_up.follow_up_id
     if kind == "follow-up":
