@@ -196,3 +196,19 @@ def test_a_case_finished_without_an_owner_is_not_reopened_past_intake(play: Play
     assert (play.case.stage, play.case.owner) == ("closed", None)
     with pytest.raises(OwnershipViolation, match="without an owner"):
         play.attempt(Move(actor=CUSTOMER, trigger="reopen"))
+
+
+def test_a_customer_is_told_which_moves_are_theirs(play: Play) -> None:
+    play.to_stage("resolved", owner=ANA)
+    with pytest.raises(NotPermitted) as error:
+        play.attempt(Move(actor=CUSTOMER, trigger="close"))
+    assert error.value.allowed == ("reopen",)
+
+
+def test_the_system_names_every_follow_up_that_keeps_a_case_open(play: Play) -> None:
+    play.to_stage("resolved", owner=ANA)
+    play(ScheduleFollowUp(actor=ANA, due=play.now + timedelta(days=1), reason="call"))
+    close = FireTimers(actor=BOT, timers=[Timer(TimerKind.CLOSE, "close", play.now)])
+    with pytest.raises(OwnershipViolation, match=r"\(follow-up 1, 2\)") as error:
+        play.attempt(close)
+    assert error.value.allowed == ("complete follow-up 1", "complete follow-up 2")

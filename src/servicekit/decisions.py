@@ -1031,7 +1031,7 @@ def _system_close(decision: _Decision, stage: Stage) -> tuple[Event, ...]:
             f"the system does not close a case while a follow-up is open (follow-up {numbers}); "
             "complete it first, or a supervisor of the owner's team may close the case with a "
             "recorded reason",
-            [f"CompleteFollowUp({follow_up.follow_up_id})" for follow_up in still_open],
+            [f"complete follow-up {follow_up.follow_up_id}" for follow_up in still_open],
         )
     closing = _follow_rule(decision, stage, "close", "the customer confirmed they were served")
     if not closing:
