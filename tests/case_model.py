@@ -39,6 +39,7 @@ from servicekit import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     Role,
     ScheduleFollowUp,
@@ -309,9 +310,35 @@ class CaseModel:
             return None
         return ["InteractionRecorded"]
 
-    def RecordFeedback(self, _command: RecordFeedback, _now: datetime) -> list[str] | None:  # noqa: N802
-        """Feedback is recorded from anyone on the case, in any stage."""
-        return ["FeedbackRecorded"]
+    def RecordFeedback(self, command: RecordFeedback, _now: datetime) -> list[str] | None:  # noqa: N802
+        """Feedback is the customer's, recorded by them or an agent; never by the system."""
+        return None if isinstance(command.actor, System) else ["FeedbackRecorded"]
+
+    def RequestFeedback(self, command: RequestFeedback, _now: datetime) -> list[str] | None:  # noqa: N802
+        """The company asks for feedback: whoever steers records the request."""
+        if self.owner is None or not self.steers(command.actor):
+            return None
+        return ["FeedbackRequested"]
+
+    def HandOverFollowUp(self, command: HandOverFollowUp, _now: datetime) -> list[str] | None:  # noqa: N802
+        """The assignee, the steward, a supervisor of theirs or the system hands a follow-up on."""
+        if not 1 <= command.follow_up_id <= len(self.follow_ups):
+            return None
+        follow_up = self.follow_ups[command.follow_up_id - 1]
+        actor, assignee, steward = command.actor, follow_up.assignee, self.steward
+        if not follow_up.open:
+            return None
+        if not (
+            isinstance(actor, System)
+            or (isinstance(actor, Agent) and actor.id == assignee.id)
+            or (isinstance(actor, Agent) and steward is not None and actor.id == steward.id)
+            or supervises(actor, assignee)
+        ):
+            return None
+        if command.to.id == assignee.id or not command.to.active:
+            return None
+        follow_up.assignee = command.to
+        return ["FollowUpHandedOver"]
 
     def MakeOffer(self, command: MakeOffer, _now: datetime) -> list[str] | None:  # noqa: N802
         """Offers are made while bargaining, by whoever steers (never the customer)."""
@@ -323,37 +350,38 @@ class CaseModel:
         self.offers.append((command.party, "open"))
         return ["OfferMade"]
 
-    def answer(self, actor: Actor, offer_id: int, status: str, *, via: object) -> bool:
-        """Whether the answer is taken (docs: Ownership; the desk tutorial's offers).
+    def answer(self, command: AcceptOffer | RejectOffer, status: str) -> bool:
+        """The other side answers an open offer.
 
-        The company's offers are the customer's to answer: by the customer, or recorded
-        by whoever steers naming the channel (`via`), never by the system; the customer's
-        own offers are answered by whoever steers, naming no channel.
+        The company's offers are the customer's: the customer answers, or someone
+        who steers records the answer the customer gave on a named channel (never
+        the system). The customer's offers are answered by whoever steers.
         """
+        actor, offer_id = command.actor, command.offer_id
         if self.stage not in OFFERS or not 1 <= offer_id <= len(self.offers):
             return False
         party, current = self.offers[offer_id - 1]
         if current != "open":
             return False
-        if party is Party.COMPANY:
-            if isinstance(actor, Customer):
-                pass
-            elif isinstance(actor, System) or via is None or not self.steers(actor):
+        if party is Party.CUSTOMER:
+            if isinstance(actor, Customer) or command.via is not None:
                 return False
-        elif isinstance(actor, Customer) or via is not None or not self.steers(actor):
+            if not self.steers(actor):
+                return False
+        elif not isinstance(actor, Customer) and (
+            isinstance(actor, System) or command.via is None or not self.steers(actor)
+        ):
             return False
         self.offers[offer_id - 1] = (party, status)
         return True
 
     def AcceptOffer(self, command: AcceptOffer, _now: datetime) -> list[str] | None:  # noqa: N802
         """An open offer is accepted by the other side."""
-        accepted = self.answer(command.actor, command.offer_id, "accepted", via=command.via)
-        return ["OfferAccepted"] if accepted else None
+        return ["OfferAccepted"] if self.answer(command, "accepted") else None
 
     def RejectOffer(self, command: RejectOffer, _now: datetime) -> list[str] | None:  # noqa: N802
         """An open offer is rejected by the other side."""
-        rejected = self.answer(command.actor, command.offer_id, "rejected", via=command.via)
-        return ["OfferRejected"] if rejected else None
+        return ["OfferRejected"] if self.answer(command, "rejected") else None
 
     def ScheduleFollowUp(self, command: ScheduleFollowUp, _now: datetime) -> list[str] | None:  # noqa: N802
         """The steward or whoever steers schedules a follow-up for an active agent."""
@@ -368,30 +396,6 @@ class CaseModel:
             return None
         self.follow_ups.append(FollowUpModel(len(self.follow_ups) + 1, assignee))
         return ["FollowUpScheduled"]
-
-    def HandOverFollowUp(self, command: HandOverFollowUp, _now: datetime) -> list[str] | None:  # noqa: N802
-        """An open follow-up goes to another active agent.
-
-        From the assignee, the steward, a supervisor of the assignee's team or the system.
-        """
-        if not 1 <= command.follow_up_id <= len(self.follow_ups):
-            return None
-        follow_up = self.follow_ups[command.follow_up_id - 1]
-        if not follow_up.open:
-            return None
-        actor, assignee = command.actor, follow_up.assignee
-        allowed = isinstance(actor, System) or (
-            isinstance(actor, Agent)
-            and (
-                actor.id == assignee.id
-                or (self.steward is not None and actor.id == self.steward.id)
-                or supervises(actor, assignee)
-            )
-        )
-        if not allowed or command.to.id == assignee.id or not command.to.active:
-            return None
-        follow_up.assignee = command.to
-        return ["FollowUpHandedOver"]
 
     def CompleteFollowUp(self, command: CompleteFollowUp, now: datetime) -> list[str] | None:  # noqa: N802
         """The assignee, their supervisor or the system records the outcome; it may move the case.
@@ -466,7 +470,7 @@ class CaseModel:
         self.sla_policy = (command.policy, command.version)
         return ["SlaPolicyApplied"]
 
-    def FireTimers(self, command: FireTimers, now: datetime) -> list[str] | None:  # noqa: N802
+    def FireTimers(self, command: FireTimers, now: datetime) -> list[str] | None:  # noqa: N802, C901 - one branch per timer kind
         """Only the system fires timers.
 
         A due follow-up is announced once, while open; a close timer closes a served
@@ -477,9 +481,11 @@ class CaseModel:
             return None
         before = copy.deepcopy(self)
         events: list[str] = []
+        breaching = {t.clock for t in command.timers if t.kind is TimerKind.BREACH}
         for timer in command.timers:
             if timer.kind is TimerKind.WARNING:
-                events.append("SlaWarned")
+                if timer.clock not in breaching:  # a late warning goes with its breach
+                    events.append("SlaWarned")
             elif timer.kind is TimerKind.BREACH:
                 events.append("SlaBreached")
             elif timer.kind is TimerKind.ESCALATION:

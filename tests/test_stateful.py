@@ -55,6 +55,7 @@ from servicekit import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     ScheduleFollowUp,
     StewardReassigned,
@@ -143,13 +144,6 @@ def commands(actor: st.SearchStrategy[Actor]) -> st.SearchStrategy[Command]:
             amount=st.decimals(min_value=1, max_value=10_000, places=2),
         ),
         st.builds(AcceptOffer, actor=actor, offer_id=numbers, via=st.none() | channels),
-        st.builds(
-            HandOverFollowUp,
-            actor=actor,
-            follow_up_id=numbers,
-            to=agents,
-            reason=st.just("leaving"),
-        ),
         st.builds(RejectOffer, actor=actor, offer_id=numbers, via=st.none() | channels),
         st.builds(
             ScheduleFollowUp,
@@ -169,6 +163,10 @@ def commands(actor: st.SearchStrategy[Actor]) -> st.SearchStrategy[Command]:
             actor=actor,
             survey=st.just(Survey.CSAT),
             score=st.integers(min_value=1, max_value=5),
+        ),
+        st.builds(RequestFeedback, actor=actor, survey=st.sampled_from(Survey), channel=channels),
+        st.builds(
+            HandOverFollowUp, actor=actor, follow_up_id=numbers, to=agents, reason=st.just("away")
         ),
         st.builds(
             ChangePriority,
@@ -194,8 +192,8 @@ def timers(
     """Timers that fell due: follow-up timers for the given follow-ups (any: None; none: [])."""
     due = st.just(START)
     kinds = [
+        st.builds(Timer, st.just(TimerKind.WARNING), st.just("r"), due, deadline=st.just(START)),
         st.builds(Timer, st.just(TimerKind.BREACH), st.just("r"), due),
-        st.builds(Timer, st.just(TimerKind.WARNING), st.just("r"), due, deadline=due),
         st.builds(
             Timer, st.just(TimerKind.ESCALATION), st.just("r"), due, notify=agents, level=st.just(1)
         ),
@@ -347,7 +345,7 @@ class CaseRules(RuleBasedStateMachine):
             self.play(AssignCase(actor=taker, to=taker))
         actor: Actor = self.model.owner or BOT
         accepted = any(status == "accepted" for _, status in self.model.offers)
-        if stage == "negotiation" and not accepted and data.draw(st.booleans()):
+        if stage == "negotiation" and not accepted:
             accept = data.draw(st.sampled_from([True, True, False]))
             self.the_company_offers_and_the_customer_answers(amount=100, accept=accept)
         if stage in FINAL:
@@ -417,20 +415,20 @@ class CaseRules(RuleBasedStateMachine):
         else:
             actor = data.draw(st.sampled_from(self.anyone_likely()))
             offer_id = data.draw(st.sampled_from(open_ids))
-            via = data.draw(st.none() | channels)  # an agent records a customer's answer
+            # The customer's answer to the company's offer, given on the phone.
+            via = Channel.PHONE if offer_id in company else None
             self.play(answer(actor=actor, offer_id=offer_id, via=via))
 
     @rule(data=st.data())
     def a_follow_up_is_scheduled_or_done(self, data: st.DataObject) -> None:
         open_follow_ups = self.model.open_follow_ups
         choice = data.draw(st.integers(0, 4))
-        if open_follow_ups and choice == 4:  # handed to a colleague
+        if open_follow_ups and choice == 4:
             follow_up = data.draw(st.sampled_from(open_follow_ups))
-            givers: list[Actor] = [follow_up.assignee, SUE, BOT, *ACTIVE]
-            giver = data.draw(st.sampled_from(givers))
+            givers: list[Actor] = [follow_up.assignee, self.model.steward or BOT, BOT, CY]
             self.play(
                 HandOverFollowUp(
-                    actor=giver,
+                    actor=data.draw(st.sampled_from(givers)),
                     follow_up_id=follow_up.follow_up_id,
                     to=data.draw(st.sampled_from(ACTIVE)),
                     reason="on leave",
@@ -472,13 +470,15 @@ class CaseRules(RuleBasedStateMachine):
     @rule(data=st.data())
     def the_sla_clocks_are_handled(self, data: st.DataObject) -> None:
         actor = data.draw(st.sampled_from(self.anyone_likely()))
-        choice = data.draw(st.sampled_from(["pause or resume", "priority", "policy"]))
+        choice = data.draw(st.sampled_from(["pause or resume", "priority", "policy", "survey"]))
         if choice == "pause or resume":
             paused = self.model.sla_paused
             self.play(ResumeSla(actor=actor) if paused else PauseSla(actor=actor, reason="away"))
         elif choice == "priority":
             fresh = "high" if self.model.priority == "normal" else "normal"
             self.play(ChangePriority(actor=actor, priority=fresh, reason="the customer called"))
+        elif choice == "survey":
+            self.play(RequestFeedback(actor=actor, survey=Survey.NPS, channel=Channel.EMAIL))
         else:
             version = data.draw(st.integers(1, 3))
             self.play(ApplySlaPolicy(actor=BOT, policy="standard", version=version))
@@ -502,9 +502,8 @@ class CaseRules(RuleBasedStateMachine):
                 )
             )
         else:
-            self.play(
-                RecordFeedback(actor=actor, survey=Survey.CSAT, score=data.draw(st.integers(1, 5)))
-            )
+            score = data.draw(st.integers(1, 5))
+            self.play(RecordFeedback(actor=actor, survey=Survey.CSAT, score=score))
 
     # -- the rules that hold after every step --------------------------------------
 
@@ -562,11 +561,6 @@ class CaseRules(RuleBasedStateMachine):
             assert not isinstance(done.actor, System) or done.actor == BOT
 
 
-NOT_MODELLED = frozenset({"FeedbackRequested", "SkillsChanged", "CaseReturnedToQueue"})
-"""Events whose commands this model leaves to their own tests (test_feedback.py for surveys
-requested, test_routing*.py for routing): the model covers the ownership rules."""
-
-
 def test_case_rules() -> None:
     CaseRules.tally = tally = Tally()
     run_state_machine_as_test(
@@ -575,6 +569,6 @@ def test_case_rules() -> None:
     # The run explored: most commands were accepted, and every stage and event was reached.
     assert tally.accepted >= 0.65 * tally.steps, (tally.accepted, tally.steps)
     assert set(tally.stages) == set(STAGES)
-    assert set(tally.events) == set(EVENT_TYPES) - NOT_MODELLED
-    assert tally.accepted_kinds["MakeOffer"] >= 20
-    assert tally.accepted_kinds["AcceptOffer"] >= 10
+    assert set(tally.events) == set(EVENT_TYPES)
+    assert tally.accepted_kinds["MakeOffer"] >= 10
+    assert tally.accepted_kinds["AcceptOffer"] >= 5

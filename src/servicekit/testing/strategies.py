@@ -8,8 +8,10 @@ that may well be refused (that is the point of testing the rules), and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from hypothesis import strategies as st
 
@@ -23,6 +25,7 @@ from servicekit.commands import (
     Command,
     CompleteFollowUp,
     FireTimers,
+    HandOverFollowUp,
     MakeOffer,
     Move,
     OpenCase,
@@ -169,8 +172,14 @@ def commands(
             party=st.sampled_from(Party),
             terms=st.just("") | _TEXT,
         ),
-        st.builds(AcceptOffer, actor=actor, offer_id=numbers),
-        st.builds(RejectOffer, actor=actor, offer_id=numbers, reason=st.just("") | _TEXT),
+        st.builds(AcceptOffer, actor=actor, offer_id=numbers, via=st.none() | channels()),
+        st.builds(
+            RejectOffer,
+            actor=actor,
+            offer_id=numbers,
+            reason=st.just("") | _TEXT,
+            via=st.none() | channels(),
+        ),
         st.builds(
             ScheduleFollowUp,
             actor=actor,
@@ -204,6 +213,7 @@ def commands(
             policy=st.sampled_from(["standard", "urgent"]),
             version=st.integers(1, 3),
         ),
+        st.builds(HandOverFollowUp, actor=actor, follow_up_id=numbers, to=someone, reason=_TEXT),
     )
 
 
@@ -254,29 +264,33 @@ def histories(
     case_id: str = "case-1",
     max_commands: int = 25,
 ) -> list[Event]:
-    """A valid history of one case: random commands decided in turn, refusals dropped.
+    """A valid history of one case: commands decided in turn, refusals dropped.
 
     The case is opened by an agent first, so that later commands have something
-    to work on; times advance by random steps from a random start.
+    to work on; times advance by random steps from a random start. Most commands
+    are drawn to fit the case as it stands (its owner moves it on, the customer
+    answers the company's offers, follow-ups are done, timers fire), so that
+    histories go deep and reach every event type; the rest are any command at all.
     """
     flow = buying_cycle() if workflow is None else workflow
     cast = draw(st.lists(agents(), min_size=2, max_size=4, unique_by=lambda a: a.id))
     opener = draw(st.sampled_from([a for a in cast if a.active] or [Agent("opener")]))
     customer = Customer("cust-1")
     crowd: st.SearchStrategy[Actor] = st.sampled_from([*cast, customer, System()])
+    anything = commands(crowd, agent=st.sampled_from(cast), workflow=flow)
     case = Case(flow, case_id)
     now = draw(moments())
     history: list[Event] = []
-    opening = OpenCase(actor=opener, customer_id=customer.id, channel=Channel.PHONE, summary="hi")
-    steps = [
-        opening,
-        *draw(
-            st.lists(
-                commands(crowd, agent=st.sampled_from(cast), workflow=flow), max_size=max_commands
+    steps = draw(st.integers(min_value=max_commands // 2, max_value=max_commands))
+    for step in range(steps + 1):
+        if step == 0:
+            command: Command = OpenCase(
+                actor=opener, customer_id=customer.id, channel=Channel.PHONE, summary="hi"
             )
-        ),
-    ]
-    for command in steps:
+        elif draw(st.integers(0, 4)) == 0:
+            command = draw(anything)
+        else:
+            command = _fitting(draw, case, cast, customer, now)
         now += timedelta(seconds=draw(st.integers(min_value=0, max_value=86_400)))
         try:
             events = decide(case, command, now=now)
@@ -286,3 +300,118 @@ def histories(
             case = evolve(case, event)
         history.extend(events)
     return history
+
+
+_T = TypeVar("_T")
+_NOTE_TEXTS = ("why", "the customer called back", "on leave")
+_PRIORITIES = ("low", "normal", "high", "urgent")
+_POLICIES = ("standard", "urgent")
+_OUTCOMES = tuple(o for o in FollowUpOutcome if o is not FollowUpOutcome.CANCELLED)
+_FITTING = (
+    # (kind, weight): moves most often, then everything else a case sees in its life.
+    *(["move"] * 4),
+    "transfer",
+    "steward",
+    "schedule",
+    "priority",
+    "sla",
+    "policy",
+    "timer",
+    "contact",
+    "feedback",
+    "survey",
+    "follow-up",
+    "follow-up",
+    "hand over",
+    "announce",
+)
+
+
+def _pick(draw: st.DrawFn, options: Sequence[_T]) -> _T:
+    """One of `options`, drawn cheaply (a history draws hundreds of these)."""
+    return options[draw(st.integers(min_value=0, max_value=len(options) - 1))]
+
+
+def _fitting(  # noqa: C901, PLR0911, PLR0912 - one branch per kind of command reads best
+    draw: st.DrawFn, case: Case, cast: list[Agent], customer: Customer, now: datetime
+) -> Command:
+    """A command likely to be accepted on `case` as it stands."""
+    system = System()
+    active = [a for a in cast if a.active] or [Agent("stand-in")]
+    owner = case.owner
+    stage = case.current_stage
+    if owner is None or stage is None:
+        taker = _pick(draw, active)
+        return AssignCase(actor=taker, to=taker)
+    steward = case.steward or owner
+    company = [o.offer_id for o in case.open_offers if o.party is Party.COMPANY]
+    if stage.offers and draw(st.integers(0, 3)) > 0:
+        # Bargaining: offers are made and answered before the owner moves on.
+        answering = draw(st.booleans())
+        if company and answering:
+            offer_id = _pick(draw, company)
+            if draw(st.booleans()):
+                return AcceptOffer(actor=customer, offer_id=offer_id)
+            return RejectOffer(actor=customer, offer_id=offer_id)
+        amount = Decimal(draw(st.integers(1, 10**6))) / 100
+        return MakeOffer(actor=owner, amount=amount, currency="EUR")
+    open_follow_ups = case.open_follow_ups
+    kind = _pick(draw, _FITTING)
+    note = _pick(draw, _NOTE_TEXTS)
+    if kind == "move":
+        trigger = _pick(draw, case.workflow.triggers(stage.name) or ("reopen",))
+        movers: tuple[Actor, ...] = (owner, owner, system)
+        actor = _pick(draw, movers)
+        return Move(actor=actor, trigger=trigger, reason=_pick(draw, ("why", None)))
+    if kind == "transfer":
+        return TransferCase(actor=owner, to=_pick(draw, active), handoff_note=note)
+    if kind == "steward":
+        return ReassignSteward(actor=system, to=_pick(draw, active), reason=note)
+    if kind == "schedule":
+        return ScheduleFollowUp(actor=steward, due=now + timedelta(days=2), reason=note)
+    if kind == "priority":
+        return ChangePriority(actor=owner, priority=_pick(draw, _PRIORITIES))
+    if kind == "sla":
+        return (
+            ResumeSla(actor=owner) if case.record.sla_paused else PauseSla(actor=owner, reason=note)
+        )
+    if kind == "policy":
+        return ApplySlaPolicy(
+            actor=system, policy=_pick(draw, _POLICIES), version=draw(st.integers(1, 3))
+        )
+    if kind == "timer":
+        clock = _pick(draw, ("first_response", "resolution"))
+        timer = _pick(
+            draw,
+            (
+                Timer(TimerKind.WARNING, clock, now, deadline=now + timedelta(hours=1)),
+                Timer(TimerKind.BREACH, clock, now),
+                Timer(TimerKind.ESCALATION, clock, now, notify=steward, level=1),
+                Timer(TimerKind.CLOSE, "close", now),
+            ),
+        )
+        return FireTimers(actor=system, timers=[timer])
+    if kind == "contact":
+        return RecordInteraction(
+            actor=customer, channel=Channel.CHAT, direction=Direction.INBOUND, summary=note
+        )
+    if kind == "survey":
+        return RequestFeedback(actor=owner, survey=Survey.NPS, channel=Channel.EMAIL)
+    if kind == "feedback" or not open_follow_ups:
+        return RecordFeedback(actor=customer, survey=Survey.CSAT, score=draw(st.integers(1, 5)))
+    follow_up = _pick(draw, open_follow_ups)
+    number = follow_up.follow_up_id
+    if kind == "follow-up":
+        return CompleteFollowUp(actor=system, follow_up_id=number, outcome=_pick(draw, _OUTCOMES))
+    if kind == "hand over":
+        return HandOverFollowUp(
+            actor=system, follow_up_id=number, to=_pick(draw, active), reason=note
+        )
+    announce = Timer(
+        TimerKind.FOLLOW_UP,
+        f"follow_up:{number}",
+        follow_up.due,
+        notify=follow_up.assignee,
+        follow_up_id=number,
+    )
+    return FireTimers(actor=system, timers=[announce])
