@@ -1,0 +1,530 @@
+"""`SQLAlchemyStore`: servicekit's data in PostgreSQL, through SQLAlchemy 2 Core and psycopg 3.
+
+Install with the extra: ``pip install 'servicekit[postgres]'``.
+
+Design notes (see also DESIGN.md's pitfalls and docs/postgres.md):
+
+- The tables are declared on `metadata`, so that a host application lists them
+  in its own Alembic migrations; `SQLAlchemyStore.create_tables` is there for
+  those who do not migrate.
+- One transaction per append: events, the index entry and the idempotency
+  record are written together or not at all. The case's index row is locked
+  first (``SELECT ... FOR UPDATE``), and ``UNIQUE (case_id, version)`` catches a
+  writer that got past the version check anyway.
+- `SQLAlchemyStore.bind` joins the host's own transaction: events and the host's
+  rows commit or roll back together. A refused append rolls back to a savepoint,
+  so the host's transaction stays usable.
+- The global order is gap-free without a lock that writers share. Writers insert
+  their events without a position; `read_all` numbers the committed events that
+  have none yet, in insertion order, under a transaction-scoped advisory lock
+  that only readers take. A reader therefore never sees position 11 before 10:
+  positions are handed out after commit, by one numberer at a time, and a later
+  event of a case is always inserted (so numbered) after the earlier ones.
+  Writers never wait for readers nor for one another, except on the same case.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine
+
+from servicekit._values import utc
+from servicekit.errors import ConcurrencyConflict, CorruptHistory, InvalidValue, StoreError
+from servicekit.events import Event
+from servicekit.ownership import Agent
+from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
+from servicekit.stores.base import (
+    CaseHistory,
+    CaseSummary,
+    IdempotencyRecord,
+    StoredEvent,
+    check_append,
+)
+from servicekit.workflow import StatusCategory
+
+__all__ = ["SUPPORTED_DIALECTS", "SQLAlchemyStore", "metadata"]
+
+SUPPORTED_DIALECTS = frozenset({"postgresql"})
+"""The SQLAlchemy dialects the store has passed the store contract on."""
+
+_NUMBERER_LOCK = 0x53564B54_00000001
+"""The advisory lock key (bigint) under which `read_all` numbers new events: "SVKT", 1."""
+
+metadata = sa.MetaData()
+"""servicekit's tables, for a host application's Alembic migrations (``target_metadata``)."""
+
+events = sa.Table(
+    "servicekit_events",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=True),
+    sa.Column("case_id", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.UniqueConstraint("case_id", "version", name="servicekit_events_case_version"),
+    sa.Index("servicekit_events_by_position", "position", unique=True),
+    sa.Index(
+        "servicekit_events_unnumbered",
+        "id",
+        postgresql_where=sa.text("position IS NULL"),
+    ),
+    comment="Every event of every case; position is its place in the global order.",
+)
+
+cases = sa.Table(
+    "servicekit_cases",
+    metadata,
+    sa.Column("case_id", sa.Text, primary_key=True),
+    sa.Column("customer_id", sa.Text, nullable=False),
+    sa.Column("stage", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("finished", sa.Boolean, nullable=False),
+    sa.Column("owner_id", sa.Text, nullable=True),
+    sa.Column("steward_id", sa.Text, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("next_due", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("servicekit_cases_by_owner", "owner_id", "opened_at", "case_id"),
+    sa.Index("servicekit_cases_by_steward", "steward_id", "opened_at", "case_id"),
+    sa.Index("servicekit_cases_by_customer", "customer_id", "opened_at", "case_id"),
+    sa.Index("servicekit_cases_by_stage", "stage", "opened_at", "case_id"),
+    sa.Index("servicekit_cases_by_opening", "opened_at", "case_id"),
+    sa.Index(
+        "servicekit_cases_by_due",
+        "next_due",
+        "case_id",
+        postgresql_where=sa.text("next_due IS NOT NULL"),
+    ),
+    comment="The query index: one row per case, written with its events.",
+)
+
+idempotency_keys = sa.Table(
+    "servicekit_idempotency",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("case_id", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("first_version", sa.Integer, nullable=False),
+    sa.Column("last_version", sa.Integer, nullable=False),
+)
+
+agents = sa.Table(
+    "servicekit_agents",
+    metadata,
+    sa.Column("agent_id", sa.Text, primary_key=True),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+checkpoints = sa.Table(
+    "servicekit_checkpoints",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+_SUMMARY = (
+    cases.c.case_id,
+    cases.c.customer_id,
+    cases.c.stage,
+    cases.c.category,
+    cases.c.finished,
+    cases.c.owner_id,
+    cases.c.steward_id,
+    cases.c.version,
+    cases.c.opened_at,
+    cases.c.updated_at,
+    cases.c.next_due,
+)
+
+_UPSERT_CASE = postgresql.insert(cases)
+_UPSERT_CASE = _UPSERT_CASE.on_conflict_do_update(
+    index_elements=[cases.c.case_id],
+    set_={column.name: _UPSERT_CASE.excluded[column.name] for column in _SUMMARY[1:]},
+)
+
+_NUMBER = sa.text(
+    """
+    WITH todo AS (
+        SELECT id, row_number() OVER (ORDER BY id) AS n
+        FROM servicekit_events WHERE position IS NULL ORDER BY id LIMIT :batch
+    ), base AS (
+        SELECT coalesce(max(position), 0) AS top FROM servicekit_events
+    )
+    UPDATE servicekit_events AS e SET position = base.top + todo.n
+    FROM todo, base WHERE e.id = todo.id
+    """
+)
+"""Give the committed events without a position the next positions, in insertion order."""
+
+_NUMBER_BATCH = 50_000
+
+
+class SQLAlchemyStore:
+    """Cases, events, the index, idempotency records and agents in PostgreSQL.
+
+    Safe to share between threads (each call takes a connection from the engine's
+    pool) and between processes and machines (each has its own engine on the
+    same database).
+
+    Args:
+        engine: a SQLAlchemy engine on PostgreSQL (``postgresql+psycopg://...``).
+            Put servicekit's tables in another schema with the connections'
+            ``search_path`` (``connect_args={"options": "-c search_path=..."}``).
+
+    Raises:
+        StoreError: the engine is not on a dialect the store supports.
+    """
+
+    def __init__(self, engine: Engine | Connection) -> None:
+        """Use `engine`; nothing is read or written until the first call."""
+        given: object = engine  # checked at run time: a host may pass anything
+        if not isinstance(given, Engine | Connection):
+            msg = f"SQLAlchemyStore needs a SQLAlchemy Engine, got {type(given).__name__}"
+            raise InvalidValue(msg)
+        dialect = engine.dialect.name
+        if dialect not in SUPPORTED_DIALECTS:
+            msg = (
+                f"SQLAlchemyStore supports {', '.join(sorted(SUPPORTED_DIALECTS))} only, "
+                f"got an engine on {dialect!r}; use SQLiteStore for SQLite"
+            )
+            raise StoreError(msg)
+        self.engine = engine.engine if isinstance(engine, Connection) else engine
+        self._connection = engine if isinstance(engine, Connection) else None
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        """Name the database (without a password) and say whether it is bound."""
+        url = self.engine.url.render_as_string(hide_password=True)
+        bound = ", bound to a connection" if self._connection is not None else ""
+        return f"SQLAlchemyStore({url!r}{bound})"
+
+    def bind(self, connection: Connection) -> SQLAlchemyStore:
+        """A store that works inside `connection`'s transaction, the host's own.
+
+        Everything the returned store writes commits or rolls back with the host's
+        transaction. A refused append (a `ConcurrencyConflict`) rolls back to a
+        savepoint and leaves the host's transaction usable. `read_all` numbers
+        and reads committed events only, so it sees the host's events once the
+        host commits.
+        """
+        given: object = connection  # checked at run time: a host may pass anything
+        if not isinstance(given, Connection):
+            msg = f"bind needs a SQLAlchemy Connection, got {type(given).__name__}"
+            raise InvalidValue(msg)
+        return SQLAlchemyStore(connection)
+
+    def create_tables(self) -> None:
+        """Create servicekit's tables and indexes where they do not exist yet."""
+        with self._writing() as connection:
+            metadata.create_all(connection)
+
+    def drop_tables(self) -> None:
+        """Drop servicekit's tables and everything in them."""
+        with self._writing() as connection:
+            metadata.drop_all(connection)
+
+    # -- transactions ---------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A transaction of its own (committed at the end), or a savepoint in the host's."""
+        if self._connection is not None:
+            with self._lock, self._guard(), self._connection.begin_nested():
+                yield self._connection
+            return
+        with self._guard(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection to read on: the host's, when bound, so it sees its own writes."""
+        if self._connection is not None:
+            with self._lock, self._guard():
+                yield self._connection
+            return
+        with self._guard(), self.engine.connect() as connection:
+            yield connection
+            connection.rollback()
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Report the database's own failures as a `StoreError` naming it."""
+        try:
+            yield
+        except sa.exc.DBAPIError as error:
+            url = self.engine.url.render_as_string(hide_password=True)
+            msg = f"{url!r} cannot be used: {error.orig}"
+            raise StoreError(msg) from error
+
+    # -- the contract ---------------------------------------------------------------------
+
+    def load(self, case_id: str, *, after_version: int = 0) -> CaseHistory:
+        """The case's events after `after_version`, and its current version."""
+        with self._reading() as connection:
+            rows = connection.execute(
+                sa.select(events.c.id, events.c.version, events.c.data)
+                .where(events.c.case_id == case_id, events.c.version > after_version)
+                .order_by(events.c.version)
+            ).all()
+            version = connection.execute(
+                sa.select(cases.c.version).where(cases.c.case_id == case_id)
+            ).scalar()
+        decoded: list[Event] = []
+        expected = max(after_version, 0) + 1
+        for row_id, row_version, data in rows:
+            event = _decode(f"event row {row_id}", data)
+            if row_version != expected or event.version != row_version or event.case_id != case_id:
+                msg = (
+                    f"case {case_id!r} has a gap or a mismatch in its history at event row "
+                    f"{row_id}: expected version {expected}, found {row_version}"
+                )
+                raise CorruptHistory(msg)
+            decoded.append(event)
+            expected += 1
+        return CaseHistory(case_id, tuple(decoded), 0 if version is None else int(version))
+
+    def append(
+        self,
+        case_id: str,
+        events_: Sequence[Event],
+        *,
+        expected_version: int,
+        summary: CaseSummary,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> int:
+        """Append atomically; `ConcurrencyConflict` if the version moved or the key is used."""
+        check_append(case_id, events_, expected_version, summary)
+        rows = [
+            {
+                "case_id": case_id,
+                "version": event.version,
+                "data": json.dumps(event_to_dict(event), separators=(",", ":")),
+            }
+            for event in events_
+        ]
+        try:
+            with self._writing() as connection:
+                current = connection.execute(
+                    sa.select(cases.c.version).where(cases.c.case_id == case_id).with_for_update()
+                ).scalar()
+                current = 0 if current is None else int(current)
+                if current != expected_version:
+                    raise ConcurrencyConflict(case_id, expected_version, current)
+                if idempotency is not None:
+                    self._record_key(connection, idempotency, expected_version, current)
+                connection.execute(events.insert(), rows)
+                connection.execute(_UPSERT_CASE, _summary_row(summary))
+        except StoreError as error:
+            if isinstance(error.__cause__, sa.exc.IntegrityError):
+                # Another writer stored this version (or this key) after our check.
+                raise ConcurrencyConflict(case_id, expected_version, None) from error
+            raise
+        return events_[-1].version
+
+    @staticmethod
+    def _record_key(
+        connection: Connection, idempotency: IdempotencyRecord, expected: int, current: int
+    ) -> None:
+        inserted = connection.execute(
+            postgresql.insert(idempotency_keys)
+            .values(
+                key=idempotency.key,
+                case_id=idempotency.case_id,
+                fingerprint=idempotency.fingerprint,
+                first_version=idempotency.first_version,
+                last_version=idempotency.last_version,
+            )
+            .on_conflict_do_nothing(index_elements=[idempotency_keys.c.key])
+            .returning(idempotency_keys.c.key)
+        ).first()
+        if inserted is None:
+            raise ConcurrencyConflict(
+                idempotency.case_id,
+                expected,
+                current,
+                detail=f"idempotency key {idempotency.key!r} was used meanwhile",
+            )
+
+    def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Events of every case in one gap-free order, from position `after` + 1 on.
+
+        First gives positions to events committed since the last call (see the
+        module's notes), on a connection of its own even when bound.
+        """
+        with self._guard(), self.engine.begin() as connection:
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_NUMBERER_LOCK)))
+            connection.execute(_NUMBER, {"batch": _NUMBER_BATCH})
+        query = (
+            sa.select(events.c.position, events.c.data)
+            .where(events.c.position > after)
+            .order_by(events.c.position)
+        )
+        if limit is not None:
+            query = query.limit(max(limit, 0))
+        with self._guard(), self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            StoredEvent(int(position), _decode(f"position {position}", data))
+            for position, data in rows
+        ]
+
+    def find_cases(
+        self,
+        *,
+        owner: str | None = None,
+        steward: str | None = None,
+        customer: str | None = None,
+        stage: str | None = None,
+    ) -> list[CaseSummary]:
+        """Index entries matching every given criterion, by opening time then id."""
+        criteria = {
+            cases.c.owner_id: owner,
+            cases.c.steward_id: steward,
+            cases.c.customer_id: customer,
+            cases.c.stage: stage,
+        }
+        query = sa.select(*_SUMMARY).order_by(cases.c.opened_at, cases.c.case_id)
+        for column, value in criteria.items():
+            if value is not None:
+                query = query.where(column == value)
+        with self._reading() as connection:
+            return [_summary(row) for row in connection.execute(query)]
+
+    def find_due(
+        self, *, until: datetime | None = None, limit: int | None = None
+    ) -> list[CaseSummary]:
+        """Index entries due at or before `until` (any, if None), earliest first."""
+        query = (
+            sa.select(*_SUMMARY)
+            .where(cases.c.next_due.is_not(None))
+            .order_by(cases.c.next_due, cases.c.case_id)
+        )
+        if until is not None:
+            query = query.where(cases.c.next_due <= utc(until, what="until"))
+        if limit is not None:
+            query = query.limit(max(limit, 0))
+        with self._reading() as connection:
+            return [_summary(row) for row in connection.execute(query)]
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The record of the first command that used `key`, if any."""
+        with self._reading() as connection:
+            row = connection.execute(
+                sa.select(
+                    idempotency_keys.c.key,
+                    idempotency_keys.c.case_id,
+                    idempotency_keys.c.fingerprint,
+                    idempotency_keys.c.first_version,
+                    idempotency_keys.c.last_version,
+                ).where(idempotency_keys.c.key == key)
+            ).first()
+        return None if row is None else IdempotencyRecord(*row)
+
+    def put_agent(self, agent: Agent) -> None:
+        """Add an agent to the directory, or replace the one with the same id."""
+        statement = postgresql.insert(agents).values(
+            agent_id=agent.id, data=json.dumps(agent_to_dict(agent))
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[agents.c.agent_id], set_={"data": statement.excluded.data}
+        )
+        with self._writing() as connection:
+            connection.execute(statement)
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        """The agent with this id, if registered."""
+        with self._reading() as connection:
+            data = connection.execute(
+                sa.select(agents.c.data).where(agents.c.agent_id == agent_id)
+            ).scalar()
+        return None if data is None else _agent(data)
+
+    def agents(self) -> list[Agent]:
+        """Every registered agent, ordered by id."""
+        with self._reading() as connection:
+            rows = connection.execute(sa.select(agents.c.data).order_by(agents.c.agent_id))
+            return [_agent(data) for (data,) in rows]
+
+    # -- checkpoints for the outbox -------------------------------------------------------
+
+    def checkpoint(self, name: str) -> int:
+        """The last position the consumer `name` has handled (0 if none yet)."""
+        with self._reading() as connection:
+            position = connection.execute(
+                sa.select(checkpoints.c.position).where(checkpoints.c.name == name)
+            ).scalar()
+        return 0 if position is None else int(position)
+
+    def save_checkpoint(self, name: str, position: int) -> None:
+        """Record that the consumer `name` has handled every event up to `position`."""
+        statement = postgresql.insert(checkpoints).values(name=name, position=position)
+        statement = statement.on_conflict_do_update(
+            index_elements=[checkpoints.c.name], set_={"position": statement.excluded.position}
+        )
+        with self._writing() as connection:
+            connection.execute(statement)
+
+
+def _decode(where: str, data: str) -> Event:
+    try:
+        loaded = json.loads(data)
+    except json.JSONDecodeError as error:
+        msg = f"the event at {where} is not valid JSON: {error}"
+        raise CorruptHistory(msg) from error
+    try:
+        return event_from_dict(loaded)
+    except CorruptHistory as error:
+        msg = f"{where}: {error}"
+        raise CorruptHistory(msg) from error
+
+
+def _agent(data: str) -> Agent:
+    try:
+        return agent_from_dict(json.loads(data))
+    except (json.JSONDecodeError, InvalidValue) as error:
+        msg = f"a stored agent is malformed: {error}"
+        raise StoreError(msg) from error
+
+
+def _summary_row(summary: CaseSummary) -> dict[str, Any]:
+    return {
+        "case_id": summary.case_id,
+        "customer_id": summary.customer_id,
+        "stage": summary.stage,
+        "category": summary.category.value,
+        "finished": summary.finished,
+        "owner_id": summary.owner_id,
+        "steward_id": summary.steward_id,
+        "version": summary.version,
+        "opened_at": summary.opened_at,
+        "updated_at": summary.updated_at,
+        "next_due": summary.next_due,
+    }
+
+
+def _summary(row: Sequence[Any]) -> CaseSummary:
+    case_id, customer, stage, category, finished, owner, steward, version, opened, updated, due = (
+        row
+    )
+    return CaseSummary(
+        case_id,
+        customer,
+        stage,
+        StatusCategory(category),
+        bool(finished),
+        owner,
+        steward,
+        version,
+        opened.astimezone(UTC),
+        updated.astimezone(UTC),
+        None if due is None else due.astimezone(UTC),
+    )
