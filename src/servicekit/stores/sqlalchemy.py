@@ -167,6 +167,16 @@ _NUMBER = sa.text(
 
 _NUMBER_BATCH = 50_000
 
+_LOAD = sa.union_all(
+    sa.select(sa.null().label("id"), cases.c.version, sa.null().label("data")).where(
+        cases.c.case_id == sa.bindparam("case_id")
+    ),
+    sa.select(events.c.id, events.c.version, events.c.data).where(
+        events.c.case_id == sa.bindparam("case_id"), events.c.version > sa.bindparam("after")
+    ),
+)
+"""A case's version (a row without an id) and its events after a version, in one statement."""
+
 
 class SQLAlchemyStore:
     """Cases, events, the index, idempotency records and agents in PostgreSQL.
@@ -199,6 +209,7 @@ class SQLAlchemyStore:
             raise StoreError(msg)
         self.engine = engine.engine if isinstance(engine, Connection) else engine
         self._connection = engine if isinstance(engine, Connection) else None
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -251,9 +262,9 @@ class SQLAlchemyStore:
             with self._lock, self._guard():
                 yield self._connection
             return
-        with self._guard(), self.engine.connect() as connection:
+        # One statement per read, outside a transaction: no BEGIN and ROLLBACK round trips.
+        with self._guard(), self._autocommit.connect() as connection:
             yield connection
-            connection.rollback()
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -270,14 +281,10 @@ class SQLAlchemyStore:
     def load(self, case_id: str, *, after_version: int = 0) -> CaseHistory:
         """The case's events after `after_version`, and its current version."""
         with self._reading() as connection:
-            rows = connection.execute(
-                sa.select(events.c.id, events.c.version, events.c.data)
-                .where(events.c.case_id == case_id, events.c.version > after_version)
-                .order_by(events.c.version)
-            ).all()
-            version = connection.execute(
-                sa.select(cases.c.version).where(cases.c.case_id == case_id)
-            ).scalar()
+            # One statement, so one snapshot: the case's version first, then its events.
+            rows = connection.execute(_LOAD, {"case_id": case_id, "after": after_version}).all()
+        version = next((row[1] for row in rows if row[0] is None), None)
+        rows = sorted((row for row in rows if row[0] is not None), key=lambda row: row[1])
         decoded: list[Event] = []
         expected = max(after_version, 0) + 1
         for row_id, row_version, data in rows:
