@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from conftest import postgres_url
 from helpers import BO, START
+from pg_testing import DUE, seed_due_follow_ups
 
 from servicekit import (
     Channel,
@@ -221,3 +224,66 @@ def test_a_consumer_sees_every_event_once_in_one_order_while_writers_commit(
     for case_id in {event.case_id for event in stored}:  # which keeps each case's own order
         versions = [item.event.version for item in seen if item.event.case_id == case_id]
         assert versions == sorted(versions)
+
+
+# -- claims for ticking workers -----------------------------------------------------------
+
+
+def claiming(store: SQLAlchemyStore, seconds: float = 30) -> SQLAlchemyStore:
+    return SQLAlchemyStore(store.engine, tick_lease=timedelta(seconds=seconds), tick_batch=2)
+
+
+def test_a_due_case_claimed_by_one_worker_is_not_offered_to_another(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    seed_due_follow_ups(pg_store, 3)
+    first, second = claiming(pg_store), claiming(pg_store)
+    mine = [summary.case_id for summary in first.find_due(until=DUE)]
+    theirs = [summary.case_id for summary in second.find_due(until=DUE)]
+    assert mine == ["due-00000", "due-00001"]  # a batch, earliest first
+    assert theirs == ["due-00002"]
+    assert second.find_due(until=DUE) == [second.find_due(until=DUE)[0]]  # its own again
+    assert len(pg_store.find_due(until=DUE)) == 3  # a store without claims sees them all
+
+
+def test_an_append_ends_the_claim_on_a_case(pg_store: SQLAlchemyStore) -> None:
+    seed_due_follow_ups(pg_store, 1)
+    first, second = claiming(pg_store), claiming(pg_store)
+    assert len(first.find_due(until=DUE)) == 1
+    desk_on(first).record_interaction(
+        "due-00000", actor="bo", channel=Channel.CHAT, direction=Direction.INBOUND, summary="x"
+    )
+    assert [summary.case_id for summary in second.find_due(until=DUE)] == ["due-00000"]
+
+
+def test_the_claims_of_a_worker_that_died_lapse(pg_store: SQLAlchemyStore) -> None:
+    seed_due_follow_ups(pg_store, 1)
+    assert len(claiming(pg_store, seconds=0.3).find_due(until=DUE)) == 1  # then it dies
+    second = claiming(pg_store)
+    assert second.find_due(until=DUE) == []
+    time.sleep(0.4)
+    assert [summary.case_id for summary in second.find_due(until=DUE)] == ["due-00000"]
+
+
+def test_ticking_workers_with_claims_fire_every_timer_once(pg_store: SQLAlchemyStore) -> None:
+    seed_due_follow_ups(pg_store, 5)
+    desks = [desk_on(claiming(pg_store)) for _ in range(2)]
+    fired = [outcome for desk in desks for outcome in desk.tick(DUE)]
+    fired += [outcome for desk in desks for outcome in desk.tick(DUE)]
+    assert sorted(outcome.case.case_id for outcome in fired) == [f"due-{n:05}" for n in range(5)]
+    assert pg_store.find_due(until=DUE) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"tick_lease": timedelta(0)}, "tick_lease must be a positive timedelta"),
+        ({"tick_lease": 30}, "tick_lease must be a positive timedelta"),
+        ({"tick_batch": 0}, "tick_batch must be a whole number from 1"),
+        ({"tick_batch": True}, "tick_batch must be a whole number from 1"),
+    ],
+)
+def test_claim_options_are_checked(options: dict[str, object], message: str) -> None:
+    engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(InvalidValue, match=message):
+        SQLAlchemyStore(engine, **options)  # type: ignore[arg-type]

@@ -13,16 +13,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import attrs
 import pytest
 import sqlalchemy as sa
 from conftest import postgres_url
 from helpers import BO, START
+from pg_testing import seed_due_follow_ups
 
 from servicekit import (
     Channel,
     FollowUpDue,
-    InMemoryStore,
     InteractionRecorded,
     ManualClock,
     ServiceDesk,
@@ -60,31 +59,6 @@ def worker(verb: str, schema: str, *arguments: str) -> subprocess.Popen[str]:
         text=True,
         env=environment,
     )
-
-
-def seed_due_follow_ups(store: SQLAlchemyStore, count: int) -> None:
-    """`count` cases in service, each with one follow-up due an hour after START."""
-    template = ServiceDesk(workflow=WORKFLOW, store=InMemoryStore(), clock=ManualClock(START))
-    template.register_agent(BO)
-    template.open_case(
-        actor="bo", customer_id="c", channel=Channel.PHONE, summary="s", stage="in_service"
-    )
-    case_id = template.cases()[0].case_id
-    template.schedule_follow_up(case_id, actor="bo", due=START + timedelta(hours=1), reason="r")
-    history = template.history(case_id)
-    [summary] = template.cases()
-    assert summary.next_due == START + timedelta(hours=1)
-    store.put_agent(BO)
-    with store.engine.begin() as connection:  # one transaction: the host's, joined
-        bound = store.bind(connection)
-        for number in range(count):
-            name = f"due-{number:05}"
-            bound.append(
-                name,
-                [attrs.evolve(event, case_id=name) for event in history],
-                expected_version=0,
-                summary=attrs.evolve(summary, case_id=name),
-            )
 
 
 def test_processes_racing_on_one_case_lose_no_update(

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -93,6 +94,8 @@ cases = sa.Table(
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("next_due", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("claimed_by", sa.Text, nullable=True),
+    sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
     sa.Index("servicekit_cases_by_owner", "owner_id", "opened_at", "case_id"),
     sa.Index("servicekit_cases_by_steward", "steward_id", "opened_at", "case_id"),
     sa.Index("servicekit_cases_by_customer", "customer_id", "opened_at", "case_id"),
@@ -148,8 +151,30 @@ _SUMMARY = (
 _UPSERT_CASE = postgresql.insert(cases)
 _UPSERT_CASE = _UPSERT_CASE.on_conflict_do_update(
     index_elements=[cases.c.case_id],
-    set_={column.name: _UPSERT_CASE.excluded[column.name] for column in _SUMMARY[1:]},
+    set_={
+        **{column.name: _UPSERT_CASE.excluded[column.name] for column in _SUMMARY[1:]},
+        "claimed_by": None,  # an append ends a tick's claim on the case
+        "claimed_until": None,
+    },
 )
+
+_CLAIM = sa.text(
+    """
+    WITH picked AS (
+        SELECT case_id FROM servicekit_cases
+        WHERE next_due IS NOT NULL AND next_due <= :until
+          AND (claimed_until IS NULL OR claimed_until < clock_timestamp() OR claimed_by = :me)
+        ORDER BY next_due, case_id LIMIT :batch
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE servicekit_cases AS c
+    SET claimed_by = :me, claimed_until = clock_timestamp() + :lease
+    FROM picked WHERE c.case_id = picked.case_id
+    RETURNING c.case_id, c.customer_id, c.stage, c.category, c.finished, c.owner_id,
+              c.steward_id, c.version, c.opened_at, c.updated_at, c.next_due
+    """
+)
+"""Claim a batch of due cases that no other live claim holds (see `SQLAlchemyStore`)."""
 
 _NUMBER = sa.text(
     """
@@ -185,17 +210,48 @@ class SQLAlchemyStore:
     pool) and between processes and machines (each has its own engine on the
     same database).
 
+    Ticking from several processes: each due timer fires exactly once whatever
+    the options, because a fired timer is in the case's history and a tick that
+    loses the race to append decides again. With `tick_lease`, the store also
+    spares the workers that duplicate work: `find_due` with an `until` (what
+    `ServiceDesk.tick` asks) claims up to `tick_batch` due cases that no other
+    worker holds (``FOR UPDATE SKIP LOCKED``), for `tick_lease`, and returns only
+    those; an append to a case ends its claim, and the claims of a worker that
+    died lapse after `tick_lease`. A tick then fires one batch: call it until
+    nothing is due.
+
     Args:
         engine: a SQLAlchemy engine on PostgreSQL (``postgresql+psycopg://...``).
             Put servicekit's tables in another schema with the connections'
             ``search_path`` (``connect_args={"options": "-c search_path=..."}``).
 
+        tick_lease: how long a worker's claim on due cases lasts (None: no claims).
+        tick_batch: how many due cases one claim takes at most.
+
     Raises:
         StoreError: the engine is not on a dialect the store supports.
+        InvalidValue: a lease or batch that is not positive.
     """
 
-    def __init__(self, engine: Engine | Connection) -> None:
+    def __init__(
+        self,
+        engine: Engine | Connection,
+        *,
+        tick_lease: timedelta | None = None,
+        tick_batch: int = 100,
+    ) -> None:
         """Use `engine`; nothing is read or written until the first call."""
+        if tick_lease is not None and (
+            not isinstance(tick_lease, timedelta) or tick_lease <= timedelta(0)
+        ):
+            msg = f"tick_lease must be a positive timedelta or None, got {tick_lease!r}"
+            raise InvalidValue(msg)
+        if isinstance(tick_batch, bool) or not isinstance(tick_batch, int) or tick_batch < 1:
+            msg = f"tick_batch must be a whole number from 1, got {tick_batch!r}"
+            raise InvalidValue(msg)
+        self.tick_lease = tick_lease
+        self.tick_batch = tick_batch
+        self._worker = uuid.uuid4().hex
         given: object = engine  # checked at run time: a host may pass anything
         if not isinstance(given, Engine | Connection):
             msg = f"SQLAlchemyStore needs a SQLAlchemy Engine, got {type(given).__name__}"
@@ -231,7 +287,7 @@ class SQLAlchemyStore:
         if not isinstance(given, Connection):
             msg = f"bind needs a SQLAlchemy Connection, got {type(given).__name__}"
             raise InvalidValue(msg)
-        return SQLAlchemyStore(connection)
+        return SQLAlchemyStore(connection, tick_lease=self.tick_lease, tick_batch=self.tick_batch)
 
     def create_tables(self) -> None:
         """Create servicekit's tables and indexes where they do not exist yet."""
@@ -409,7 +465,13 @@ class SQLAlchemyStore:
     def find_due(
         self, *, until: datetime | None = None, limit: int | None = None
     ) -> list[CaseSummary]:
-        """Index entries due at or before `until` (any, if None), earliest first."""
+        """Index entries due at or before `until` (any, if None), earliest first.
+
+        With a `tick_lease` and an `until`, only the cases this store claimed (see
+        the class's notes), at most `tick_batch` of them.
+        """
+        if self.tick_lease is not None and until is not None:
+            return self._claim_due(utc(until, what="until"), limit)
         query = (
             sa.select(*_SUMMARY)
             .where(cases.c.next_due.is_not(None))
@@ -421,6 +483,13 @@ class SQLAlchemyStore:
             query = query.limit(max(limit, 0))
         with self._reading() as connection:
             return [_summary(row) for row in connection.execute(query)]
+
+    def _claim_due(self, until: datetime, limit: int | None) -> list[CaseSummary]:
+        batch = self.tick_batch if limit is None else max(min(limit, self.tick_batch), 0)
+        parameters = {"until": until, "me": self._worker, "batch": batch, "lease": self.tick_lease}
+        with self._writing() as connection:
+            rows = connection.execute(_CLAIM, parameters).all()
+        return sorted(map(_summary, rows), key=lambda summary: (summary.next_due, summary.case_id))
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """The record of the first command that used `key`, if any."""
