@@ -287,3 +287,15 @@ def test_claim_options_are_checked(options: dict[str, object], message: str) -> 
     engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(InvalidValue, match=message):
         SQLAlchemyStore(engine, **options)  # type: ignore[arg-type]
+
+
+def test_read_all_numbers_every_committed_event_however_many(
+    pg_store: SQLAlchemyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from servicekit.stores import sqlalchemy as module  # noqa: PLC0415
+
+    monkeypatch.setattr(module, "_NUMBER_BATCH", 3)  # the numbering runs in batches of 3
+    seed_due_follow_ups(pg_store, 2)
+    written = [event for n in range(2) for event in pg_store.load(f"due-{n:05}").events]
+    assert len(written) > 3
+    assert [item.event for item in pg_store.read_all()] == written

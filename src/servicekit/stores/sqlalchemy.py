@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,6 +48,7 @@ from servicekit.stores.base import (
     IdempotencyRecord,
     StoredEvent,
     check_append,
+    inactive_agent,
 )
 from servicekit.workflow import StatusCategory
 
@@ -85,6 +86,7 @@ cases = sa.Table(
     metadata,
     sa.Column("case_id", sa.Text, primary_key=True),
     sa.Column("customer_id", sa.Text, nullable=False),
+    sa.Column("workflow", sa.Text, nullable=False),
     sa.Column("stage", sa.Text, nullable=False),
     sa.Column("category", sa.Text, nullable=False),
     sa.Column("finished", sa.Boolean, nullable=False),
@@ -94,12 +96,22 @@ cases = sa.Table(
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("next_due", sa.DateTime(timezone=True), nullable=True),
+    sa.Column(
+        "follow_up_assignees",
+        postgresql.ARRAY(sa.Text),
+        nullable=False,
+        comment="The agents with an open follow-up on the case.",
+    ),
     sa.Column("claimed_by", sa.Text, nullable=True),
     sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
     sa.Index("servicekit_cases_by_owner", "owner_id", "opened_at", "case_id"),
     sa.Index("servicekit_cases_by_steward", "steward_id", "opened_at", "case_id"),
     sa.Index("servicekit_cases_by_customer", "customer_id", "opened_at", "case_id"),
     sa.Index("servicekit_cases_by_stage", "stage", "opened_at", "case_id"),
+    sa.Index("servicekit_cases_by_workflow", "workflow", "opened_at", "case_id"),
+    sa.Index(
+        "servicekit_cases_by_follow_up_assignee", "follow_up_assignees", postgresql_using="gin"
+    ),
     sa.Index("servicekit_cases_by_opening", "opened_at", "case_id"),
     sa.Index(
         "servicekit_cases_by_due",
@@ -125,6 +137,8 @@ agents = sa.Table(
     metadata,
     sa.Column("agent_id", sa.Text, primary_key=True),
     sa.Column("data", sa.Text, nullable=False),
+    sa.Column("teams", postgresql.ARRAY(sa.Text), nullable=False),
+    sa.Index("servicekit_agents_by_team", "teams", postgresql_using="gin"),
 )
 
 checkpoints = sa.Table(
@@ -137,6 +151,7 @@ checkpoints = sa.Table(
 _SUMMARY = (
     cases.c.case_id,
     cases.c.customer_id,
+    cases.c.workflow,
     cases.c.stage,
     cases.c.category,
     cases.c.finished,
@@ -146,6 +161,7 @@ _SUMMARY = (
     cases.c.opened_at,
     cases.c.updated_at,
     cases.c.next_due,
+    cases.c.follow_up_assignees,
 )
 
 _UPSERT_CASE = postgresql.insert(cases)
@@ -170,8 +186,9 @@ _CLAIM = sa.text(
     UPDATE servicekit_cases AS c
     SET claimed_by = :me, claimed_until = clock_timestamp() + :lease
     FROM picked WHERE c.case_id = picked.case_id
-    RETURNING c.case_id, c.customer_id, c.stage, c.category, c.finished, c.owner_id,
-              c.steward_id, c.version, c.opened_at, c.updated_at, c.next_due
+    RETURNING c.case_id, c.customer_id, c.workflow, c.stage, c.category, c.finished,
+              c.owner_id, c.steward_id, c.version, c.opened_at, c.updated_at, c.next_due,
+              c.follow_up_assignees
     """
 )
 """Claim a batch of due cases that no other live claim holds (see `SQLAlchemyStore`)."""
@@ -355,7 +372,7 @@ class SQLAlchemyStore:
             expected += 1
         return CaseHistory(case_id, tuple(decoded), 0 if version is None else int(version))
 
-    def append(
+    def append(  # noqa: PLR0913 - the contract's options, keyword-only
         self,
         case_id: str,
         events_: Sequence[Event],
@@ -363,9 +380,16 @@ class SQLAlchemyStore:
         expected_version: int,
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
+        require_active: Collection[str] = (),
     ) -> int:
-        """Append atomically; `ConcurrencyConflict` if the version moved or the key is used."""
-        check_append(case_id, events_, expected_version, summary)
+        """Append atomically, or raise `ConcurrencyConflict` and write nothing.
+
+        The conflict means the version moved, the idempotency key is used, or an
+        agent of `require_active` is not registered and active. Their directory
+        rows are read ``FOR SHARE``: a deactivation waits for the append, or the
+        append for the deactivation.
+        """
+        check_append(case_id, events_, expected_version, summary, require_active=require_active)
         rows = [
             {
                 "case_id": case_id,
@@ -384,6 +408,11 @@ class SQLAlchemyStore:
                     raise ConcurrencyConflict(case_id, expected_version, current)
                 if idempotency is not None:
                     self._record_key(connection, idempotency, expected_version, current)
+                if require_active:
+                    found = _locked_agents(connection, require_active)
+                    reason = inactive_agent(require_active, found.get)
+                    if reason is not None:
+                        raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
                 connection.execute(events.insert(), rows)
                 connection.execute(_UPSERT_CASE, _summary_row(summary))
         except StoreError as error:
@@ -417,6 +446,17 @@ class SQLAlchemyStore:
                 detail=f"idempotency key {idempotency.key!r} was used meanwhile",
             )
 
+    def set_next_due(self, case_id: str, *, version: int, next_due: datetime | None) -> bool:
+        """Replace the case's next due time if the case is still at `version`."""
+        due = None if next_due is None else utc(next_due, what="next_due")
+        with self._writing() as connection:
+            result = connection.execute(
+                cases.update()
+                .where(cases.c.case_id == case_id, cases.c.version == version)
+                .values(next_due=due)
+            )
+        return bool(result.rowcount == 1)
+
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Events of every case in one gap-free order, from position `after` + 1 on.
 
@@ -425,7 +465,9 @@ class SQLAlchemyStore:
         """
         with self._guard(), self.engine.begin() as connection:
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_NUMBERER_LOCK)))
-            connection.execute(_NUMBER, {"batch": _NUMBER_BATCH})
+            # In batches, so that one statement stays small; every committed event is numbered.
+            while connection.execute(_NUMBER, {"batch": _NUMBER_BATCH}).rowcount == _NUMBER_BATCH:
+                pass
         query = (
             sa.select(events.c.position, events.c.data)
             .where(events.c.position > after)
@@ -440,13 +482,15 @@ class SQLAlchemyStore:
             for position, data in rows
         ]
 
-    def find_cases(
+    def find_cases(  # noqa: PLR0913 - one keyword-only option per indexed criterion
         self,
         *,
         owner: str | None = None,
         steward: str | None = None,
         customer: str | None = None,
         stage: str | None = None,
+        workflow: str | None = None,
+        follow_up_assignee: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion, by opening time then id."""
         criteria = {
@@ -454,11 +498,14 @@ class SQLAlchemyStore:
             cases.c.steward_id: steward,
             cases.c.customer_id: customer,
             cases.c.stage: stage,
+            cases.c.workflow: workflow,
         }
         query = sa.select(*_SUMMARY).order_by(cases.c.opened_at, cases.c.case_id)
         for column, value in criteria.items():
             if value is not None:
                 query = query.where(column == value)
+        if follow_up_assignee is not None:  # the GIN index answers @>
+            query = query.where(cases.c.follow_up_assignees.contains([follow_up_assignee]))
         with self._reading() as connection:
             return [_summary(row) for row in connection.execute(query)]
 
@@ -508,10 +555,11 @@ class SQLAlchemyStore:
     def put_agent(self, agent: Agent) -> None:
         """Add an agent to the directory, or replace the one with the same id."""
         statement = postgresql.insert(agents).values(
-            agent_id=agent.id, data=json.dumps(agent_to_dict(agent))
+            agent_id=agent.id, data=json.dumps(agent_to_dict(agent)), teams=sorted(agent.teams)
         )
         statement = statement.on_conflict_do_update(
-            index_elements=[agents.c.agent_id], set_={"data": statement.excluded.data}
+            index_elements=[agents.c.agent_id],
+            set_={"data": statement.excluded.data, "teams": statement.excluded.teams},
         )
         with self._writing() as connection:
             connection.execute(statement)
@@ -528,6 +576,16 @@ class SQLAlchemyStore:
         """Every registered agent, ordered by id."""
         with self._reading() as connection:
             rows = connection.execute(sa.select(agents.c.data).order_by(agents.c.agent_id))
+            return [_agent(data) for (data,) in rows]
+
+    def agents_in_team(self, team: str) -> list[Agent]:
+        """The registered agents who belong to `team`, ordered by id (the GIN index on teams)."""
+        with self._reading() as connection:
+            rows = connection.execute(
+                sa.select(agents.c.data)
+                .where(agents.c.teams.contains([team]))
+                .order_by(agents.c.agent_id)
+            )
             return [_agent(data) for (data,) in rows]
 
     # -- checkpoints for the outbox -------------------------------------------------------
@@ -563,6 +621,16 @@ def _decode(where: str, data: str) -> Event:
         raise CorruptHistory(msg) from error
 
 
+def _locked_agents(connection: Connection, agent_ids: Collection[str]) -> dict[str, Agent]:
+    """The directory's entries for `agent_ids`, locked against a change until the commit."""
+    rows = connection.execute(
+        sa.select(agents.c.agent_id, agents.c.data)
+        .where(agents.c.agent_id.in_(sorted(set(agent_ids))))
+        .with_for_update(read=True)
+    )
+    return {agent_id: _agent(data) for agent_id, data in rows}
+
+
 def _agent(data: str) -> Agent:
     try:
         return agent_from_dict(json.loads(data))
@@ -575,6 +643,7 @@ def _summary_row(summary: CaseSummary) -> dict[str, Any]:
     return {
         "case_id": summary.case_id,
         "customer_id": summary.customer_id,
+        "workflow": summary.workflow,
         "stage": summary.stage,
         "category": summary.category.value,
         "finished": summary.finished,
@@ -584,16 +653,30 @@ def _summary_row(summary: CaseSummary) -> dict[str, Any]:
         "opened_at": summary.opened_at,
         "updated_at": summary.updated_at,
         "next_due": summary.next_due,
+        "follow_up_assignees": sorted(summary.follow_up_assignee_ids),
     }
 
 
 def _summary(row: Sequence[Any]) -> CaseSummary:
-    case_id, customer, stage, category, finished, owner, steward, version, opened, updated, due = (
-        row
-    )
+    (
+        case_id,
+        customer,
+        workflow,
+        stage,
+        category,
+        finished,
+        owner,
+        steward,
+        version,
+        opened,
+        updated,
+        due,
+        assignees,
+    ) = row
     return CaseSummary(
         case_id,
         customer,
+        workflow,
         stage,
         StatusCategory(category),
         bool(finished),
@@ -603,4 +686,5 @@ def _summary(row: Sequence[Any]) -> CaseSummary:
         opened.astimezone(UTC),
         updated.astimezone(UTC),
         None if due is None else due.astimezone(UTC),
+        frozenset(assignees),
     )
