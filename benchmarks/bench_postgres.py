@@ -63,7 +63,7 @@ OPEN = partial(OpenCase, actor=AGENT, channel=Channel.PHONE, summary="desk", sta
 MOVES = (Move(actor=AGENT, trigger="wait_on_customer"), Move(actor=AGENT, trigger="resume"))
 WRITERS = (1, 4, 16)
 WORKERS = (1, 2, 4)
-FULL = {"appends": 1_600, "per_case": 20, "timers": 1_000, "repeats": 3}
+FULL = {"appends": 1_600, "per_case": 20, "timers": 200, "repeats": 2}
 QUICK = {"appends": 160, "per_case": 20, "timers": 60, "repeats": 1}
 LOCK = "LOCK TABLE servicekit_events IN EXCLUSIVE MODE"
 Append = tuple[str, tuple[Event, ...], int, CaseSummary]
@@ -192,8 +192,14 @@ def summary_row(summary: CaseSummary) -> tuple[Any, ...]:
     )
 
 
-def measure_appends(url: str, writers: int, design: str, sizes: dict[str, int]) -> float:
-    """Appends per second with `writers` threads, in a fresh schema."""
+def measure_appends(
+    url: str, writers: int, design: str, sizes: dict[str, int], sizes_out: dict[str, float]
+) -> float:
+    """Appends per second with `writers` threads, in a fresh schema.
+
+    For the store's own design, also the bytes the events table and its indexes take
+    per event (`sizes_out["event_bytes"]`), for docs/scaling.md.
+    """
     plan = work(writers, sizes)
     with fresh_schema(url) as schema:
         engine = engine_on(url, schema, lock=design == "lock")
@@ -207,6 +213,15 @@ def measure_appends(url: str, writers: int, design: str, sizes: dict[str, int]) 
         if design != "raw" and len(store.read_all()) != sum(len(a[1]) for p in plan for a in p):
             msg = f"{design} with {writers} writers lost events"
             raise RuntimeError(msg)
+        if design == "servicekit":
+            with engine.connect() as connection:
+                size = connection.execute(
+                    sa.text(
+                        "SELECT pg_total_relation_size('servicekit_events')::float / count(*) "
+                        "FROM servicekit_events"
+                    )
+                ).scalar_one()
+            sizes_out["event_bytes"] = float(size)
         engine.dispose()
     return sum(map(len, plan)) / seconds
 
@@ -218,7 +233,7 @@ def bench_appends(url: str, sizes: dict[str, int]) -> dict[str, float]:
         for writers in WRITERS:
             for design in ("servicekit", "lock", "raw"):
                 key = f"{design}_w{writers}"
-                rate = measure_appends(url, writers, design, sizes)
+                rate = measure_appends(url, writers, design, sizes, results)
                 results[key] = max(results.get(key, 0.0), rate)
     for writers in WRITERS:
         results[f"w{writers}_vs_lock"] = (
@@ -337,6 +352,7 @@ def report(results: dict[str, float], sizes: dict[str, int], mode: str) -> list[
     )
     sections: tuple[harness.Section, ...] = (
         ("Appends ({appends} per run, {per_case} per case, one thread per writer)", appends),
+        ("Space", (("events table with its indexes, per event", "event_bytes", "bytes"),)),
         ("Ratios (same run)", ratios),
         ("Timers fired ({timers} due follow-ups, one process per worker)", timers),
     )
