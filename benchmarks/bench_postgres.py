@@ -140,13 +140,26 @@ def work(writers: int, sizes: dict[str, int]) -> list[list[Append]]:
 
 
 def in_threads(jobs: Sequence[Callable[[], None]]) -> float:
-    """Run the jobs in one thread each, started together; the seconds until all are done."""
-    threads = [threading.Thread(target=job) for job in jobs]
+    """Run the jobs in one thread each, started together; the seconds until all are done.
+
+    Raises the first error a job raised, after every thread ended.
+    """
+    errors: list[BaseException] = []
+
+    def guarded(job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread below
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(job,)) for job in jobs]
     start = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise errors[0]
     return time.perf_counter() - start
 
 
@@ -160,7 +173,9 @@ def raw_appends(url: str, schema: str, appends: list[Append]) -> None:
     """The same rows through psycopg: events and the index row, one transaction per append."""
     insert = "INSERT INTO servicekit_events (case_id, version, data) VALUES (%s, %s, %s)"
     upsert = (
-        "INSERT INTO servicekit_cases VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "INSERT INTO servicekit_cases (case_id, customer_id, workflow, stage, category, "
+        "finished, owner_id, steward_id, version, opened_at, updated_at, next_due, "
+        "follow_up_assignees) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (case_id) DO UPDATE SET version = excluded.version, stage = excluded.stage, "
         "category = excluded.category, updated_at = excluded.updated_at"
     )
@@ -180,6 +195,7 @@ def summary_row(summary: CaseSummary) -> tuple[Any, ...]:
     return (
         summary.case_id,
         summary.customer_id,
+        summary.workflow,
         summary.stage,
         summary.category.value,
         summary.finished,
@@ -189,6 +205,7 @@ def summary_row(summary: CaseSummary) -> tuple[Any, ...]:
         summary.opened_at,
         summary.updated_at,
         summary.next_due,
+        sorted(summary.follow_up_assignee_ids),
     )
 
 
@@ -280,9 +297,11 @@ def tick_worker(url: str, schema: str, claims: str) -> None:
     engine = engine_on(url, schema)
     store = SQLAlchemyStore(engine)
     lease = timedelta(seconds=30) if claims == "on" else None
-    ticking = SQLAlchemyStore(engine, tick_lease=lease, tick_batch=50)
+    ticking = SQLAlchemyStore(engine, tick_lease=lease, tick_batch=10)
     desk = ServiceDesk(workflow=WORKFLOW, store=ticking, clock=SystemClock())
     until = NOW + timedelta(hours=2)
+    print("ready", flush=True)  # imported and connected: the clock starts at "go"
+    sys.stdin.readline()
     while store.find_due(until=until, limit=1):
         if not desk.tick(until):
             time.sleep(0.05)  # the rest is claimed by the others
@@ -297,10 +316,23 @@ def measure_timers(url: str, workers: int, claims: str, sizes: dict[str, int]) -
         store.create_tables()
         seed_timers(store, sizes["timers"])
         command = [sys.executable, __file__, "--tick-worker", url, schema, claims]
+        processes = [
+            subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # noqa: S603 - ourselves
+            for _ in range(workers)
+        ]
+        for process in processes:  # process start-up is not timed
+            if process.stdout is None or process.stdout.readline() != "ready\n":
+                msg = "a tick worker did not start"
+                raise RuntimeError(msg)
         start = time.perf_counter()
-        processes = [subprocess.Popen(command) for _ in range(workers)]  # noqa: S603 - ourselves
+        for process in processes:
+            if process.stdin is not None:
+                process.stdin.write("go\n")
+                process.stdin.close()
         for process in processes:
             process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
         seconds = time.perf_counter() - start
         if any(process.returncode for process in processes) or store.find_due(
             until=NOW + timedelta(hours=2)
