@@ -64,12 +64,12 @@ MOVES = (Move(actor=AGENT, trigger="wait_on_customer"), Move(actor=AGENT, trigge
 WRITERS = (1, 4, 16)
 WORKERS = (1, 2, 4)
 FULL = {"appends": 1_600, "per_case": 20, "timers": 200, "repeats": 2}
-QUICK = {"appends": 160, "per_case": 20, "timers": 60, "repeats": 1}
+QUICK = {"appends": 80, "per_case": 20, "timers": 30, "repeats": 1}
 LOCK = "LOCK TABLE servicekit_events IN EXCLUSIVE MODE"
 Append = tuple[str, tuple[Event, ...], int, CaseSummary]
 GOALS = (
     harness.Goal(
-        "appends/s with 4 writers at least 1.5x LOCK TABLE ... IN EXCLUSIVE MODE",
+        "goal: appends/s with 4 writers at least 1.5x LOCK TABLE ... IN EXCLUSIVE MODE",
         "w4_vs_lock",
         ge,
         1.5,
