@@ -28,6 +28,7 @@ from servicekit.commands import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     ScheduleFollowUp,
     TransferCase,
@@ -41,6 +42,7 @@ from servicekit.desk import (
     Outcome,
     ServiceDesk,
     TickReport,
+    TimelineEntry,
 )
 from servicekit.errors import (
     AgentStillResponsible,
@@ -69,6 +71,7 @@ from servicekit.events import (
     Event,
     EventBase,
     FeedbackRecorded,
+    FeedbackRequested,
     FollowUpCompleted,
     FollowUpDue,
     FollowUpHandedOver,
@@ -89,6 +92,7 @@ from servicekit.events import (
     StewardAppointed,
     StewardReassigned,
 )
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUp, FollowUpOutcome, FollowUpRules
 from servicekit.guards import has_accepted_offer, reason_given
 from servicekit.interactions import Channel, Direction, Interaction, Party
@@ -96,6 +100,8 @@ from servicekit.offers import Offer, OfferStatus
 from servicekit.outbox import CheckpointStore, deliver
 from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.sla import (
+    BusinessDays,
+    ClockSegment,
     ClockState,
     ClockStatus,
     Conditions,
@@ -103,6 +109,7 @@ from servicekit.sla import (
     Policy,
     PolicySet,
     SlaReport,
+    SlaTracker,
     Target,
     assess,
 )
@@ -129,6 +136,7 @@ __all__ = [
     "AssignCase",
     "Briefing",
     "BusinessCalendar",
+    "BusinessDays",
     "Case",
     "CaseHistory",
     "CaseNotFound",
@@ -141,6 +149,7 @@ __all__ = [
     "Channel",
     "CheckpointStore",
     "Clock",
+    "ClockSegment",
     "ClockState",
     "ClockStatus",
     "Command",
@@ -156,6 +165,7 @@ __all__ = [
     "EventBase",
     "Feedback",
     "FeedbackRecorded",
+    "FeedbackRequested",
     "FireTimers",
     "FollowUp",
     "FollowUpCompleted",
@@ -199,6 +209,7 @@ __all__ = [
     "RecordFeedback",
     "RecordInteraction",
     "RejectOffer",
+    "RequestFeedback",
     "ResumeSla",
     "Role",
     "Route",
@@ -212,6 +223,7 @@ __all__ = [
     "SlaPolicyApplied",
     "SlaReport",
     "SlaResumed",
+    "SlaTracker",
     "SlaWarned",
     "Stage",
     "StageChanged",
@@ -221,10 +233,12 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredEvent",
+    "Survey",
     "System",
     "SystemClock",
     "Target",
     "TickReport",
+    "TimelineEntry",
     "Timer",
     "TimerKind",
     "TransferCase",

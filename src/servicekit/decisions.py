@@ -32,6 +32,7 @@ from servicekit.commands import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     ScheduleFollowUp,
     TransferCase,
@@ -52,6 +53,7 @@ from servicekit.events import (
     Event,
     EventBase,
     FeedbackRecorded,
+    FeedbackRequested,
     FollowUpCompleted,
     FollowUpDue,
     FollowUpHandedOver,
@@ -71,12 +73,13 @@ from servicekit.events import (
     StageChanged,
     StewardAppointed,
     StewardReassigned,
+    new_stage_changed,
 )
 from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.offers import Offer
 from servicekit.ownership import Actor, Agent, Customer, System, may_steer
-from servicekit.timers import TimerKind
+from servicekit.timers import Timer, TimerKind
 from servicekit.workflow import Stage, StatusCategory, Workflow
 
 __all__ = ["decide"]
@@ -202,12 +205,14 @@ def _owner_moves(case: Case, command: Move, at: datetime) -> tuple[Event, ...] |
     if route is None or route.transition.guards or route.source.final:
         return None
     dest = route.dest
-    if dest.follow_up is not None or (
-        dest.final and case.record.follow_ups and case.open_follow_ups
+    if (
+        dest.follow_up is not None
+        or (dest.final and case.record.follow_ups and case.open_follow_ups)
+        or _asks_feedback(case, route.source, dest)
     ):
-        return None  # a follow-up to schedule, or open ones to settle before finishing
+        return None  # a follow-up to schedule, open ones to settle, or a survey to ask for
     return (
-        StageChanged(
+        new_stage_changed(
             case.case_id,
             case.version + 1,
             at,
@@ -246,8 +251,10 @@ def _attempted(command: Command) -> str:  # noqa: C901, PLR0911, PLR0912 - one c
             return f"complete follow-up {follow_up_id}"
         case HandOverFollowUp(follow_up_id=follow_up_id, to=to):
             return f"hand follow-up {follow_up_id} over to {to}"
-        case RecordFeedback():
-            return "record feedback"
+        case RecordFeedback(survey=survey):
+            return f"record {survey.name} feedback"
+        case RequestFeedback(survey=survey):
+            return f"request {survey.name} feedback"
         case ChangePriority(priority=priority):
             return f"change the priority to {priority!r}"
         case PauseSla():
@@ -512,7 +519,7 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
         waived = _waive_follow_ups(decision, command, open_follow_ups)
     decision.version += 1
     # Built positionally, not through `decision.event`: this is the hot path of every move.
-    moved = StageChanged(
+    moved = new_stage_changed(
         case.case_id,
         decision.version,
         decision.at,
@@ -524,8 +531,29 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
     )
     if dest.follow_up is not None:
         days = _entry_days(dest, workflow)
-        return (*waived, moved, decision.steward_follow_up(dest.follow_up, days))
-    return (*waived, moved) if waived else (moved,)
+        follow_up = decision.steward_follow_up(dest.follow_up, days)
+        return (*waived, moved, follow_up, *_feedback_request(decision, stage, dest))
+    asked = _feedback_request(decision, stage, dest)
+    return (*waived, moved, *asked) if waived or asked else (moved,)
+
+
+def _asks_feedback(case: Case, source: Stage, dest: Stage) -> bool:
+    """Whether entering `dest` from `source` resolves the case and the rules ask for feedback."""
+    return (
+        case.workflow.follow_ups.request_feedback is not None
+        and dest.category is StatusCategory.RESOLVED
+        and source.category is not StatusCategory.RESOLVED
+    )
+
+
+def _feedback_request(decision: _Decision, source: Stage, dest: Stage) -> tuple[Event, ...]:
+    """The survey the follow-up rules ask for on each resolution, if they ask for one."""
+    case = decision.case
+    rules = case.workflow.follow_ups
+    if rules.request_feedback is None or not _asks_feedback(case, source, dest):
+        return ()
+    channel = rules.feedback_channel or Channel(case.record.channel or Channel.WEB.name)
+    return (decision.event(FeedbackRequested, survey=rules.request_feedback, channel=channel),)
 
 
 def _entry_days(stage: Stage, workflow: Workflow) -> int:
@@ -878,7 +906,18 @@ def _follow_rule(decision: _Decision, stage: Stage, rule: str, reason: str) -> t
 def _feedback(decision: _Decision, command: RecordFeedback, _stage: Stage) -> tuple[Event, ...]:
     if isinstance(command.actor, System):
         decision.reject(NotPermitted, "feedback is the customer's; the system never records it")
-    return (decision.event(FeedbackRecorded, rating=command.rating, comment=command.comment),)
+    return (
+        decision.event(
+            FeedbackRecorded, survey=command.survey, score=command.score, comment=command.comment
+        ),
+    )
+
+
+def _request_feedback(
+    decision: _Decision, command: RequestFeedback, _stage: Stage
+) -> tuple[Event, ...]:
+    _require_steering(decision)  # a customer answers surveys; the company asks
+    return (decision.event(FeedbackRequested, survey=command.survey, channel=command.channel),)
 
 
 def _change_priority(
@@ -923,38 +962,34 @@ def _resume_sla(decision: _Decision, command: ResumeSla, _stage: Stage) -> tuple
     return (decision.event(SlaResumed, reason=command.reason),)
 
 
-def _fire_timers(decision: _Decision, command: FireTimers, _stage: Stage) -> tuple[Event, ...]:
+def _fire_timers(decision: _Decision, command: FireTimers, stage: Stage) -> tuple[Event, ...]:
     if not isinstance(command.actor, System):
         decision.reject(NotPermitted, "only the system fires timers")
+    breaching = {timer.clock for timer in command.timers if timer.kind is TimerKind.BREACH}
     events: list[Event] = []
     for timer in command.timers:
         if timer.kind is TimerKind.WARNING:
-            events.append(decision.event(SlaWarned, clock=timer.clock, due=timer.due))
-        elif timer.kind is TimerKind.BREACH:
-            events.append(decision.event(SlaBreached, clock=timer.clock, due=timer.due))
-        elif timer.kind is TimerKind.FOLLOW_UP:
-            assert timer.follow_up_id is not None  # noqa: S101 - a Timer checks it
-            assert timer.notify is not None  # noqa: S101 - a Timer checks it
-            waiting = [f.follow_up_id for f in decision.case.open_follow_ups if not f.notified]
-            if timer.follow_up_id not in waiting:
-                decision.reject(
-                    UnknownReference,
-                    f"follow-up {timer.follow_up_id} is not open and waiting to be announced",
-                    [f"follow-up {number}" for number in waiting],
-                )
+            if timer.clock in breaching:
+                continue  # a late tick: the breach is told, saying the warning was skipped
             events.append(
-                decision.event(FollowUpDue, follow_up_id=timer.follow_up_id, assignee=timer.notify)
-            )
-        elif timer.kind is TimerKind.CLOSE:
-            closing = _follow_rule(
-                decision, _stage, "close", "the customer confirmed they were served"
-            )
-            if not closing:
-                decision.reject(
-                    InvalidTransition,
-                    f"no {decision.case.workflow.follow_ups.close_trigger!r} leaves this stage",
+                decision.event(
+                    SlaWarned, clock=timer.clock, warning_at=timer.due, due=timer.deadline
                 )
-            events += closing
+            )
+        elif timer.kind is TimerKind.BREACH:
+            skipped = any(
+                other.kind is TimerKind.WARNING and other.clock == timer.clock
+                for other in command.timers
+            )
+            events.append(
+                decision.event(
+                    SlaBreached, clock=timer.clock, due=timer.due, warning_skipped=skipped
+                )
+            )
+        elif timer.kind is TimerKind.FOLLOW_UP:
+            events.append(_announce(decision, timer))
+        elif timer.kind is TimerKind.CLOSE:
+            events += _system_close(decision, stage)
         else:
             assert timer.notify is not None  # noqa: S101 - a Timer checks it
             events.append(
@@ -963,6 +998,41 @@ def _fire_timers(decision: _Decision, command: FireTimers, _stage: Stage) -> tup
                 )
             )
     return tuple(events)
+
+
+def _announce(decision: _Decision, timer: Timer) -> Event:
+    """A follow-up fell due: over to its assignee."""
+    assert timer.follow_up_id is not None  # noqa: S101 - a Timer checks it
+    assert timer.notify is not None  # noqa: S101 - a Timer checks it
+    waiting = [f.follow_up_id for f in decision.case.open_follow_ups if not f.notified]
+    if timer.follow_up_id not in waiting:
+        decision.reject(
+            UnknownReference,
+            f"follow-up {timer.follow_up_id} is not open and waiting to be announced",
+            [f"follow-up {number}" for number in waiting],
+        )
+    return decision.event(FollowUpDue, follow_up_id=timer.follow_up_id, assignee=timer.notify)
+
+
+def _system_close(decision: _Decision, stage: Stage) -> tuple[Event, ...]:
+    """The system closes a served case, never past a follow-up that is still open."""
+    still_open = decision.case.open_follow_ups
+    if still_open:
+        numbers = ", ".join(str(follow_up.follow_up_id) for follow_up in still_open)
+        decision.reject(
+            OwnershipViolation,
+            f"the system does not close a case while a follow-up is open (follow-up {numbers}); "
+            "complete it first, or a supervisor of the owner's team may close the case with a "
+            "recorded reason",
+            [f"CompleteFollowUp({follow_up.follow_up_id})" for follow_up in still_open],
+        )
+    closing = _follow_rule(decision, stage, "close", "the customer confirmed they were served")
+    if not closing:
+        decision.reject(
+            InvalidTransition,
+            f"no {decision.case.workflow.follow_ups.close_trigger!r} leaves this stage",
+        )
+    return closing
 
 
 _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]] = {
@@ -979,6 +1049,7 @@ _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]]
     CompleteFollowUp: _complete,
     HandOverFollowUp: _hand_over,
     RecordFeedback: _feedback,
+    RequestFeedback: _request_feedback,
     ChangePriority: _change_priority,
     PauseSla: _pause_sla,
     ResumeSla: _resume_sla,

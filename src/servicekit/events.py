@@ -14,6 +14,7 @@ from typing import TypeAlias
 
 import attrs
 
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.ownership import Actor, Agent
@@ -24,6 +25,7 @@ __all__ = [
     "Event",
     "EventBase",
     "FeedbackRecorded",
+    "FeedbackRequested",
     "FollowUpCompleted",
     "FollowUpDue",
     "FollowUpHandedOver",
@@ -289,15 +291,29 @@ class FollowUpCompleted(EventBase):
 
 @attrs.frozen
 class FeedbackRecorded(EventBase):
-    """The customer said how satisfied they are."""
+    """The customer answered a survey: a score on its scale and a comment."""
 
-    rating: int
+    survey: Survey
+    score: int
     comment: str
 
     def describe(self) -> str:
         """What happened, in words."""
         comment = f": {self.comment}" if self.comment else ""
-        return f"rated the service {self.rating}/5{comment}"
+        high = self.survey.scale[1]
+        return f"{self.survey.name} {self.score}/{high}{comment}"
+
+
+@attrs.frozen
+class FeedbackRequested(EventBase):
+    """The customer was asked for feedback on a survey, on a channel."""
+
+    survey: Survey
+    channel: Channel
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"asked for {self.survey.name} feedback on {self.channel}"
 
 
 @attrs.frozen
@@ -350,26 +366,43 @@ class SlaResumed(EventBase):
 
 @attrs.frozen
 class SlaWarned(EventBase):
-    """An SLA clock reached its warning share; it is due at `due`."""
+    """An SLA clock reached its warning share at `warning_at`; the target is due at `due`.
+
+    `due` is None only on warnings stored before schema 2, which recorded the
+    warning moment alone.
+    """
 
     clock: str
-    due: datetime
+    warning_at: datetime
+    due: datetime | None
 
     def describe(self) -> str:
         """What happened, in words."""
-        return f"warning: {self.clock} is due {self.due:%Y-%m-%d %H:%M}Z"
+        due = "" if self.due is None else f"; it is due {self.due:%Y-%m-%d %H:%M}Z"
+        return (
+            f"warning: {self.clock} reached its warning at {self.warning_at:%Y-%m-%d %H:%M}Z{due}"
+        )
 
 
 @attrs.frozen
 class SlaBreached(EventBase):
-    """An SLA clock ran past its target, which was due at `due`."""
+    """An SLA clock ran past its target, which was due at `due`.
+
+    `warning_skipped` is true when the warning and the breach fell due before the
+    same tick: only the breach is told, and it says that the warning was skipped.
+    """
 
     clock: str
     due: datetime
+    warning_skipped: bool = False
 
     def describe(self) -> str:
         """What happened, in words."""
-        return f"breached: {self.clock} was due {self.due:%Y-%m-%d %H:%M}Z"
+        skipped = " (its warning was skipped: both fell due before this tick)"
+        return (
+            f"breached: {self.clock} was due {self.due:%Y-%m-%d %H:%M}Z"
+            f"{skipped if self.warning_skipped else ''}"
+        )
 
 
 @attrs.frozen
@@ -401,6 +434,7 @@ Event: TypeAlias = (
     | FollowUpCompleted
     | FollowUpHandedOver
     | FeedbackRecorded
+    | FeedbackRequested
     | PriorityChanged
     | SlaPolicyApplied
     | SlaPaused
@@ -410,3 +444,49 @@ Event: TypeAlias = (
     | SlaEscalated
 )
 """Any event in a case's history."""
+
+
+_SET_STAGE_CHANGED = tuple(
+    getattr(StageChanged, name).__set__
+    for name in ("case_id", "version", "at", "actor", "trigger", "source", "dest", "reason")
+)
+
+
+def new_stage_changed(  # noqa: PLR0913, PLR0917 - every field of the event, by position
+    case_id: str,
+    version: int,
+    at: datetime,
+    actor: Actor,
+    trigger: str,
+    source: str,
+    dest: str,
+    reason: str | None,
+) -> StageChanged:
+    """A `StageChanged` from all of its fields, without attrs' per-field frozen setattr.
+
+    For the core's hot path (every move makes one); the event has no validators or
+    converters to skip, and a test checks this agrees with the attrs constructor.
+    """
+    event = _NEW(StageChanged)
+    (
+        set_case_id,
+        set_version,
+        set_at,
+        set_actor,
+        set_trigger,
+        set_source,
+        set_dest,
+        set_reason,
+    ) = _SET_STAGE_CHANGED
+    set_case_id(event, case_id)
+    set_version(event, version)
+    set_at(event, at)
+    set_actor(event, actor)
+    set_trigger(event, trigger)
+    set_source(event, source)
+    set_dest(event, dest)
+    set_reason(event, reason)
+    return event
+
+
+_NEW = object.__new__

@@ -28,6 +28,7 @@ import attrs
 from servicekit import events as _events
 from servicekit.errors import CorruptHistory, InvalidValue, ServiceKitError
 from servicekit.events import Event, EventBase
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.ownership import Actor, Agent, Customer, Role, System
@@ -65,6 +66,7 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
         _events.FollowUpCompleted,
         _events.FollowUpHandedOver,
         _events.FeedbackRecorded,
+        _events.FeedbackRequested,
         _events.PriorityChanged,
         _events.SlaPolicyApplied,
         _events.SlaPaused,
@@ -79,8 +81,11 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
 SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {
     "CaseOpened": 3,
     "FollowUpScheduled": 2,
+    "SlaWarned": 2,
+    "SlaBreached": 2,
     "OfferAccepted": 2,
     "OfferRejected": 2,
+    "FeedbackRecorded": 2,
 }
 """The current schema version of each event type."""
 
@@ -102,17 +107,37 @@ def _follow_up_scheduled_v1_to_v2(payload: Json) -> Json:
     return {**payload, "attempt": 1}
 
 
+def _sla_warned_v1_to_v2(payload: Json) -> Json:
+    """Version 1 of `SlaWarned` stored the warning moment as `due`, and not the target's due."""
+    rest = {key: value for key, value in payload.items() if key != "due"}
+    return {**rest, "warning_at": payload.get("due"), "due": None}
+
+
+def _sla_breached_v1_to_v2(payload: Json) -> Json:
+    """Version 1 of `SlaBreached` predates skipped warnings: none was skipped."""
+    return {**payload, "warning_skipped": False}
+
+
 def _offer_answer_v1_to_v2(payload: Json) -> Json:
     """Version 1 of an offer's answer predates answers recorded for the customer."""
     return {**payload, "via": None}
+
+
+def _feedback_recorded_v1_to_v2(payload: Json) -> Json:
+    """Version 1 of `FeedbackRecorded` predates surveys: its 1-5 rating is a CSAT score."""
+    rest = {key: value for key, value in payload.items() if key != "rating"}
+    return {**rest, "survey": Survey.CSAT.value, "score": payload.get("rating")}
 
 
 _UPCASTERS: Mapping[tuple[str, int], Callable[[Json], Json]] = {
     ("CaseOpened", 1): _case_opened_v1_to_v2,
     ("CaseOpened", 2): _case_opened_v2_to_v3,
     ("FollowUpScheduled", 1): _follow_up_scheduled_v1_to_v2,
+    ("SlaWarned", 1): _sla_warned_v1_to_v2,
+    ("SlaBreached", 1): _sla_breached_v1_to_v2,
     ("OfferAccepted", 1): _offer_answer_v1_to_v2,
     ("OfferRejected", 1): _offer_answer_v1_to_v2,
+    ("FeedbackRecorded", 1): _feedback_recorded_v1_to_v2,
 }
 
 
@@ -268,6 +293,7 @@ _Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 
 _CODECS: dict[object, _Codec] = {
     str: (lambda v: v, _exact(str)),
+    bool: (lambda v: v, _exact(bool)),
     int: (lambda v: v, _exact(int)),
     datetime: (lambda v: v.isoformat(), _datetime_from),
     Decimal: (str, _decimal_from),
@@ -275,6 +301,7 @@ _CODECS: dict[object, _Codec] = {
     Direction: (lambda v: v.value, functools.partial(_enum, Direction)),
     Party: (lambda v: v.value, functools.partial(_enum, Party)),
     FollowUpOutcome: (lambda v: v.value, functools.partial(_enum, FollowUpOutcome)),
+    Survey: (lambda v: v.value, functools.partial(_enum, Survey)),
     Agent: (agent_to_dict, agent_from_dict),
 }
 

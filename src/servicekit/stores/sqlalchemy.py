@@ -47,6 +47,7 @@ from servicekit.stores.base import (
     CaseSummary,
     IdempotencyRecord,
     StoredEvent,
+    check_agent,
     check_append,
     inactive_agent,
 )
@@ -554,6 +555,7 @@ class SQLAlchemyStore:
 
     def put_agent(self, agent: Agent) -> None:
         """Add an agent to the directory, or replace the one with the same id."""
+        check_agent(agent)
         statement = postgresql.insert(agents).values(
             agent_id=agent.id, data=json.dumps(agent_to_dict(agent)), teams=sorted(agent.teams)
         )
