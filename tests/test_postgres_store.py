@@ -299,3 +299,23 @@ def test_read_all_numbers_every_committed_event_however_many(
     written = [event for n in range(2) for event in pg_store.load(f"due-{n:05}").events]
     assert len(written) > 3
     assert [item.event for item in pg_store.read_all()] == written
+
+
+def test_the_store_names_its_database_without_a_password() -> None:
+    engine = sa.create_engine("postgresql+psycopg://bo:secret@db.example:5432/desk")
+    assert repr(SQLAlchemyStore(engine)) == (
+        "SQLAlchemyStore('postgresql+psycopg://bo:***@db.example:5432/desk')"
+    )
+
+
+def test_drop_tables_removes_servicekit_tables_only(pg_store: SQLAlchemyStore) -> None:
+    host_orders(pg_store)
+    pg_store.drop_tables()
+    with pg_store.engine.connect() as connection:
+        assert sa.inspect(connection).get_table_names() == ["orders"]
+
+
+def test_a_server_that_cannot_be_reached_is_a_store_error() -> None:
+    engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(StoreError, match="cannot be used"):
+        SQLAlchemyStore(engine).load("case-1")
