@@ -1,14 +1,17 @@
-"""Shared fixtures and hypothesis settings."""
+"""Shared fixtures and hypothesis settings, and the stores every desk test runs against."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from helpers import Play
 from hypothesis import HealthCheck, Phase, settings
 
 from servicekit import Workflow, buying_cycle
+from servicekit.stores import InMemoryStore, SQLiteStore, Store
 
 settings.register_profile(
     "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -26,6 +29,9 @@ if os.environ.get("MUTANT_UNDER_TEST"):
 else:
     settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+STORES = ["memory", "sqlite", "postgres"]
+"""The stores of the parametrised `any_store` fixture."""
+
 
 @pytest.fixture(scope="session")
 def workflow() -> Workflow:
@@ -37,3 +43,38 @@ def workflow() -> Workflow:
 def play(workflow: Workflow) -> Play:
     """A blank case on the buying cycle, ready to be played."""
     return Play(workflow)
+
+
+def postgres_url() -> str:
+    """The test server's address (SERVICEKIT_TEST_POSTGRES), or skip (fail when required)."""
+    url = os.environ.get("SERVICEKIT_TEST_POSTGRES")
+    if url:
+        return url
+    message = "SERVICEKIT_TEST_POSTGRES is not set: no PostgreSQL to test against"
+    if os.environ.get("SERVICEKIT_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"{message}, and SERVICEKIT_REQUIRE_POSTGRES=1 requires one")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema on the test server, dropped afterwards; yields a URL that uses it."""
+    from pg_testing import fresh_schema  # noqa: PLC0415 - needs the postgres extra
+
+    with fresh_schema(postgres_url()) as url:
+        yield url
+
+
+@pytest.fixture(params=STORES)
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, empty store of each kind servicekit ships: memory, SQLite and PostgreSQL."""
+    if request.param == "memory":
+        yield InMemoryStore()
+    elif request.param == "sqlite":
+        with SQLiteStore(tmp_path / "servicekit.sqlite", synchronous="NORMAL") as store:
+            yield store
+    else:
+        from pg_testing import fresh_store  # noqa: PLC0415 - needs the postgres extra
+
+        with fresh_store(postgres_url()) as store:
+            yield store

@@ -50,8 +50,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def store() -> InMemoryStore:
-    return InMemoryStore()
+def store(any_store: InMemoryStore) -> InMemoryStore:
+    return any_store  # memory, SQLite and PostgreSQL (see conftest.py)
 
 
 @pytest.fixture
@@ -553,7 +553,7 @@ def test_the_system_clock_tells_aware_utc_time() -> None:
 
 
 def test_the_desk_names_its_workflow_and_store(desk: ServiceDesk) -> None:
-    assert repr(desk) == "<ServiceDesk on 'buying_cycle' with <InMemoryStore: 0 cases, 0 events>>"
+    assert repr(desk) == f"<ServiceDesk on 'buying_cycle' with {desk.store!r}>"
 
 
 def test_an_outcome_is_a_value(desk: ServiceDesk) -> None:

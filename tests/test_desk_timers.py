@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import attrs
 import pytest
@@ -18,7 +17,6 @@ from servicekit import (
     Channel,
     Customer,
     Direction,
-    InMemoryStore,
     InvalidTransition,
     InvalidValue,
     ManualClock,
@@ -29,7 +27,6 @@ from servicekit import (
     SlaEscalated,
     SlaPolicyApplied,
     SlaWarned,
-    SQLiteStore,
     Store,
     System,
     buying_cycle,
@@ -54,11 +51,9 @@ POLICIES = PolicySet(
 IVY = Customer("ivy")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "memory":
-        return InMemoryStore()
-    return SQLiteStore(tmp_path / "t.sqlite", synchronous="NORMAL")
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store  # memory, SQLite and PostgreSQL (see conftest.py)
 
 
 @pytest.fixture

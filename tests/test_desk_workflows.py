@@ -12,7 +12,6 @@ from servicekit import (
     BusinessCalendar,
     Channel,
     Customer,
-    InMemoryStore,
     InvalidValue,
     ManualClock,
     ServiceDesk,
@@ -62,11 +61,9 @@ POLICIES = PolicySet(
 )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "memory":
-        return InMemoryStore()
-    return SQLiteStore(tmp_path / "desk.sqlite")
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store  # memory, SQLite and PostgreSQL (see conftest.py)
 
 
 def desk_on(store: Store, *workflows: Workflow, clock: ManualClock | None = None) -> ServiceDesk:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from helpers import START
 
@@ -18,12 +16,12 @@ from servicekit import (
     buying_cycle,
     deliver,
 )
-from servicekit.stores import SQLiteStore
+from servicekit.stores import Store
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def desk(request: pytest.FixtureRequest, tmp_path: Path) -> ServiceDesk:
-    store = InMemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "o.sqlite")
+@pytest.fixture
+def desk(any_store: Store) -> ServiceDesk:
+    store = any_store  # memory, SQLite and PostgreSQL (see conftest.py)
     desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START))
     desk.register_agent(Agent("bo", teams={"service"}))
     desk.register_agent(Agent("cy", teams={"service"}))

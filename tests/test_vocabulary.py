@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -11,11 +10,9 @@ from servicekit import (
     Agent,
     Channel,
     Clock,
-    InMemoryStore,
     InvalidValue,
     ManualClock,
     ServiceDesk,
-    SQLiteStore,
     Store,
     buying_cycle,
 )
@@ -30,11 +27,9 @@ class NaiveClock(Clock):
         return datetime(2026, 3, 2, 10, 0)  # noqa: DTZ001 - the point of the test
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "memory":
-        return InMemoryStore()
-    return SQLiteStore(tmp_path / "desk.sqlite")
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store  # memory, SQLite and PostgreSQL (see conftest.py)
 
 
 def test_a_clock_that_returns_a_naive_time_gets_invalid_value_on_every_command(

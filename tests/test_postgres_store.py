@@ -1,0 +1,321 @@
+"""The PostgreSQL store keeps the storage contract."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from conftest import postgres_url
+from helpers import BO, START
+from pg_testing import DUE, seed_due_follow_ups
+
+from servicekit import (
+    Channel,
+    Direction,
+    DuplicateCase,
+    InvalidValue,
+    ManualClock,
+    ServiceDesk,
+    StoredEvent,
+    StoreError,
+    buying_cycle,
+)
+from servicekit.stores import Store
+from servicekit.stores.sqlalchemy import SQLAlchemyStore, metadata
+from servicekit.testing import StoreContract
+
+WORKFLOW = buying_cycle()
+
+
+class TestSQLAlchemyStore(StoreContract):
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        from pg_testing import fresh_store  # noqa: PLC0415 - needs the postgres extra
+
+        with fresh_store(postgres_url()) as store:
+            yield store
+
+    def make_store(self) -> Store:  # pragma: no cover - the fixture above makes them
+        raise NotImplementedError
+
+
+# -- the engine -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_store() -> Iterator[SQLAlchemyStore]:
+    from pg_testing import fresh_store  # noqa: PLC0415 - needs the postgres extra
+
+    with fresh_store(postgres_url()) as store:
+        yield store
+
+
+def desk_on(store: Store, *, register: bool = False) -> ServiceDesk:
+    desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+    if register:
+        desk.register_agent(BO)
+    return desk
+
+
+def opened(desk: ServiceDesk, case_id: str) -> None:
+    desk.open_case(actor="bo", customer_id="c", channel=Channel.PHONE, summary="s", case_id=case_id)
+
+
+def test_other_dialects_are_refused() -> None:
+    engine = sa.create_engine("sqlite://")
+    with pytest.raises(StoreError, match=r"supports postgresql only.*'sqlite'"):
+        SQLAlchemyStore(engine)
+
+
+def test_a_store_needs_an_engine() -> None:
+    with pytest.raises(InvalidValue, match="needs a SQLAlchemy Engine, got str"):
+        SQLAlchemyStore("postgresql://")  # type: ignore[arg-type]
+
+
+def test_alembic_autogenerate_finds_no_difference_from_create_tables(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    from alembic.autogenerate import compare_metadata  # noqa: PLC0415 - a dev dependency
+    from alembic.migration import MigrationContext  # noqa: PLC0415
+
+    with pg_store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_alembic_autogenerate_sees_a_missing_table(pg_store: SQLAlchemyStore) -> None:
+    # The check above could pass by comparing nothing: show that it sees a difference.
+    from alembic.autogenerate import compare_metadata  # noqa: PLC0415 - a dev dependency
+    from alembic.migration import MigrationContext  # noqa: PLC0415
+
+    with pg_store.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE servicekit_checkpoints"))
+        context = MigrationContext.configure(connection)
+        assert [change[0] for change in compare_metadata(context, metadata)] == ["add_table"]
+
+
+# -- joining the host's transaction ---------------------------------------------------------
+
+
+def host_orders(store: SQLAlchemyStore) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE orders (id integer PRIMARY KEY)"))
+
+
+def test_a_failed_host_insert_after_an_append_leaves_no_event(pg_store: SQLAlchemyStore) -> None:
+    host_orders(pg_store)
+    desk_on(pg_store, register=True)
+
+    def host_request() -> None:
+        with pg_store.engine.begin() as connection:
+            opened(desk_on(pg_store.bind(connection)), "joined")
+            connection.execute(sa.text("INSERT INTO orders VALUES (1)"))
+            connection.execute(sa.text("INSERT INTO orders VALUES (1)"))  # the host's failure
+
+    with pytest.raises(sa.exc.IntegrityError):
+        host_request()
+    assert pg_store.load("joined").version == 0
+    assert pg_store.read_all() == []
+    assert pg_store.find_cases() == []
+
+
+def test_a_host_commit_keeps_its_rows_and_the_events_together(pg_store: SQLAlchemyStore) -> None:
+    host_orders(pg_store)
+    desk_on(pg_store, register=True)
+    with pg_store.engine.begin() as connection:
+        opened(desk_on(pg_store.bind(connection)), "joined")
+        connection.execute(sa.text("INSERT INTO orders VALUES (1)"))
+    with pg_store.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM orders")).scalar() == 1
+    assert pg_store.load("joined").version > 0
+    assert [item.event.case_id for item in pg_store.read_all()][:1] == ["joined"]
+
+
+def test_a_refused_append_leaves_the_hosts_transaction_usable(pg_store: SQLAlchemyStore) -> None:
+    host_orders(pg_store)
+    opened(desk_on(pg_store, register=True), "taken")
+    with pg_store.engine.begin() as connection:
+        with pytest.raises(DuplicateCase):
+            opened(desk_on(pg_store.bind(connection)), "taken")
+        connection.execute(sa.text("INSERT INTO orders VALUES (7)"))
+    with pg_store.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT id FROM orders")).scalars().all() == [7]
+
+
+def test_a_bound_store_refuses_what_is_not_a_connection(pg_store: SQLAlchemyStore) -> None:
+    with pytest.raises(InvalidValue, match="needs a SQLAlchemy Connection, got Engine"):
+        pg_store.bind(pg_store.engine)  # type: ignore[arg-type]
+
+
+# -- a gap-free feed ----------------------------------------------------------------------------
+
+
+def test_an_event_committed_later_with_an_earlier_insert_is_not_skipped(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    desk_on(pg_store, register=True)
+    with pg_store.engine.begin() as slow:
+        opened(desk_on(pg_store.bind(slow)), "slow")  # inserted first, committed last
+        opened(desk_on(pg_store), "fast")
+        seen = pg_store.read_all()
+        assert {item.event.case_id for item in seen} == {"fast"}
+    seen += pg_store.read_all(after=seen[-1].position)
+    assert [item.event.case_id for item in seen].count("slow") == pg_store.load("slow").version
+    assert [item.position for item in seen] == list(range(1, len(seen) + 1))
+
+
+def write(store: Store, name: str, cases_each: int, notes_each: int) -> None:
+    desk = desk_on(store)
+    for number in range(cases_each):
+        opened(desk, f"{name}-{number}")
+    for number in range(notes_each):
+        for case in range(cases_each):
+            desk.record_interaction(
+                f"{name}-{case}",
+                actor="bo",
+                channel=Channel.CHAT,
+                direction=Direction.INBOUND,
+                summary=f"{number}",
+            )
+
+
+def test_a_consumer_sees_every_event_once_in_one_order_while_writers_commit(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    desk_on(pg_store, register=True)
+    writers, cases_each = 4, 5
+    done = threading.Event()
+    seen: list[StoredEvent] = []
+
+    def consume() -> None:
+        while True:
+            finished = done.is_set()  # read before the page: a last page after the writers
+            seen.extend(pg_store.read_all(after=seen[-1].position if seen else 0, limit=7))
+            if finished and not pg_store.read_all(after=seen[-1].position if seen else 0):
+                return
+
+    threads = [
+        threading.Thread(target=write, args=(pg_store, f"w{n}", cases_each, 10))
+        for n in range(writers)
+    ]
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    consumer.join()
+    stored = [
+        event
+        for name in range(writers)
+        for case in range(cases_each)
+        for event in pg_store.load(f"w{name}-{case}").events
+    ]
+    assert len(seen) == len(stored)  # every event once ...
+    assert {(item.event.case_id, item.event.version) for item in seen} == {
+        (event.case_id, event.version) for event in stored
+    }
+    assert [item.position for item in seen] == list(range(1, len(seen) + 1))  # ... in one order
+    for case_id in {event.case_id for event in stored}:  # which keeps each case's own order
+        versions = [item.event.version for item in seen if item.event.case_id == case_id]
+        assert versions == sorted(versions)
+
+
+# -- claims for ticking workers -----------------------------------------------------------
+
+
+def claiming(store: SQLAlchemyStore, seconds: float = 30) -> SQLAlchemyStore:
+    return SQLAlchemyStore(store.engine, tick_lease=timedelta(seconds=seconds), tick_batch=2)
+
+
+def test_a_due_case_claimed_by_one_worker_is_not_offered_to_another(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    seed_due_follow_ups(pg_store, 3)
+    first, second = claiming(pg_store), claiming(pg_store)
+    mine = [summary.case_id for summary in first.find_due(until=DUE)]
+    theirs = [summary.case_id for summary in second.find_due(until=DUE)]
+    assert mine == ["due-00000", "due-00001"]  # a batch, earliest first
+    assert theirs == ["due-00002"]
+    assert second.find_due(until=DUE) == [second.find_due(until=DUE)[0]]  # its own again
+    assert len(pg_store.find_due(until=DUE)) == 3  # a store without claims sees them all
+
+
+def test_an_append_ends_the_claim_on_a_case(pg_store: SQLAlchemyStore) -> None:
+    seed_due_follow_ups(pg_store, 1)
+    first, second = claiming(pg_store), claiming(pg_store)
+    assert len(first.find_due(until=DUE)) == 1
+    desk_on(first).record_interaction(
+        "due-00000", actor="bo", channel=Channel.CHAT, direction=Direction.INBOUND, summary="x"
+    )
+    assert [summary.case_id for summary in second.find_due(until=DUE)] == ["due-00000"]
+
+
+def test_the_claims_of_a_worker_that_died_lapse(pg_store: SQLAlchemyStore) -> None:
+    seed_due_follow_ups(pg_store, 1)
+    assert len(claiming(pg_store, seconds=0.3).find_due(until=DUE)) == 1  # then it dies
+    second = claiming(pg_store)
+    assert second.find_due(until=DUE) == []
+    time.sleep(0.4)
+    assert [summary.case_id for summary in second.find_due(until=DUE)] == ["due-00000"]
+
+
+def test_ticking_workers_with_claims_fire_every_timer_once(pg_store: SQLAlchemyStore) -> None:
+    seed_due_follow_ups(pg_store, 5)
+    desks = [desk_on(claiming(pg_store)) for _ in range(2)]
+    fired = [outcome for desk in desks for outcome in desk.tick(DUE)]
+    fired += [outcome for desk in desks for outcome in desk.tick(DUE)]
+    assert sorted(outcome.case.case_id for outcome in fired) == [f"due-{n:05}" for n in range(5)]
+    assert pg_store.find_due(until=DUE) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"tick_lease": timedelta(0)}, "tick_lease must be a positive timedelta"),
+        ({"tick_lease": 30}, "tick_lease must be a positive timedelta"),
+        ({"tick_batch": 0}, "tick_batch must be a whole number from 1"),
+        ({"tick_batch": True}, "tick_batch must be a whole number from 1"),
+    ],
+)
+def test_claim_options_are_checked(options: dict[str, object], message: str) -> None:
+    engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(InvalidValue, match=message):
+        SQLAlchemyStore(engine, **options)  # type: ignore[arg-type]
+
+
+def test_read_all_numbers_every_committed_event_however_many(
+    pg_store: SQLAlchemyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from servicekit.stores import sqlalchemy as module  # noqa: PLC0415
+
+    monkeypatch.setattr(module, "_NUMBER_BATCH", 3)  # the numbering runs in batches of 3
+    seed_due_follow_ups(pg_store, 2)
+    written = [event for n in range(2) for event in pg_store.load(f"due-{n:05}").events]
+    assert len(written) > 3
+    assert [item.event for item in pg_store.read_all()] == written
+
+
+def test_the_store_names_its_database_without_a_password() -> None:
+    engine = sa.create_engine("postgresql+psycopg://bo:secret@db.example:5432/desk")
+    assert repr(SQLAlchemyStore(engine)) == (
+        "SQLAlchemyStore('postgresql+psycopg://bo:***@db.example:5432/desk')"
+    )
+
+
+def test_drop_tables_removes_servicekit_tables_only(pg_store: SQLAlchemyStore) -> None:
+    host_orders(pg_store)
+    pg_store.drop_tables()
+    with pg_store.engine.connect() as connection:
+        assert sa.inspect(connection).get_table_names() == ["orders"]
+
+
+def test_a_server_that_cannot_be_reached_is_a_store_error() -> None:
+    engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(StoreError, match="cannot be used"):
+        SQLAlchemyStore(engine).load("case-1")
