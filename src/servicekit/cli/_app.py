@@ -34,6 +34,7 @@ app = App(
     help="Run customer service on servicekit: simulate it, report on it, draw it, check it.",
     version=lambda: version("servicekit"),
     help_format="plaintext",
+    suppress_keyboard_interrupt=False,
 )
 
 Db = Annotated[Path, Parameter(name="--db", metavar="FILE")]
@@ -44,8 +45,16 @@ Sla = Annotated[str | None, Parameter(metavar="MODULE:NAME")]
 CaseId = Annotated[str, Parameter(metavar="CASE_ID")]
 
 
+class _Console(Console):
+    """Rich's console, leaving a closed pipe to `main`, which ends every command the same way."""
+
+    def on_broken_pipe(self) -> None:
+        """Raise, instead of rich's own exit with status 1."""
+        raise BrokenPipeError
+
+
 def _stdout() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return _Console(highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -261,17 +270,24 @@ def tick(
     names = definitions(workflow, sla)
     out = _stdout()
     with _desk(db, names) as desk:
-        while True:
-            fired = desk.tick()
-            for outcome in fired:
-                for event in outcome.events:
-                    out.print(f"{event.case_id} {event}", markup=False)
-            if every is None:
-                if not fired:
-                    out.print("nothing was due", markup=False)
-                return
-            out.file.flush()
-            time.sleep(every)
+        try:
+            _tick(desk, out, every)
+        except KeyboardInterrupt:
+            out.print("stopped", markup=False)
+
+
+def _tick(desk: ServiceDesk, out: Console, every: float | None) -> None:
+    while True:
+        fired = desk.tick()
+        for outcome in fired:
+            for event in outcome.events:
+                out.print(f"{event.case_id} {event}", markup=False)
+        if every is None:
+            if not fired:
+                out.print("nothing was due", markup=False)
+            return
+        out.file.flush()
+        time.sleep(every)
 
 
 @app.command
