@@ -13,15 +13,27 @@ from typing import Annotated, Literal
 from cyclopts import App, Parameter
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from servicekit.cli import _output
 from servicekit.cli._check import check_database, check_definitions
 from servicekit.cli._inputs import BadInput, Definitions, definitions, open_database, parse_day
+from servicekit.cli.demo import policies as demo_policies
 from servicekit.cli.demo import simulate
+from servicekit.cli.demo import workflows as demo_workflows
 from servicekit.clock import SystemClock
 from servicekit.desk import ServiceDesk
 from servicekit.events import CaseOpened
 from servicekit.report import dot, mermaid
+from servicekit.report.html import (
+    GROUP_COLUMNS,
+    HEADLINE,
+    ReportData,
+    format_value,
+    gather,
+    group_rows,
+    render_html,
+)
 from servicekit.stores.base import Store
 from servicekit.stores.sqlite import SQLiteStore
 
@@ -123,6 +135,15 @@ def demo(
     )
     for problem in result.refused:
         out.print(f"  refused: {problem}", markup=False)
+    with open_database(db) as store:
+        stored = store.read_all()
+    data = gather(
+        stored, title=f"KPI report of {db.name}", workflows=demo_workflows(), sla=demo_policies()
+    )
+    _print_report(out, data)
+    page = db.with_suffix(".html")
+    page.write_text(render_html(data), encoding="utf-8")
+    out.print(f"HTML report: {page}", markup=False)
     out.print(
         f"Look again with: servicekit report --db {db} --sla servicekit.cli.demo:policies",
         markup=False,
@@ -320,4 +341,55 @@ def report(  # noqa: PLR0913 - every option is keyword-only and optional
     names = definitions(workflow, sla)
     with open_database(db) as store:
         stored = store.read_all()
-    _stdout().print(f"{len(stored)} events in {db}; {by=} {html=} {names.names}", markup=False)
+    data = gather(
+        stored,
+        title=f"KPI report of {db.name}",
+        workflows=names.workflows,
+        sla=names.sla,
+        since=start,
+        until=end,
+        by=by,
+    )
+    out = _stdout()
+    _print_report(out, data)
+    if html is not None:
+        html.write_text(render_html(data), encoding="utf-8")
+        out.print(f"HTML report: {html}", markup=False)
+
+
+_SHORT = {
+    "first_response_time": "first response",
+    "full_resolution_time": "resolution",
+    "sla_attainment:first_response": "SLA response",
+    "sla_attainment:resolution": "SLA resolution",
+    "reopen_rate": "reopened",
+}
+"""Column headings of the group tables, short enough for an 80-column terminal."""
+
+
+def _print_report(out: Console, data: ReportData) -> None:
+    """The report as terminal tables: the headline figures, then per agent (and per group)."""
+    table = Table(title=f"{data.title}: {data.cases} cases", title_justify="left")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    table.add_column("counted", justify="right")
+    for kpi in HEADLINE:
+        value = data.overall.value(kpi)
+        if kpi.startswith("sla_attainment:") and value is None:
+            continue
+        table.add_row(kpi, format_value(kpi, value), str(data.overall.count(kpi)))
+    out.print(table)
+    for note in data.notes:
+        out.print(note, markup=False)
+    groups = [("agent", data.by_agent)]
+    if data.grouped is not None and data.grouping is not None:
+        groups.append((data.grouping, data.grouped))
+    for grouping, figures in groups:
+        rows = group_rows(figures, grouping)
+        table = Table(title=f"By {grouping}", title_justify="left")
+        table.add_column(grouping)
+        for kpi in GROUP_COLUMNS:
+            table.add_column(_SHORT.get(kpi, kpi), justify="right")
+        for name, values in rows:
+            table.add_row(name, *(format_value(kpi, values.get(kpi)) for kpi in GROUP_COLUMNS))
+        out.print(table)

@@ -20,7 +20,16 @@ from servicekit.workflow import Workflow
 
 __all__ = ["DatabaseCheck", "check_database", "check_definitions"]
 
-_COMPARED = ("customer_id", "stage", "category", "finished", "owner_id", "steward_id", "version")
+_COMPARED = (
+    "customer_id",
+    "workflow",
+    "stage",
+    "category",
+    "finished",
+    "owner_id",
+    "steward_id",
+    "version",
+)
 """The index fields a fold recomputes (the next due time depends on the SLA policies)."""
 
 

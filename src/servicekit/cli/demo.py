@@ -255,6 +255,9 @@ class _Run:
             if follow_up.due > self.clock.now():
                 yield follow_up.due - self.clock.now() + self.minutes(10, 180)
                 continue
+            marks = self.rng.random() < 0.4  # noqa: PLR2004 - some owners mark the follow-up stage
+            if marks and case.stage in {"won", "lost", "resolved"} and case.owner is not None:
+                self.desk.start_follow_up(case_id, actor=case.owner.id)
             roll = self.rng.random()
             outcome = (
                 FollowUpOutcome.SERVED
@@ -320,7 +323,7 @@ class _Run:
             desk.reject_offer(case_id, number_of_offer, actor=customer, reason="too expensive")
             desk.lose(case_id, actor=seller, reason=rng.choice(_LOSS_REASONS))
             yield from self.follow_ups(case_id, served=0.6)
-            yield from self.close(case_id, seller)
+            yield from self.after_follow_ups(case_id, customer, seller, channel)
             return
         desk.accept_offer(case_id, number_of_offer, actor=customer)
         desk.win(case_id, actor=seller)
@@ -338,7 +341,16 @@ class _Run:
             return
         self.feedback(case_id, customer)
         yield from self.follow_ups(case_id)
-        yield from self.close(case_id, seller)
+        yield from self.after_follow_ups(case_id, customer, seller, channel)
+
+    def after_follow_ups(
+        self, case_id: str, customer: Customer, agent: str, channel: Channel
+    ) -> Step:
+        """Close the case, or serve it first if a follow-up found the customer not served."""
+        if self.desk.case(case_id).stage == "in_service":
+            yield from self.service(case_id, customer, agent, channel)
+        else:
+            yield from self.close(case_id, agent)
 
     def support(self, number: int) -> Step:
         """An existing customer reports a problem; service takes, works and resolves it."""

@@ -13,21 +13,25 @@ __all__ = ["bar_chart", "funnel_chart", "line_chart"]
 
 _WIDTH, _HEIGHT = 560, 260
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 16, 28, 48
+_WHOLE = 10
+"""From this size on, axis labels are whole numbers."""
 _PALETTE = ("#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1")
 
 
 def _open(name: str, title: str, height: int = _HEIGHT) -> list[str]:
     return [
-        f'<svg class="chart" data-chart="{escape(name)}" role="img" '
-        f'aria-label="{escape(title)}" width="{_WIDTH}" height="{height}" '
-        f'viewBox="0 0 {_WIDTH} {height}" xmlns="http://www.w3.org/2000/svg">',
+        (
+            f'<svg class="chart" data-chart="{escape(name)}" role="img" '
+            f'aria-label="{escape(title)}" width="{_WIDTH}" height="{height}" '
+            f'viewBox="0 0 {_WIDTH} {height}" xmlns="http://www.w3.org/2000/svg">'
+        ),
         f"<title>{escape(title)}</title>",
         f'<text x="{_LEFT}" y="18" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
 
 
 def _number(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:.0f}" if abs(value) >= _WHOLE else f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _axis(low: float, high: float, unit: str) -> list[str]:
@@ -108,11 +112,9 @@ def line_chart(  # noqa: PLR0913 - the parts of a chart, all named
             f'<polyline class="series" points="{path}" fill="none" stroke="{colour}" '
             'stroke-width="2"/>'
         )
-        parts += [
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points
-        ]
+        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points]
         parts.append(
-            f'<text x="{_WIDTH - _RIGHT - 150}" y="{18 + 13 * number}" font-size="11" '
+            f'<text x="{_WIDTH - _RIGHT - 150 + 90 * number}" y="18" font-size="11" '
             f'fill="{colour}">{escape(series_name)}</text>'
         )
     parts.append("</svg>")

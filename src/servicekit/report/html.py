@@ -8,6 +8,7 @@ self-contained page: inline CSS and SVG, no script, nothing fetched.
 
 from __future__ import annotations
 
+import importlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from servicekit.errors import InvalidValue
 from servicekit.events import CaseOpened, Event, StageChanged
 from servicekit.report.charts import bar_chart, funnel_chart, line_chart
 from servicekit.report.diagrams import CATEGORY_COLOURS
@@ -24,7 +26,16 @@ from servicekit.sla import PolicySet
 from servicekit.stores.base import StoredEvent
 from servicekit.workflow import Workflow
 
-__all__ = ["HEADLINE", "KpiFigures", "ReportData", "format_value", "gather", "render_html"]
+__all__ = [
+    "GROUP_COLUMNS",
+    "HEADLINE",
+    "KpiFigures",
+    "ReportData",
+    "format_value",
+    "gather",
+    "group_rows",
+    "render_html",
+]
 
 HEADLINE = (
     "first_response_time",
@@ -47,7 +58,7 @@ HEADLINE = (
 )
 """The KPIs the report leads with, in order."""
 
-_GROUP_COLUMNS = (
+GROUP_COLUMNS = (
     "first_response_time",
     "full_resolution_time",
     "sla_attainment:first_response",
@@ -56,6 +67,8 @@ _GROUP_COLUMNS = (
     "csat",
     "conversion",
 )
+"""The KPIs of the per-agent (and per-group) tables."""
+
 _RATES = {
     "one_touch_resolution",
     "first_contact_resolution",
@@ -117,7 +130,7 @@ class KpiFigures(Protocol):
         """How many observations a figure was computed from."""
 
 
-def format_value(kpi: str, value: object) -> str:
+def format_value(kpi: str, value: object) -> str:  # noqa: PLR0911 - one return per kind
     """A figure as a person reads it: 83.3%, 1h 27m, +12.5, 9,300.00 EUR, or an em dash."""
     if value is None:
         return "\N{EM DASH}"
@@ -201,8 +214,7 @@ def gather(  # noqa: PLR0913 - the report's options, all keyword-only
         until: count only what happened before this moment.
         by: a grouping among ``"agent"``, ``"team"``, ``"channel"``, besides per agent.
     """
-    from servicekit.metrics import compute  # noqa: PLC0415 - metrics is the heavy part
-
+    compute = _metrics().compute
     events = _window(stored, since, until)
     options: dict[str, Any] = {"workflows": list(workflows), "sla": sla}
     span = (events[-1].event.at - events[0].event.at) if events else timedelta(0)
@@ -231,6 +243,15 @@ def gather(  # noqa: PLR0913 - the report's options, all keyword-only
         cases=len(histories),
         notes=tuple(notes),
     )
+
+
+def _metrics() -> Any:
+    """`servicekit.metrics`, imported when a report is made (it is the heavy part)."""
+    try:
+        return importlib.import_module("servicekit.metrics")
+    except ImportError as error:
+        msg = f"the KPI report needs servicekit.metrics, which cannot be imported: {error}"
+        raise InvalidValue(msg) from None
 
 
 def _funnel(
@@ -264,7 +285,7 @@ def group_rows(figures: KpiFigures, grouping: str) -> list[tuple[str, dict[str, 
     for row in figures.rows():
         name = row.group.get(grouping) or "(none)"
         table.setdefault(name, {})
-        if row.kpi in _GROUP_COLUMNS:
+        if row.kpi in GROUP_COLUMNS:
             table[name][row.kpi] = row.value
     return sorted(table.items())
 
@@ -279,20 +300,24 @@ def _tile(kpi: str, value: object, count: int) -> str:
 
 
 def _table(figures: KpiFigures, grouping: str, stewarded: Mapping[str, int] | None) -> str:
-    head = "".join(f"<th>{escape(kpi)}</th>" for kpi in _GROUP_COLUMNS)
+    head = "".join(f"<th>{escape(kpi)}</th>" for kpi in GROUP_COLUMNS)
     steward_head = "<th>stewarded cases</th>" if stewarded is not None else ""
     lines = [
-        f'<table data-grouping="{escape(grouping)}"><thead><tr><th>{escape(grouping)}</th>'
-        f"{steward_head}{head}</tr></thead><tbody>"
+        (
+            f'<table data-grouping="{escape(grouping)}"><thead><tr><th>{escape(grouping)}</th>'
+            f"{steward_head}{head}</tr></thead><tbody>"
+        )
     ]
     for name, values in group_rows(figures, grouping):
         cells = "".join(
             f'<td data-kpi="{escape(kpi)}" data-value="{escape(_raw(values.get(kpi)))}">'
             f"{escape(format_value(kpi, values.get(kpi)))}</td>"
-            for kpi in _GROUP_COLUMNS
+            for kpi in GROUP_COLUMNS
         )
         steward = "" if stewarded is None else f"<td>{stewarded.get(name, 0)}</td>"
-        lines.append(f'<tr data-group="{escape(name)}"><th>{escape(name)}</th>{steward}{cells}</tr>')
+        lines.append(
+            f'<tr data-group="{escape(name)}"><th>{escape(name)}</th>{steward}{cells}</tr>'
+        )
     lines.append("</tbody></table>")
     return "".join(lines)
 
@@ -352,13 +377,21 @@ def render_html(data: ReportData) -> str:
         ),
         funnel_chart("funnel", "Stage funnel: cases that reached each stage", data.funnel),
         line_chart(
-            "csat", "CSAT over time", labels, [("CSAT", _series(data, "csat", 100))],
-            high=100, unit="%",
-        ),  # fmt: skip
+            "csat",
+            "CSAT over time",
+            labels,
+            [("CSAT", _series(data, "csat", 100))],
+            high=100,
+            unit="%",
+        ),
         line_chart(
-            "nps", "NPS over time", labels, [("NPS", _series(data, "nps", 1))],
-            low=-100, high=100,
-        ),  # fmt: skip
+            "nps",
+            "NPS over time",
+            labels,
+            [("NPS", _series(data, "nps", 1))],
+            low=-100,
+            high=100,
+        ),
     ]
     grouped = (
         ""
@@ -376,4 +409,3 @@ def render_html(data: ReportData) -> str:
         f"<h2>Per agent</h2>{_table(data.by_agent, 'agent', data.by_agent.stewarded)}"
         f"{grouped}</body></html>\n"
     )
-
