@@ -125,6 +125,39 @@ def test_the_demo_simulates_every_part_of_the_service(demo_db: Path) -> None:
     assert len(channels) >= 4
 
 
+def test_the_demo_prints_the_kpi_report_and_writes_the_page(tmp_path: Path) -> None:
+    result = run("demo", "--db", "shop.sqlite", "--days", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "KPI report of shop.sqlite" in result.stdout
+    assert "sla_attainment:first_response" in result.stdout
+    assert "HTML report: shop.html" in result.stdout
+    assert (tmp_path / "shop.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_report_prints_tables_and_writes_the_page(demo_db: Path) -> None:
+    page = demo_db.parent / "by-channel.html"
+    result = run("report", "--db", str(demo_db), "--by", "channel", "--html", str(page),
+                 "--sla", "servicekit.cli.demo:policies", cwd=demo_db.parent)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "first_response_time" in result.stdout
+    assert "By agent" in result.stdout
+    assert "By channel" in result.stdout
+    assert f"HTML report: {page}" in result.stdout
+    assert 'data-grouping="channel"' in page.read_text()
+
+
+def test_report_since_and_until_count_the_cases_of_the_window(demo_db: Path) -> None:
+    # The demo's first business day is Monday 2024-03-04; three days of customers.
+    everything = run("report", "--db", str(demo_db), cwd=demo_db.parent)
+    later = run("report", "--db", str(demo_db), "--since", "2024-03-05", cwd=demo_db.parent)
+    with SQLiteStore(demo_db) as store:
+        opened = [s for s in store.find_cases() if s.opened_at >= datetime(2024, 3, 5, tzinfo=UTC)]
+        total = len(store.find_cases())
+    assert f": {total} cases" in everything.stdout
+    assert f": {len(opened)} cases" in later.stdout
+    assert 0 < len(opened) < total
+
+
 def test_the_same_seed_writes_the_same_history(tmp_path: Path) -> None:
     for name in ("one.sqlite", "two.sqlite"):
         assert run("demo", "--db", name, "--days", "1", "--seed", "7", cwd=tmp_path).returncode == 0
@@ -189,6 +222,11 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
         (["tick", "--db", "x.sqlite", "--every", "soon"], "--every"),
         (["demo", "--days", "0"], "--days takes a whole number from 1"),
         (["report", "--db", "x.sqlite", "--since", "yesterday"], "--since takes a date"),
+        (
+            ["report", "--db", "x.sqlite", "--since", "2024-03-05", "--until", "2024-03-04"],
+            "--until (2024-03-04) must come after --since (2024-03-05)",
+        ),
+        (["report", "--db", "x.sqlite", "--until", "2024-03-04T09:00"], "needs a time zone"),
     ],
     ids=lambda value: value[0] if isinstance(value, list) else None,
 )
