@@ -17,6 +17,7 @@ import pytest
 
 from servicekit import (
     Agent,
+    CaseOpened,
     Channel,
     Customer,
     ManualClock,
@@ -31,6 +32,7 @@ from servicekit import (
 from servicekit.cli.demo import policies
 
 COMMAND = [sys.executable, "-m", "servicekit.cli"]
+DEMO = ("--workflow", "servicekit.cli.demo:workflows", "--sla", "servicekit.cli.demo:policies")
 
 CUSTOM = """
 from servicekit import Stage, StatusCategory, Transition, Workflow
@@ -118,7 +120,11 @@ def test_the_demo_simulates_every_part_of_the_service(demo_db: Path) -> None:
     stages = Counter(getattr(event, "dest", None) for event in events)
     assert stages["won"] > 0
     assert stages["lost"] > 0
-    assert stages["waiting_on_customer"] > 0
+    assert stages["waiting_on_customer"] + stages["waiting"] > 0
+    assert {event.workflow for event in events if isinstance(event, CaseOpened)} == {
+        "buying_cycle",
+        "support",
+    }
     moves = Counter(getattr(event, "trigger", None) for event in events)
     assert moves["reopen"] > 0
     channels = {str(event.channel) for event in events if hasattr(event, "channel")}
@@ -136,8 +142,8 @@ def test_the_demo_prints_the_kpi_report_and_writes_the_page(tmp_path: Path) -> N
 
 def test_report_prints_tables_and_writes_the_page(demo_db: Path) -> None:
     page = demo_db.parent / "by-channel.html"
-    result = run("report", "--db", str(demo_db), "--by", "channel", "--html", str(page),
-                 "--sla", "servicekit.cli.demo:policies", cwd=demo_db.parent)  # fmt: skip
+    result = run("report", "--db", str(demo_db), "--by", "channel", "--html", str(page), *DEMO,
+                 cwd=demo_db.parent)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "first_response_time" in result.stdout
     assert "By agent" in result.stdout
@@ -148,8 +154,8 @@ def test_report_prints_tables_and_writes_the_page(demo_db: Path) -> None:
 
 def test_report_since_and_until_count_the_cases_of_the_window(demo_db: Path) -> None:
     # The demo's first business day is Monday 2024-03-04; three days of customers.
-    everything = run("report", "--db", str(demo_db), cwd=demo_db.parent)
-    later = run("report", "--db", str(demo_db), "--since", "2024-03-05", cwd=demo_db.parent)
+    everything = run("report", "--db", str(demo_db), *DEMO, cwd=demo_db.parent)
+    later = run("report", "--db", str(demo_db), "--since", "2024-03-05", *DEMO, cwd=demo_db.parent)
     with SQLiteStore(demo_db) as store:
         opened = [s for s in store.find_cases() if s.opened_at >= datetime(2024, 3, 5, tzinfo=UTC)]
         total = len(store.find_cases())
@@ -279,7 +285,7 @@ def test_help_is_plain_text_with_named_arguments(tmp_path: Path, command: str) -
 
 
 def test_check_counts_what_the_database_holds(demo_db: Path) -> None:
-    result = run("check", str(demo_db), cwd=demo_db.parent)
+    result = run("check", str(demo_db), *DEMO, cwd=demo_db.parent)
     assert result.returncode == 0, result.stderr
     with SQLiteStore(demo_db) as store:
         cases, events = len(store.find_cases()), len(store.read_all())
@@ -315,7 +321,7 @@ def test_check_reports_an_index_that_disagrees_with_the_history(demo_db: Path) -
         db.execute("UPDATE cases SET stage = 'won' WHERE case_id = 'S1-0001'")
         db.execute("UPDATE cases SET owner_id = 'nobody' WHERE case_id = 'S1-0002'")
     db.close()
-    result = run("check", str(copy), cwd=demo_db.parent)
+    result = run("check", str(copy), *DEMO, cwd=demo_db.parent)
     assert result.returncode == 1
     problems = result.stderr.splitlines()
     assert f"{copy}: case 'S1-0001': the index says stage 'won', the history says 'closed'" in (
@@ -344,8 +350,7 @@ def test_check_of_a_sound_definition_exits_zero(tmp_path: Path) -> None:
 
 
 def test_explain_shows_history_briefing_and_sla(demo_db: Path) -> None:
-    result = run("explain", "S1-0001", "--db", str(demo_db), "--sla",
-                 "servicekit.cli.demo:policies", cwd=demo_db.parent)  # fmt: skip
+    result = run("explain", "S1-0001", "--db", str(demo_db), *DEMO, cwd=demo_db.parent)
     assert result.returncode == 0, result.stderr
     assert "History of case S1-0001:" in result.stdout
     assert "  #1 " in result.stdout
@@ -373,6 +378,23 @@ def test_tick_fires_what_is_due_once(tmp_path: Path) -> None:
     assert "breached" in first.stdout
     second = run(*args, cwd=tmp_path)
     assert second.stdout == "nothing was due\n"
+
+
+def test_tick_sets_aside_a_case_it_cannot_serve_and_fires_the_others(tmp_path: Path) -> None:
+    _overdue_db(tmp_path / "late.sqlite")
+    clock = ManualClock(datetime(2024, 3, 4, 9, 0, tzinfo=UTC))
+    with SQLiteStore(tmp_path / "late.sqlite") as store:
+        desk = ServiceDesk(workflow=_returns_workflow(), store=store, clock=clock, sla=policies())
+        desk.open_case(
+            actor=Customer("d"), customer_id="d", channel=Channel.WEB, summary="Back", case_id="R9"
+        )
+    result = run("tick", "--db", "late.sqlite", "--sla", "servicekit.cli.demo:policies",
+                 cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 1
+    assert "L1 " in result.stdout  # the case on the buying cycle fired
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("set aside: case 'R9':")
+    assert "returns" in result.stderr
 
 
 def test_tick_every_runs_until_interrupted(tmp_path: Path) -> None:

@@ -40,6 +40,8 @@ from servicekit.stores.sqlite import SQLiteStore
 __all__ = ["app"]
 
 DEFAULT_DEMO_DB = Path("servicekit-demo.sqlite")
+DEMO_OPTIONS = "--workflow servicekit.cli.demo:workflows --sla servicekit.cli.demo:policies"
+"""What the commands need to read the demo's database: its workflows and SLA policies."""
 
 app = App(
     name="servicekit",
@@ -76,7 +78,7 @@ def _desk(path: Path, names: Definitions) -> Iterator[ServiceDesk]:
 
 
 def _desk_on(store: Store, names: Definitions) -> ServiceDesk:
-    return ServiceDesk(workflow=names.workflows[0], store=store, clock=SystemClock(), sla=names.sla)
+    return ServiceDesk(workflows=names.workflows, store=store, clock=SystemClock(), sla=names.sla)
 
 
 @app.command
@@ -145,7 +147,7 @@ def demo(
     page.write_text(render_html(data), encoding="utf-8")
     out.print(f"HTML report: {page}", markup=False)
     out.print(
-        f"Look again with: servicekit report --db {db} --sla servicekit.cli.demo:policies",
+        f"Look again with: servicekit report --db {db} {DEMO_OPTIONS}",
         markup=False,
     )
 
@@ -272,12 +274,14 @@ def tick(
     every: Annotated[float | None, Parameter(metavar="SECONDS")] = None,
     workflow: Workflows = (),
     sla: Sla = None,
-) -> None:
+) -> int:
     """Fire the timers that are due, once or every SECONDS until interrupted.
 
     What a host runs from cron, or as a worker with --every. Each fired timer is
     printed: SLA warnings, breaches, escalations, follow-ups that fell due, and
-    resolved cases closed after their follow-up.
+    resolved cases closed after their follow-up. A case whose timers cannot fire
+    is named on stderr and set aside; the others fire (a single tick then exits
+    with status 1).
 
     Args:
         db: the database to serve.
@@ -292,21 +296,24 @@ def tick(
     out = _stdout()
     with _desk(db, names) as desk:
         try:
-            _tick(desk, out, every)
+            return _tick(desk, out, every)
         except KeyboardInterrupt:
             out.print("stopped", markup=False)
+            return 0
 
 
-def _tick(desk: ServiceDesk, out: Console, every: float | None) -> None:
+def _tick(desk: ServiceDesk, out: Console, every: float | None) -> int:
+    """Tick once, or every `every` seconds; each case set aside goes to stderr, the rest on."""
     while True:
-        fired = desk.tick()
-        for outcome in fired:
-            for event in outcome.events:
-                out.print(f"{event.case_id} {event}", markup=False)
+        report = desk.tick()
+        for event in report.events:
+            out.print(f"{event.case_id} {event}", markup=False)
+        for problem in report.failed:
+            _output.problem(f"set aside: {problem}")
         if every is None:
-            if not fired:
+            if not report.fired and not report.failed:
                 out.print("nothing was due", markup=False)
-            return
+            return 1 if report.failed else 0
         out.file.flush()
         time.sleep(every)
 

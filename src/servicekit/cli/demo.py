@@ -28,14 +28,14 @@ from servicekit.calendar import BusinessCalendar
 from servicekit.clock import ManualClock
 from servicekit.desk import ServiceDesk
 from servicekit.errors import ServiceKitError
-from servicekit.followups import FollowUpOutcome
+from servicekit.followups import FollowUpOutcome, FollowUpRules
 from servicekit.interactions import Channel, Direction
 from servicekit.ownership import Agent, Customer, Role
 from servicekit.sla import Conditions, Metric, Policy, PolicySet, Target
 from servicekit.stores.base import Store
-from servicekit.workflow import Workflow
+from servicekit.workflow import Stage, StatusCategory, Transition, Workflow
 
-__all__ = ["START", "SimulationResult", "policies", "simulate", "workflows"]
+__all__ = ["HOURS", "START", "SimulationResult", "policies", "simulate", "support", "workflows"]
 
 START = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
 """When the simulated service opens: a Monday morning."""
@@ -72,9 +72,38 @@ Step = Generator[timedelta, None, None]
 """A customer's story: it acts on the desk, then yields how long until its next step."""
 
 
+def support() -> Workflow:
+    """The support desk's workflow: triage, work, wait on the customer, solve, close."""
+    return Workflow(
+        name="support",
+        stages=[
+            Stage("triage", StatusCategory.NEW, description="a request waits for an agent"),
+            Stage("working", StatusCategory.OPEN, description="an agent works on it"),
+            Stage("waiting", StatusCategory.PENDING, description="waits for the customer"),
+            Stage(
+                "solved",
+                StatusCategory.RESOLVED,
+                follow_up="confirm the customer was served",
+                description="the problem is solved",
+            ),
+            Stage("closed", StatusCategory.CLOSED, description="done"),
+        ],
+        transitions=[
+            Transition("start_service", "triage", "working", description="start work"),
+            Transition("wait_on_customer", "working", "waiting", description="ask the customer"),
+            Transition("resume", "waiting", "working", description="the customer answered"),
+            Transition("resolve", ["working", "waiting"], "solved", description="solve it"),
+            Transition("reopen", "solved", "working", by_customer=True, description="it is back"),
+            Transition("close", "solved", "closed", description="finish the case"),
+        ],
+        start="triage",
+        follow_ups=FollowUpRules(reopen_stage="working"),
+    )
+
+
 def workflows() -> list[Workflow]:
-    """The workflows the demo's cases follow (the buying cycle, for sales and support)."""
-    return [buying_cycle()]
+    """The workflows the demo's cases follow: the buying cycle for sales, `support()`."""
+    return [buying_cycle(), support()]
 
 
 def policies() -> PolicySet:
@@ -132,7 +161,7 @@ def simulate(
     """
     rng = random.Random(seed)  # noqa: S311 - a simulation's dice, not a secret
     clock = ManualClock(START)
-    desk = ServiceDesk(workflow=workflows()[0], store=store, clock=clock, sla=policies())
+    desk = ServiceDesk(workflows=workflows(), store=store, clock=clock, sla=policies())
     for name in _SALES:
         desk.register_agent(Agent(name, teams={"sales"}))
     desk.register_agent(Agent("sam", teams={"sales"}, roles={Role.AGENT, Role.SUPERVISOR}))
@@ -207,21 +236,24 @@ class _Run:
                 self.refused.append(f"story {number}: {error}".splitlines()[0])
                 finished += 1
             else:
-                heapq.heappush(queue, (self.working(self.clock.now() + delay), number, story))
+                heapq.heappush(queue, (self.open_hours(self.clock.now() + delay), number, story))
                 continue
             if progress is not None:
                 progress(finished, total)
         return ticks
 
-    def working(self, moment: datetime) -> datetime:
+    def working(self, case_id: str) -> bool:
+        """Whether the case is being worked on (a follow-up found the customer not served)."""
+        stage = self.desk.case(case_id).current_stage
+        return stage is not None and stage.category is StatusCategory.OPEN
+
+    def open_hours(self, moment: datetime) -> datetime:
         """Agents act in opening hours: the next open moment from `moment`."""
         return HOURS.next_open(moment)
 
     def tick(self) -> None:
-        try:
-            self.desk.tick()
-        except ServiceKitError as error:
-            self.refused.append(f"tick: {error}".splitlines()[0])
+        report = self.desk.tick()
+        self.refused += [f"tick: {problem}" for problem in report.failed]
 
     def minutes(self, low: int, high: int) -> timedelta:
         return timedelta(minutes=self.rng.randint(low, high))
@@ -249,14 +281,15 @@ class _Run:
         """The steward completes every open follow-up once it is due."""
         while True:
             case = self.desk.case(case_id)
-            if not case.open_follow_ups or case.stage == "closed":
+            if not case.open_follow_ups or case.is_finished:
                 return
             follow_up = case.open_follow_ups[0]
             if follow_up.due > self.clock.now():
                 yield follow_up.due - self.clock.now() + self.minutes(10, 180)
                 continue
             marks = self.rng.random() < 0.4  # noqa: PLR2004 - some owners mark the follow-up stage
-            if marks and case.stage in {"won", "lost", "resolved"} and case.owner is not None:
+            stage = case.stage or ""
+            if marks and "follow_up" in case.workflow.triggers(stage) and case.owner is not None:
                 self.desk.start_follow_up(case_id, actor=case.owner.id)
             roll = self.rng.random()
             outcome = (
@@ -347,7 +380,7 @@ class _Run:
         self, case_id: str, customer: Customer, agent: str, channel: Channel
     ) -> Step:
         """Close the case, or serve it first if a follow-up found the customer not served."""
-        if self.desk.case(case_id).stage == "in_service":
+        if self.working(case_id):
             yield from self.service(case_id, customer, agent, channel)
         else:
             yield from self.close(case_id, agent)
@@ -364,6 +397,7 @@ class _Run:
             channel=channel,
             summary=rng.choice(_PROBLEMS).capitalize(),
             case_id=case_id,
+            workflow="support",
             priority="urgent" if rng.random() < 0.15 else "normal",  # noqa: PLR2004
         )
         yield self.response_time()
@@ -404,7 +438,7 @@ class _Run:
             desk.reopen(case_id, actor=customer, reason="the problem is back")
             self.say(case_id, customer, "It is happening again", channel)
         yield from self.follow_ups(case_id)
-        if desk.case(case_id).stage == "in_service":  # a follow-up found it not served
+        if self.working(case_id):  # a follow-up found it not served
             yield self.minutes(60, 600)
             desk.resolve(case_id, actor=agent, reason="fixed for good")
             yield from self.follow_ups(case_id, served=1.0)
@@ -414,5 +448,5 @@ class _Run:
         """The owner closes the case, unless a tick closed it already."""
         yield self.minutes(5, 120)
         case = self.desk.case(case_id)
-        if case.stage != "closed" and not case.open_follow_ups:
+        if not case.is_finished and not case.open_follow_ups:
             self.desk.close(case_id, actor=case.owner.id if case.owner else actor)
