@@ -226,6 +226,8 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
         (["diagram", "--workflow", "servicekit"], "is not MODULE:NAME"),
         (["diagram", "--workflow", "servicekit:Channel.PHONE"], "not a Workflow"),
         (["tick", "--db", "x.sqlite", "--every", "soon"], "--every"),
+        (["diagram", "--workflow", "explodes:flow"], "raised ZeroDivisionError: division by zero"),
+        (["check", "explodes:flow"], "raised ZeroDivisionError: division by zero"),
         (["demo", "--days", "0"], "--days takes a whole number from 1"),
         (["report", "--db", "x.sqlite", "--since", "yesterday"], "--since takes a date"),
         (
@@ -239,6 +241,7 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
 def test_bad_input_gets_one_line_and_a_non_zero_exit(
     tmp_path: Path, args: list[str], says: str
 ) -> None:
+    (tmp_path / "explodes.py").write_text("1 / 0\n")
     assert says in refused_in_one_line(run(*args, cwd=tmp_path))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections import defaultdict
 from collections.abc import Iterator
@@ -11,7 +10,13 @@ from pathlib import Path
 import attrs
 
 from servicekit.case import replay
-from servicekit.cli._inputs import BadInput, Definitions, _module_name, open_database, resolve
+from servicekit.cli._inputs import (
+    Definitions,
+    _module_name,
+    import_module,
+    open_database,
+    resolve,
+)
 from servicekit.errors import InvalidWorkflow, ServiceKitError
 from servicekit.events import CaseOpened, Event
 from servicekit.sla import Metric, PolicySet
@@ -29,6 +34,9 @@ _COMPARED = (
     "owner_id",
     "steward_id",
     "version",
+    "opened_at",
+    "updated_at",
+    "follow_up_assignee_ids",
 )
 """The index fields a fold recomputes (the next due time depends on the SLA policies)."""
 
@@ -138,11 +146,7 @@ def _values(reference: str, problems: list[str]) -> Iterator[tuple[str, object]]
     if attribute:
         names = [attribute]
     else:
-        try:
-            module = importlib.import_module(_module_name(module_name))
-        except ImportError as error:
-            msg = f"cannot import {module_name!r}: {error}"
-            raise BadInput(msg) from None
+        module = import_module(_module_name(module_name), reference)
         names = [
             name for name in vars(module) if not name.startswith("_") and _defines(module, name)
         ]

@@ -21,6 +21,7 @@ __all__ = [
     "BadInput",
     "Definitions",
     "definitions",
+    "import_module",
     "open_database",
     "parse_day",
     "resolve",
@@ -92,11 +93,7 @@ def resolve(reference: str) -> object:
         msg = f"{reference!r} is not MODULE:NAME (for example servicekit:buying_cycle)"
         raise BadInput(msg)
     module_name = _module_name(module_name)
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        msg = f"cannot import {module_name!r} from {reference!r}: {error}"
-        raise BadInput(msg) from None
+    module = import_module(module_name, reference)
     value: object = module
     for part in attribute.split("."):
         if not hasattr(value, part):
@@ -104,8 +101,26 @@ def resolve(reference: str) -> object:
             raise BadInput(msg)
         value = getattr(value, part)
     if callable(value) and not isinstance(value, Workflow | PolicySet | type):
-        value = value()
+        try:
+            value = value()
+        except (InvalidWorkflow, ServiceKitError):
+            raise
+        except Exception as error:  # noqa: BLE001 - the user's code: say what it raised, in a line
+            msg = f"{reference} raised {type(error).__name__}: {error}"
+            raise BadInput(msg) from None
     return value
+
+
+def import_module(module_name: str, reference: str) -> object:
+    """Import the user's module, turning whatever it raises into one line."""
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as error:
+        msg = f"cannot import {module_name!r} from {reference!r}: {error}"
+        raise BadInput(msg) from None
+    except Exception as error:  # noqa: BLE001 - the user's code: say what it raised, in a line
+        msg = f"importing {module_name!r} from {reference!r} raised {type(error).__name__}: {error}"
+        raise BadInput(msg) from None
 
 
 def _module_name(text: str) -> str:
