@@ -32,7 +32,7 @@ from servicekit import (
 from servicekit.cli.demo import policies
 
 COMMAND = [sys.executable, "-m", "servicekit.cli"]
-DEMO = ("--workflow", "servicekit.cli.demo:workflows", "--sla", "servicekit.cli.demo:policies")
+DEMO = ("--sla", "servicekit.cli.demo:policies")
 
 CUSTOM = """
 from servicekit import Stage, StatusCategory, Transition, Workflow

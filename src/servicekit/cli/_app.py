@@ -40,8 +40,8 @@ from servicekit.stores.sqlite import SQLiteStore
 __all__ = ["app"]
 
 DEFAULT_DEMO_DB = Path("servicekit-demo.sqlite")
-DEMO_OPTIONS = "--workflow servicekit.cli.demo:workflows --sla servicekit.cli.demo:policies"
-"""What the commands need to read the demo's database: its workflows and SLA policies."""
+DEMO_OPTIONS = "--sla servicekit.cli.demo:policies"
+"""What the commands need besides the default workflows to read the demo's database."""
 
 app = App(
     name="servicekit",
@@ -166,7 +166,7 @@ def diagram(
     """
     draw = mermaid if format == "mermaid" else dot
     out = _stdout()
-    for each in definitions(workflow, None).workflows:
+    for each in definitions(workflow, None, only_buying_cycle=True).workflows:
         out.print(draw(each), end="", markup=False)
 
 
@@ -180,7 +180,7 @@ def check(file: Annotated[str, Parameter(metavar="FILE")], /, *, workflow: Workf
 
     Args:
         file: the database, or the module (MODULE:NAME) to check.
-        workflow: a workflow the database's cases may follow; repeat for several.
+        workflow: a workflow of the cases (repeat for several); by default those servicekit ships.
     """
     out = _stdout()
     if _names_a_module(file):
@@ -230,7 +230,7 @@ def history(case_id: CaseId, /, *, db: Db, workflow: Workflows = ()) -> None:
     Args:
         case_id: the case to show.
         db: the database to read.
-        workflow: a workflow the database's cases may follow; repeat for several.
+        workflow: a workflow of the cases (repeat for several); by default those servicekit ships.
     """
     with _desk(db, definitions(workflow, None)) as desk:
         lines = [str(event) for event in desk.history(case_id)]
@@ -244,7 +244,7 @@ def explain(case_id: CaseId, /, *, db: Db, workflow: Workflows = (), sla: Sla = 
     Args:
         case_id: the case to explain.
         db: the database to read.
-        workflow: a workflow the database's cases may follow; repeat for several.
+        workflow: a workflow of the cases (repeat for several); by default those servicekit ships.
         sla: the SLA policies (MODULE:NAME) that explain its clocks.
     """
     names = definitions(workflow, sla)
@@ -286,7 +286,7 @@ def tick(
     Args:
         db: the database to serve.
         every: keep ticking, this many seconds apart, until Ctrl-C.
-        workflow: a workflow the database's cases may follow; repeat for several.
+        workflow: a workflow of the cases (repeat for several); by default those servicekit ships.
         sla: the SLA policies (MODULE:NAME) whose timers fire.
     """
     if every is not None and every <= 0:
@@ -337,7 +337,7 @@ def report(  # noqa: PLR0913 - every option is keyword-only and optional
         until: count what happened before this date.
         by: group the figures by agent, team or channel as well.
         html: write the report as an HTML page to this file.
-        workflow: a workflow the database's cases may follow; repeat for several.
+        workflow: a workflow of the cases (repeat for several); by default those servicekit ships.
         sla: the SLA policies (MODULE:NAME) that SLA attainment is measured on.
     """
     start = parse_day(since, option="--since")

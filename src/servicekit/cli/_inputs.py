@@ -12,6 +12,7 @@ from pathlib import Path
 import attrs
 
 from servicekit.buying_cycle import buying_cycle
+from servicekit.cli import demo
 from servicekit.errors import InvalidWorkflow, ServiceKitError
 from servicekit.sla import PolicySet
 from servicekit.stores.sqlite import SQLiteStore
@@ -148,8 +149,15 @@ def _workflows_in(reference: str, value: object) -> list[Workflow]:
     raise BadInput(msg)
 
 
-def definitions(workflows: Iterable[str], sla: str | None) -> Definitions:
-    """The workflows (``buying_cycle`` when none is named) and SLA policies named on the line."""
+def definitions(
+    workflows: Iterable[str], sla: str | None, *, only_buying_cycle: bool = False
+) -> Definitions:
+    """The workflows and SLA policies named on the line.
+
+    When no workflow is named: the workflows servicekit ships (the buying cycle
+    and the demo's support workflow), or the buying cycle alone if
+    `only_buying_cycle`.
+    """
     found: list[Workflow] = []
     for reference in workflows:
         try:
@@ -172,7 +180,9 @@ def definitions(workflows: Iterable[str], sla: str | None) -> Definitions:
             msg = f"{sla!r} is a {type(value).__name__}, not a PolicySet"
             raise BadInput(msg)
         policies = value
-    return Definitions(tuple(found) if found else (buying_cycle(),), policies)
+    if not found:
+        found = [buying_cycle()] if only_buying_cycle else demo.workflows()
+    return Definitions(tuple(found), policies)
 
 
 def _one_line(text: str) -> str:
