@@ -288,7 +288,7 @@ def test_help_is_plain_text_with_named_arguments(tmp_path: Path, command: str) -
 
 
 def test_check_counts_what_the_database_holds(demo_db: Path) -> None:
-    result = run("check", str(demo_db), *DEMO, cwd=demo_db.parent)
+    result = run("check", str(demo_db), cwd=demo_db.parent)
     assert result.returncode == 0, result.stderr
     with SQLiteStore(demo_db) as store:
         cases, events = len(store.find_cases()), len(store.read_all())
@@ -324,7 +324,7 @@ def test_check_reports_an_index_that_disagrees_with_the_history(demo_db: Path) -
         db.execute("UPDATE cases SET stage = 'won' WHERE case_id = 'S1-0001'")
         db.execute("UPDATE cases SET owner_id = 'nobody' WHERE case_id = 'S1-0002'")
     db.close()
-    result = run("check", str(copy), *DEMO, cwd=demo_db.parent)
+    result = run("check", str(copy), cwd=demo_db.parent)
     assert result.returncode == 1
     problems = result.stderr.splitlines()
     assert f"{copy}: case 'S1-0001': the index says stage 'won', the history says 'closed'" in (

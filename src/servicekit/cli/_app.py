@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,7 +69,8 @@ class _Console(Console):
 
 
 def _stdout() -> Console:
-    return _Console(highlight=False, soft_wrap=True)
+    # A pipe or a file has no width: give tables room instead of rich's 80 columns.
+    return _Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 
 
 @contextmanager
@@ -365,11 +367,13 @@ def report(  # noqa: PLR0913 - every option is keyword-only and optional
 
 
 _SHORT = {
-    "first_response_time": "first response",
-    "full_resolution_time": "resolution",
-    "sla_attainment:first_response": "SLA response",
-    "sla_attainment:resolution": "SLA resolution",
+    "first_response_time": "1st resp.",
+    "full_resolution_time": "resol.",
+    "sla_attainment:first_response": "SLA resp.",
+    "sla_attainment:resolution": "SLA resol.",
     "reopen_rate": "reopened",
+    "csat": "CSAT",
+    "conversion": "conv.",
 }
 """Column headings of the group tables, short enough for an 80-column terminal."""
 
@@ -394,9 +398,18 @@ def _print_report(out: Console, data: ReportData) -> None:
     for grouping, figures in groups:
         rows = group_rows(figures, grouping)
         table = Table(title=f"By {grouping}", title_justify="left")
-        table.add_column(grouping)
+        table.add_column(grouping, no_wrap=True)
         for kpi in GROUP_COLUMNS:
-            table.add_column(_SHORT.get(kpi, kpi), justify="right")
+            if kpi.startswith("sla_attainment:") and not data.sla_measured:
+                continue
+            table.add_column(_SHORT.get(kpi, kpi), justify="right", no_wrap=True)
         for name, values in rows:
-            table.add_row(name, *(format_value(kpi, values.get(kpi)) for kpi in GROUP_COLUMNS))
+            table.add_row(
+                name,
+                *(
+                    format_value(kpi, values.get(kpi))
+                    for kpi in GROUP_COLUMNS
+                    if data.sla_measured or not kpi.startswith("sla_attainment:")
+                ),
+            )
         out.print(table)

@@ -28,6 +28,7 @@ from servicekit.calendar import BusinessCalendar
 from servicekit.clock import ManualClock
 from servicekit.desk import ServiceDesk
 from servicekit.errors import ServiceKitError
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome, FollowUpRules
 from servicekit.interactions import Channel, Direction
 from servicekit.ownership import Agent, Customer, Role
@@ -66,6 +67,13 @@ _PROBLEMS = (
     "a scratch on a table top",
 )
 _LOSS_REASONS = ("a competitor was cheaper", "the budget was cut", "delivery takes too long")
+_SURVEYS = (Survey.CSAT, Survey.NPS, Survey.CES)
+_SCORES = {
+    Survey.CSAT: ((1, 2, 3, 4, 5), (1, 1, 2, 5, 7)),
+    Survey.NPS: (tuple(range(11)), (1, 1, 1, 1, 1, 2, 2, 4, 6, 7, 6)),
+    Survey.CES: (tuple(range(1, 8)), (1, 1, 2, 3, 4, 4, 3)),
+}
+"""The surveys customers are asked, and how the demo's customers tend to score them."""
 _COMMENTS = ("", "", "quick and friendly", "took a while", "solved at once", "had to call twice")
 
 Step = Generator[timedelta, None, None]
@@ -270,11 +278,18 @@ class _Run:
             case_id, actor=actor, channel=channel, direction=direction, summary=summary
         )
 
-    def feedback(self, case_id: str, customer: Customer) -> None:
+    def feedback(self, case_id: str, customer: Customer, channel: Channel) -> None:
+        """The customer is asked for one survey; most answer it."""
+        survey = self.rng.choices(_SURVEYS, weights=(6, 3, 2))[0]
+        self.desk.request_feedback(case_id, survey=survey, channel=channel)
         if self.rng.random() < 0.6:  # noqa: PLR2004 - most customers answer the survey
-            rating = self.rng.choices((1, 2, 3, 4, 5), weights=(1, 1, 2, 5, 7))[0]
+            scores, weights = _SCORES[survey]
             self.desk.record_feedback(
-                case_id, actor=customer, rating=rating, comment=self.rng.choice(_COMMENTS)
+                case_id,
+                actor=customer,
+                survey=survey,
+                score=self.rng.choices(scores, weights=weights)[0],
+                comment=self.rng.choice(_COMMENTS),
             )
 
     def follow_ups(self, case_id: str, *, served: float = 0.9) -> Step:
@@ -372,7 +387,7 @@ class _Run:
             )
             yield from self.service(case_id, customer, fitter, channel)
             return
-        self.feedback(case_id, customer)
+        self.feedback(case_id, customer, channel)
         yield from self.follow_ups(case_id)
         yield from self.after_follow_ups(case_id, customer, seller, channel)
 
@@ -431,7 +446,7 @@ class _Run:
                 yield self.minutes(30, 300)
             desk.resolve(case_id, actor=agent, reason="fixed on site")
             self.say(case_id, agent, "All fixed, please tell us if anything is left", channel)
-            self.feedback(case_id, customer)
+            self.feedback(case_id, customer, channel)
             if rng.random() > 0.12:  # noqa: PLR2004 - some problems come back
                 break
             yield self.minutes(240, 2400)

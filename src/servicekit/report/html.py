@@ -174,6 +174,7 @@ class ReportData:
     funnel: tuple[tuple[str, int, str], ...]
     response_times: tuple[timedelta, ...]
     cases: int
+    sla_measured: bool
     notes: tuple[str, ...] = ()
 
 
@@ -241,6 +242,7 @@ def gather(  # noqa: PLR0913 - the report's options, all keyword-only
         funnel=tuple(_funnel(histories.values(), workflows)),
         response_times=tuple(response_times),
         cases=len(histories),
+        sla_measured=sla is not None,
         notes=tuple(notes),
     )
 
@@ -283,7 +285,7 @@ def group_rows(figures: KpiFigures, grouping: str) -> list[tuple[str, dict[str, 
     """Each group's value of the group columns, groups in the report's order."""
     table: dict[str, dict[str, object]] = {}
     for row in figures.rows():
-        name = row.group.get(grouping) or "(none)"
+        name = row.group.get(grouping) or "(nobody)"
         table.setdefault(name, {})
         if row.kpi in GROUP_COLUMNS:
             table[name][row.kpi] = row.value
