@@ -45,6 +45,9 @@ def returns() -> Workflow:
         start="asked",
     )
 
+def raises() -> Workflow:
+    raise RuntimeError("no workflow today")
+
 def broken() -> Workflow:
     return Workflow(
         name="broken",
@@ -227,7 +230,11 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
         (["diagram", "--workflow", "servicekit:Channel.PHONE"], "not a Workflow"),
         (["tick", "--db", "x.sqlite", "--every", "soon"], "--every"),
         (["diagram", "--workflow", "explodes:flow"], "raised ZeroDivisionError: division by zero"),
-        (["check", "explodes:flow"], "raised ZeroDivisionError: division by zero"),
+        (["check", "explodes"], "raised ZeroDivisionError: division by zero"),
+        (["diagram", "--workflow", "custom:raises"], "custom:raises raised RuntimeError: no work"),
+        (["diagram", "--workflow", "custom:broken"], "custom:broken: workflow 'broken' is invalid"),
+        (["diagram", "--workflow", "missing.py:flow"], "there is no Python file 'missing.py'"),
+        (["check", "."], "'.' is not a file"),
         (["demo", "--days", "0"], "--days takes a whole number from 1"),
         (["report", "--db", "x.sqlite", "--since", "yesterday"], "--since takes a date"),
         (
@@ -242,6 +249,7 @@ def test_bad_input_gets_one_line_and_a_non_zero_exit(
     tmp_path: Path, args: list[str], says: str
 ) -> None:
     (tmp_path / "explodes.py").write_text("1 / 0\n")
+    (tmp_path / "custom.py").write_text(CUSTOM)
     assert says in refused_in_one_line(run(*args, cwd=tmp_path))
 
 
@@ -344,6 +352,55 @@ def test_check_of_a_module_reports_every_problem_of_its_workflows(tmp_path: Path
     assert f"{broken}: transition 'go' leads to the unknown stage 'nowhere'" in problems
     assert f"{broken}: stage 'b' cannot be reached from the start stages" in problems
     assert problems[-1].endswith("problems found")
+
+
+def test_check_names_what_policies_expect_of_the_workflows(tmp_path: Path) -> None:
+    (tmp_path / "rules.py").write_text(
+        CUSTOM
+        + """
+from servicekit import PolicySet, Policy, Target, BusinessCalendar, Conditions
+from servicekit.sla import Metric
+
+policies = PolicySet([
+    Policy(
+        name="returns",
+        version=1,
+        calendar=BusinessCalendar.always_open(),
+        conditions=Conditions(workflows={"refunds"}, stages={"limbo"}),
+        targets=[Target(Metric.REACH_STAGE, "1h", stage="shipped")],
+    )
+])
+"""
+    )
+    result = run("check", "rules", cwd=tmp_path)
+    assert result.returncode == 1
+    problems = result.stderr.splitlines()
+    where = "rules:policies: policy 'returns' v1"
+    assert f"{where}: its conditions name the unknown workflow 'refunds'" in problems
+    assert f"{where}: its conditions name the stage 'limbo', which no workflow has" in problems
+    assert f"{where}: target 'reach_stage:shipped' waits for a stage no workflow has" in problems
+    assert "rules:raises raised RuntimeError: no workflow today" in problems
+    assert "rules:returns: workflow 'returns', 2 stages" in result.stdout
+
+
+def test_a_module_that_defines_nothing_to_check_says_so(tmp_path: Path) -> None:
+    (tmp_path / "empty_module.py").write_text("ANSWER = 42\n")
+    result = run("check", "empty_module", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "empty_module: defines no workflow or SLA policies" in result.stderr
+
+
+def test_a_workflow_from_a_python_file_path(tmp_path: Path) -> None:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "mine.py").write_text(CUSTOM)
+    result = run("diagram", "--workflow", "flows/mine.py:returns", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "%% workflow returns" in result.stdout
+
+
+def test_explain_names_the_workflow_it_was_not_given(custom_db: Path) -> None:
+    line = refused_in_one_line(run("explain", "R1", "--db", str(custom_db), cwd=custom_db.parent))
+    assert "case 'R1' follows workflow 'returns', which was not given" in line
 
 
 def test_check_of_a_sound_definition_exits_zero(tmp_path: Path) -> None:

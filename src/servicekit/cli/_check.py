@@ -11,6 +11,7 @@ import attrs
 
 from servicekit.case import replay
 from servicekit.cli._inputs import (
+    BadInput,
     Definitions,
     _module_name,
     import_module,
@@ -160,6 +161,8 @@ def _values(reference: str, problems: list[str]) -> Iterator[tuple[str, object]]
             problems += [f"{where}: workflow {error.workflow!r}: {line}" for line in error.problems]
         except ServiceKitError as error:
             problems.append(f"{where}: {_line(str(error))}")
+        except BadInput as error:  # the user's code raised: a problem here, the rest go on
+            problems.append(str(error))
 
 
 def _defines(module: object, name: str) -> bool:

@@ -127,7 +127,8 @@ def funnel_chart(name: str, title: str, steps: Sequence[tuple[str, int, str]]) -
     height = _TOP + row * len(steps) + 12
     parts = _open(name, title, height)
     top = max([count for _, count, _ in steps] + [1])
-    label_w = 150
+    # Room for the longest label, at about 6.5 pixels a character of an 11-pixel font.
+    label_w = min(280, 20 + round(6.5 * max([len(label) for label, _, _ in steps] + [4])))
     inner_w = _WIDTH - label_w - _RIGHT - 40
     for index, (label, count, colour) in enumerate(steps):
         y = _TOP + index * row

@@ -337,7 +337,7 @@ body{font-family:system-ui,sans-serif;margin:2rem;color:#212529;background:#fff}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.75rem}
 .tile{border:1px solid #dee2e6;border-radius:.5rem;padding:.6rem .8rem;display:flex;
-flex-direction:column}.tile .name{font-size:.8rem;color:#6c757d}
+flex-direction:column}.tile .name{font-size:.8rem;color:#6c757d;overflow-wrap:anywhere}
 .tile .value{font-size:1.3rem;font-weight:600}.tile .count{font-size:.75rem;color:#6c757d}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}.chart{border:1px solid #dee2e6;border-radius:.5rem}
 table{border-collapse:collapse;margin-top:.5rem}th,td{border:1px solid #dee2e6;
