@@ -132,7 +132,7 @@ def policies() -> PolicySet:
                 targets=[
                     Target(Metric.FIRST_RESPONSE, "2h"),
                     Target(Metric.NEXT_RESPONSE, "4h"),
-                    Target(Metric.RESOLUTION, "3d"),
+                    Target(Metric.RESOLUTION, "30h"),  # three business days of ten hours
                 ],
             ),
         ]
