@@ -183,6 +183,17 @@ def test_the_demo_does_not_overwrite_a_file_unless_told(tmp_path: Path) -> None:
     line = refused_in_one_line(run("demo", "--db", "mine.sqlite", cwd=tmp_path))
     assert "--replace" in line
     assert (tmp_path / "mine.sqlite").read_text() == "my notes"
+    line = refused_in_one_line(run("demo", "--db", "mine.sqlite", "--replace", cwd=tmp_path))
+    assert "is not a servicekit database" in line
+    assert (tmp_path / "mine.sqlite").read_text() == "my notes"
+
+
+def test_the_demo_replaces_its_own_database_when_told(tmp_path: Path) -> None:
+    for seed in ("1", "2"):
+        args = ("demo", "--db", "shop.sqlite", "--days", "1", "--seed", seed, "--replace")
+        assert run(*args, cwd=tmp_path).returncode == 0
+    with SQLiteStore(tmp_path / "shop.sqlite") as store:
+        assert {summary.case_id[:2] for summary in store.find_cases()} == {"S2"}
 
 
 READERS = [

@@ -35,7 +35,6 @@ from servicekit.report.html import (
     group_rows,
     render_html,
 )
-from servicekit.stores.base import Store
 from servicekit.stores.sqlite import SQLiteStore
 
 __all__ = ["app"]
@@ -75,12 +74,11 @@ def _stdout() -> Console:
 
 @contextmanager
 def _desk(path: Path, names: Definitions) -> Iterator[ServiceDesk]:
+    """A desk on the existing database at `path`, on the system clock."""
     with open_database(path) as store:
-        yield _desk_on(store, names)
-
-
-def _desk_on(store: Store, names: Definitions) -> ServiceDesk:
-    return ServiceDesk(workflows=names.workflows, store=store, clock=SystemClock(), sla=names.sla)
+        yield ServiceDesk(
+            workflows=names.workflows, store=store, clock=SystemClock(), sla=names.sla
+        )
 
 
 @app.command
@@ -112,6 +110,8 @@ def demo(
         if not replace:
             msg = f"{str(db)!r} exists already; pass --replace to overwrite it, or another --db"
             raise BadInput(msg)
+        with open_database(db):  # only a servicekit database is replaced, never other data
+            pass
         db.unlink()
     columns = (
         TextColumn("simulating"),
