@@ -139,11 +139,13 @@ def demo(
     )
     for problem in result.refused:
         out.print(f"  refused: {problem}", markup=False)
-    with open_database(db) as store:
-        stored = store.read_all()
-    data = gather(
-        stored, title=f"KPI report of {db.name}", workflows=demo_workflows(), sla=demo_policies()
-    )
+    with open_database(db) as store, Console(stderr=True).status("computing the KPI report"):
+        data = gather(
+            store.read_all(),
+            title=f"KPI report of {db.name}",
+            workflows=demo_workflows(),
+            sla=demo_policies(),
+        )
     _print_report(out, data)
     page = db.with_suffix(".html")
     page.write_text(render_html(data), encoding="utf-8")

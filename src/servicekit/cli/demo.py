@@ -227,6 +227,8 @@ class _Run:
     ) -> int:
         """Run every story in time order, ticking every half hour; return the ticks."""
         total, finished, ticks, next_tick = len(queue), 0, 0, START
+        if progress is not None:
+            progress(0, total)
         while queue:
             at, number, story = heapq.heappop(queue)
             while next_tick <= at:
