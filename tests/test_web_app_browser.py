@@ -12,7 +12,7 @@ from typing import Self
 
 import pytest
 import uvicorn
-from browser import chromium_page
+from browser import launch, network_requests
 from web_app import create_app
 
 from servicekit import ManualClock, ServiceDesk
@@ -72,10 +72,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def test_a_case_lives_its_whole_life_in_the_browser(server: Server) -> None:  # noqa: PLR0915 - one walk
     clock = server.desk.clock
     assert isinstance(clock, ManualClock)
-    with chromium_page() as page:
+    with launch() as browser:
+        page = browser.new_page()
         page.set_default_timeout(5_000)
-        requests: list[str] = []
-        page.on("request", lambda request: requests.append(request.url))
+        requests = network_requests(page)
 
         # The customer opens a case from the form.
         page.goto(f"{server.url}/cases/new")
