@@ -19,6 +19,7 @@ from servicekit.commands import (
     Command,
     CompleteFollowUp,
     FireTimers,
+    HandOverFollowUp,
     MakeOffer,
     Move,
     OpenCase,
@@ -32,7 +33,15 @@ from servicekit.commands import (
     TransferCase,
 )
 from servicekit.decisions import decide
-from servicekit.desk import ActorRef, AgentRef, Briefing, Outcome, ServiceDesk
+from servicekit.desk import (
+    ActorRef,
+    AgentRef,
+    Briefing,
+    CaseProblem,
+    Outcome,
+    ServiceDesk,
+    TickReport,
+)
 from servicekit.errors import (
     AgentStillResponsible,
     CaseNotFound,
@@ -52,6 +61,7 @@ from servicekit.errors import (
     UnknownAgent,
     UnknownCase,
     UnknownReference,
+    UnknownWorkflow,
 )
 from servicekit.events import (
     CaseOpened,
@@ -61,6 +71,7 @@ from servicekit.events import (
     FeedbackRecorded,
     FollowUpCompleted,
     FollowUpDue,
+    FollowUpHandedOver,
     FollowUpScheduled,
     InteractionRecorded,
     OfferAccepted,
@@ -122,6 +133,7 @@ __all__ = [
     "CaseHistory",
     "CaseNotFound",
     "CaseOpened",
+    "CaseProblem",
     "CaseRecord",
     "CaseSummary",
     "CaseTransferred",
@@ -148,10 +160,12 @@ __all__ = [
     "FollowUp",
     "FollowUpCompleted",
     "FollowUpDue",
+    "FollowUpHandedOver",
     "FollowUpOutcome",
     "FollowUpRules",
     "FollowUpScheduled",
     "Guard",
+    "HandOverFollowUp",
     "Handoff",
     "IdempotencyConflict",
     "IdempotencyRecord",
@@ -210,6 +224,7 @@ __all__ = [
     "System",
     "SystemClock",
     "Target",
+    "TickReport",
     "Timer",
     "TimerKind",
     "TransferCase",
@@ -217,6 +232,7 @@ __all__ = [
     "UnknownAgent",
     "UnknownCase",
     "UnknownReference",
+    "UnknownWorkflow",
     "Workflow",
     "as_of",
     "assess",

@@ -63,6 +63,7 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
         _events.FollowUpScheduled,
         _events.FollowUpDue,
         _events.FollowUpCompleted,
+        _events.FollowUpHandedOver,
         _events.FeedbackRecorded,
         _events.PriorityChanged,
         _events.SlaPolicyApplied,
@@ -78,6 +79,8 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
 SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {
     "CaseOpened": 3,
     "FollowUpScheduled": 2,
+    "OfferAccepted": 2,
+    "OfferRejected": 2,
 }
 """The current schema version of each event type."""
 
@@ -99,10 +102,17 @@ def _follow_up_scheduled_v1_to_v2(payload: Json) -> Json:
     return {**payload, "attempt": 1}
 
 
+def _offer_answer_v1_to_v2(payload: Json) -> Json:
+    """Version 1 of an offer's answer predates answers recorded for the customer."""
+    return {**payload, "via": None}
+
+
 _UPCASTERS: Mapping[tuple[str, int], Callable[[Json], Json]] = {
     ("CaseOpened", 1): _case_opened_v1_to_v2,
     ("CaseOpened", 2): _case_opened_v2_to_v3,
     ("FollowUpScheduled", 1): _follow_up_scheduled_v1_to_v2,
+    ("OfferAccepted", 1): _offer_answer_v1_to_v2,
+    ("OfferRejected", 1): _offer_answer_v1_to_v2,
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -11,7 +11,13 @@ import attrs
 from servicekit._values import utc
 from servicekit.case import Case
 from servicekit.errors import InvalidValue
-from servicekit.events import Event
+from servicekit.events import (
+    Event,
+    FollowUpCompleted,
+    FollowUpHandedOver,
+    FollowUpScheduled,
+    StewardReassigned,
+)
 from servicekit.ownership import Agent
 from servicekit.workflow import StatusCategory
 
@@ -22,6 +28,8 @@ __all__ = [
     "Store",
     "StoredEvent",
     "check_append",
+    "inactive_agent",
+    "open_follow_up_assignees",
 ]
 
 
@@ -33,11 +41,15 @@ class CaseSummary:
     writes it in the same transaction as the events. `next_due` is the earliest
     moment at which a timer of the case (an SLA warning, breach or escalation)
     falls due, so that `Store.find_due` finds the cases `ServiceDesk.tick` must
-    visit without looking at the others.
+    visit without looking at the others. `workflow` is the name of the workflow
+    the case was opened on (from its `CaseOpened`). `follow_up_assignee_ids` are
+    the agents with an open follow-up on the case, so that an agent who still owes
+    a customer a call is found without folding every case.
     """
 
     case_id: str
     customer_id: str
+    workflow: str
     stage: str
     category: StatusCategory
     finished: bool
@@ -47,6 +59,7 @@ class CaseSummary:
     opened_at: datetime
     updated_at: datetime
     next_due: datetime | None = None
+    follow_up_assignee_ids: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, case: Case, *, next_due: datetime | None = None) -> CaseSummary:
@@ -61,6 +74,7 @@ class CaseSummary:
         return cls(
             case.case_id,
             record.customer_id,
+            case.workflow.name,
             stage.name,
             stage.category,
             stage.final,
@@ -70,7 +84,13 @@ class CaseSummary:
             record.opened_at,
             case.updated_at or record.opened_at,
             None if next_due is None else utc(next_due, what="next_due"),
+            _NOBODY
+            if not record.follow_ups
+            else frozenset(f.assignee.id for f in case.open_follow_ups),
         )
+
+
+_NOBODY: frozenset[str] = frozenset()
 
 
 @attrs.frozen
@@ -112,7 +132,7 @@ class Store(Protocol):
         """The case's events after `after_version`, and its current version (0: no case)."""
         ...  # pragma: no cover - a protocol has no body
 
-    def append(
+    def append(  # noqa: PLR0913 - the contract's options, keyword-only
         self,
         case_id: str,
         events: Sequence[Event],
@@ -120,13 +140,17 @@ class Store(Protocol):
         expected_version: int,
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
+        require_active: Collection[str] = (),
     ) -> int:
         """Append atomically and return the new version.
 
         Raises `ConcurrencyConflict` when the case is no longer at
-        `expected_version`, or when `idempotency.key` is already recorded; then
-        nothing is written. Raises `InvalidValue` for events that do not follow
-        `expected_version` (see `check_append`).
+        `expected_version`, when `idempotency.key` is already recorded, or when
+        an agent id in `require_active` is not registered and active in the
+        directory at the moment of the append (checked inside the append's
+        transaction, so that a transfer to an agent and the agent's deactivation
+        exclude each other); then nothing is written. Raises `InvalidValue` for
+        events that do not follow `expected_version` (see `check_append`).
         """
         ...  # pragma: no cover - a protocol has no body
 
@@ -134,18 +158,31 @@ class Store(Protocol):
         """Events of every case in one global order, from position `after` + 1 on."""
         ...  # pragma: no cover - a protocol has no body
 
-    def find_cases(
+    def find_cases(  # noqa: PLR0913 - one keyword-only option per indexed criterion
         self,
         *,
         owner: str | None = None,
         steward: str | None = None,
         customer: str | None = None,
         stage: str | None = None,
+        workflow: str | None = None,
+        follow_up_assignee: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion (all cases when none is given).
 
+        `follow_up_assignee` matches cases where that agent has an open follow-up.
         Ordered by opening time, then case id. Must use an index, never a scan,
         when a criterion is given.
+        """
+        ...  # pragma: no cover - a protocol has no body
+
+    def set_next_due(self, case_id: str, *, version: int, next_due: datetime | None) -> bool:
+        """Replace the case's next due time in the index if the case is still at `version`.
+
+        For a due time that went stale (the SLA policies changed since it was
+        written): `ServiceDesk.tick` corrects it without appending an event.
+        Returns whether it was replaced; a case that moved on is left alone (its own
+        append wrote a fresh due time).
         """
         ...  # pragma: no cover - a protocol has no body
 
@@ -175,16 +212,54 @@ class Store(Protocol):
         """Every registered agent, ordered by id."""
         ...  # pragma: no cover - a protocol has no body
 
+    def agents_in_team(self, team: str) -> list[Agent]:
+        """The registered agents who belong to `team`, ordered by id.
+
+        Must read an index by team: its cost follows the team, not the directory.
+        """
+        ...  # pragma: no cover - a protocol has no body
+
+
+def open_follow_up_assignees(history: Iterable[Event]) -> frozenset[str]:
+    """The agents with an open follow-up at the end of `history` (for store migrations).
+
+    The same answer as `CaseSummary.of(case).follow_up_assignee_ids` for the case
+    the history folds into, without needing its workflow.
+    """
+    assignees: dict[int, str] = {}
+    for event in history:
+        if isinstance(event, FollowUpScheduled):
+            assignees[event.follow_up_id] = event.assignee.id
+        elif isinstance(event, FollowUpHandedOver):
+            assignees[event.follow_up_id] = event.to_assignee.id
+        elif isinstance(event, FollowUpCompleted):
+            assignees.pop(event.follow_up_id, None)
+        elif isinstance(event, StewardReassigned):
+            leaving, taking = event.from_steward.id, event.to_steward.id
+            assignees = {k: taking if v == leaving else v for k, v in assignees.items()}
+    return frozenset(assignees.values())
+
 
 def check_append(
-    case_id: str, events: Sequence[Event], expected_version: int, summary: CaseSummary
+    case_id: str,
+    events: Sequence[Event],
+    expected_version: int,
+    summary: CaseSummary,
+    *,
+    require_active: Collection[str] = (),
 ) -> None:
     """Refuse an append that could not be a continuation of the case (for store authors).
 
     The events must be non-empty, all of `case_id`, numbered on from
     `expected_version` without gaps, and `summary` must describe the case at the
-    last of them.
+    last of them; `require_active` must hold agent ids (strings).
     """
+    for agent_id in require_active:
+        if type(agent_id) is not str:  # a caller's mistake typing cannot catch at run time
+            msg = (
+                f"require_active of an append to case {case_id!r} holds agent ids, got {agent_id!r}"
+            )
+            raise InvalidValue(msg)
     if expected_version < 0:
         msg = f"expected_version must be 0 or more, got {expected_version}"
         raise InvalidValue(msg)
@@ -207,3 +282,22 @@ def check_append(
             f"got case {summary.case_id!r} at version {summary.version}"
         )
         raise InvalidValue(msg)
+
+
+def inactive_agent(
+    require_active: Collection[str], lookup: Callable[[str], Agent | None]
+) -> str | None:
+    """Why an agent of `require_active` fails the check, or None if all are active.
+
+    For store authors.
+
+    `lookup` reads the directory inside the append's transaction. The reason is
+    the `detail` of the `ConcurrencyConflict` the store raises.
+    """
+    for agent_id in require_active:
+        agent = lookup(agent_id)
+        if agent is None:
+            return f"agent {agent_id!r} is not registered"
+        if not agent.active:
+            return f"agent {agent_id!r} is no longer active"
+    return None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+
+import attrs
 
 from servicekit._values import utc
 from servicekit.errors import ConcurrencyConflict
@@ -18,11 +20,12 @@ from servicekit.stores.base import (
     IdempotencyRecord,
     StoredEvent,
     check_append,
+    inactive_agent,
 )
 
 __all__ = ["InMemoryStore"]
 
-_INDEXED = ("owner", "steward", "customer", "stage")
+_INDEXED = ("owner", "steward", "customer", "stage", "workflow", "follow_up_assignee")
 
 
 class InMemoryStore:
@@ -43,6 +46,7 @@ class InMemoryStore:
         }
         self._keys: dict[str, IdempotencyRecord] = {}
         self._agents: dict[str, Agent] = {}
+        self._teams: defaultdict[str, set[str]] = defaultdict(set)  # team -> agent ids
         self._checkpoints: dict[str, int] = {}
         self._due: list[tuple[datetime, str]] = []  # sorted: (next_due, case_id)
 
@@ -56,7 +60,7 @@ class InMemoryStore:
             events = self._events.get(case_id, [])
             return CaseHistory(case_id, tuple(events[max(after_version, 0) :]), len(events))
 
-    def append(
+    def append(  # noqa: PLR0913 - the contract's options, keyword-only
         self,
         case_id: str,
         events: Sequence[Event],
@@ -64,9 +68,14 @@ class InMemoryStore:
         expected_version: int,
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
+        require_active: Collection[str] = (),
     ) -> int:
-        """Append atomically; `ConcurrencyConflict` if the version moved or the key is used."""
-        check_append(case_id, events, expected_version, summary)
+        """Append atomically, or raise `ConcurrencyConflict` and write nothing.
+
+        The conflict means the version moved, the idempotency key is used, or an
+        agent of `require_active` is not registered and active.
+        """
+        check_append(case_id, events, expected_version, summary, require_active=require_active)
         with self._lock:
             stored = self._events.get(case_id, [])
             if len(stored) != expected_version:
@@ -78,6 +87,9 @@ class InMemoryStore:
                     len(stored),
                     detail=f"idempotency key {idempotency.key!r} was used meanwhile",
                 )
+            reason = inactive_agent(require_active, self._agents.get)
+            if reason is not None:
+                raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
             self._events.setdefault(case_id, stored).extend(events)
             self._log.extend(events)
             self._reindex(summary)
@@ -93,12 +105,15 @@ class InMemoryStore:
             ("steward", summary.steward_id, None if old is None else old.steward_id),
             ("customer", summary.customer_id, None if old is None else old.customer_id),
             ("stage", summary.stage, None if old is None else old.stage),
+            ("workflow", summary.workflow, None if old is None else old.workflow),
         ):
             if value != previous:  # most appends change one criterion at most
                 if previous is not None:
                     self._index[name][previous].discard(case_id)
                 if value is not None:
                     self._index[name][value].add(case_id)
+        if old is None or summary.follow_up_assignee_ids != old.follow_up_assignee_ids:
+            self._index_assignees(summary, old)
         before = None if old is None else old.next_due
         if before != summary.next_due:
             if before is not None:
@@ -106,6 +121,27 @@ class InMemoryStore:
             if summary.next_due is not None:
                 bisect.insort(self._due, (summary.next_due, case_id))
         self._summaries[case_id] = summary
+
+    def _index_assignees(self, summary: CaseSummary, old: CaseSummary | None) -> None:
+        """Index the agents with an open follow-up on the case (a set per case)."""
+        case_id = summary.case_id
+        now = summary.follow_up_assignee_ids
+        before = frozenset() if old is None else old.follow_up_assignee_ids
+        by_assignee = self._index["follow_up_assignee"]
+        for agent_id in before - now:
+            by_assignee[agent_id].discard(case_id)
+        for agent_id in now - before:
+            by_assignee[agent_id].add(case_id)
+
+    def set_next_due(self, case_id: str, *, version: int, next_due: datetime | None) -> bool:
+        """Replace the case's next due time if the case is still at `version`."""
+        due = None if next_due is None else utc(next_due, what="next_due")
+        with self._lock:
+            known = self._summaries.get(case_id)
+            if known is None or known.version != version:
+                return False
+            self._reindex(attrs.evolve(known, next_due=due))
+            return True
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Events of every case in append order, from position `after` + 1 on."""
@@ -117,16 +153,25 @@ class InMemoryStore:
                 for position, event in enumerate(self._log[start:stop], start=start + 1)
             ]
 
-    def find_cases(
+    def find_cases(  # noqa: PLR0913 - one keyword-only option per indexed criterion
         self,
         *,
         owner: str | None = None,
         steward: str | None = None,
         customer: str | None = None,
         stage: str | None = None,
+        workflow: str | None = None,
+        follow_up_assignee: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion, by opening time then id."""
-        wanted = {"owner": owner, "steward": steward, "customer": customer, "stage": stage}
+        wanted = {
+            "owner": owner,
+            "steward": steward,
+            "customer": customer,
+            "stage": stage,
+            "workflow": workflow,
+            "follow_up_assignee": follow_up_assignee,
+        }
         with self._lock:
             matches: set[str] | None = None
             for name, value in wanted.items():
@@ -164,6 +209,11 @@ class InMemoryStore:
     def put_agent(self, agent: Agent) -> None:
         """Add an agent to the directory, or replace the one with the same id."""
         with self._lock:
+            old = self._agents.get(agent.id)
+            for team in () if old is None else old.teams - agent.teams:
+                self._teams[team].discard(agent.id)
+            for team in agent.teams:
+                self._teams[team].add(agent.id)
             self._agents[agent.id] = agent
 
     def get_agent(self, agent_id: str) -> Agent | None:
@@ -175,6 +225,11 @@ class InMemoryStore:
         """Every registered agent, ordered by id."""
         with self._lock:
             return [self._agents[agent_id] for agent_id in sorted(self._agents)]
+
+    def agents_in_team(self, team: str) -> list[Agent]:
+        """The registered agents who belong to `team`, ordered by id."""
+        with self._lock:
+            return [self._agents[agent_id] for agent_id in sorted(self._teams.get(team, ()))]
 
     def checkpoint(self, name: str) -> int:
         """The last position the consumer `name` has handled (0 if none yet)."""

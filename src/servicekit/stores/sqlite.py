@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,7 @@ from servicekit.errors import (
     InvalidValue,
     StoreError,
 )
-from servicekit.events import Event
+from servicekit.events import CaseOpened, Event
 from servicekit.ownership import Agent
 from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
 from servicekit.stores.base import (
@@ -44,6 +44,8 @@ from servicekit.stores.base import (
     IdempotencyRecord,
     StoredEvent,
     check_append,
+    inactive_agent,
+    open_follow_up_assignees,
 )
 from servicekit.workflow import StatusCategory
 
@@ -52,7 +54,7 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 APPLICATION_ID = 0x53564B54
 """Stored in the SQLite header (``PRAGMA application_id``): "SVKT", a servicekit file."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this version writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -95,19 +97,82 @@ CREATE TABLE agents (agent_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 """Schema version 1: events, the case index, idempotency records, the agent directory."""
 
-_MIGRATIONS: dict[int, str] = {
-    0: _SCHEMA_V1,
-    1: "CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);",
+_SCHEMA_V4 = """
+ALTER TABLE cases ADD COLUMN workflow TEXT NOT NULL DEFAULT '';
+CREATE INDEX cases_by_workflow ON cases (workflow, opened_at, case_id);
+CREATE TABLE agent_teams (
+    team TEXT NOT NULL,
+    agent_id TEXT NOT NULL REFERENCES agents (agent_id),
+    PRIMARY KEY (team, agent_id)
+) WITHOUT ROWID;
+CREATE INDEX agent_teams_by_agent ON agent_teams (agent_id);
+ALTER TABLE cases ADD COLUMN follow_up_assignees TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE case_follow_ups (
+    agent_id TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    PRIMARY KEY (agent_id, case_id)
+) WITHOUT ROWID;
+"""
+"""Schema version 4: each case's workflow and open follow-ups' assignees in the index, and
+the agents by team.
+
+`_fill_schema_4` fills both from what a schema-3 file holds.
+"""
+
+
+def _fill_schema_4(db: sqlite3.Connection) -> None:
+    """Fill a schema-3 file's new index: cases by their `CaseOpened`'s workflow, agents by team."""
+    for agent_id, data in db.execute("SELECT agent_id, data FROM agents").fetchall():
+        db.executemany(
+            "INSERT INTO agent_teams VALUES (?, ?)",
+            [(team, agent_id) for team in _agent(data).teams],
+        )
+    rows = db.execute(
+        "SELECT cases.case_id, events.position, events.data FROM cases "
+        "LEFT JOIN events ON events.case_id = cases.case_id AND events.version = 1"
+    ).fetchall()
+    for case_id, position, data in rows:
+        opened = None if data is None else _decode(position, data)
+        if not isinstance(opened, CaseOpened):
+            msg = (
+                f"case {case_id!r} does not start with a CaseOpened event, so the workflow "
+                "it was opened on cannot be recorded in the index"
+            )
+            raise CorruptHistory(msg)
+        db.execute("UPDATE cases SET workflow = ? WHERE case_id = ?", (opened.workflow, case_id))
+        history = [
+            _decode(position, data)
+            for position, data in db.execute(
+                "SELECT position, data FROM events WHERE case_id = ? ORDER BY version", (case_id,)
+            )
+        ]
+        assignees = open_follow_up_assignees(history)
+        db.execute(
+            "UPDATE cases SET follow_up_assignees = ? WHERE case_id = ?",
+            (_assignees_text(assignees), case_id),
+        )
+        db.executemany(
+            "INSERT INTO case_follow_ups VALUES (?, ?)", [(a, case_id) for a in assignees]
+        )
+
+
+_MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] = {
+    0: (_SCHEMA_V1, None),
+    1: ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);", None),
     2: (
-        "ALTER TABLE cases ADD COLUMN next_due INTEGER;"
-        "CREATE INDEX cases_by_due ON cases (next_due, case_id) WHERE next_due IS NOT NULL;"
+        (
+            "ALTER TABLE cases ADD COLUMN next_due INTEGER;"
+            "CREATE INDEX cases_by_due ON cases (next_due, case_id) WHERE next_due IS NOT NULL;"
+        ),
+        None,
     ),
+    3: (_SCHEMA_V4, _fill_schema_4),
 }
-"""The DDL that takes a file from a schema version to the next one."""
+"""What takes a file from a schema version to the next one: DDL, then a data step."""
 
 _SUMMARY_COLUMNS = (
-    "case_id, customer_id, stage, category, finished, owner_id, steward_id, version, "
-    "opened_at, updated_at, next_due"
+    "case_id, customer_id, workflow, stage, category, finished, owner_id, steward_id, "
+    "version, opened_at, updated_at, next_due, follow_up_assignees"
 )
 
 
@@ -212,8 +277,11 @@ class SQLiteStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for step in range(version, SCHEMA_VERSION):
-                for statement in _statements(_MIGRATIONS[step]):
+                script, fill = _MIGRATIONS[step]
+                for statement in _statements(script):
                     self._db.execute(statement)
+                if fill is not None:
+                    fill(self._db)
             self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
@@ -267,7 +335,7 @@ class SQLiteStore:
             expected += 1
         return CaseHistory(case_id, tuple(events), 0 if row is None else row[0])
 
-    def append(
+    def append(  # noqa: PLR0913 - the contract's options, keyword-only
         self,
         case_id: str,
         events: Sequence[Event],
@@ -275,15 +343,22 @@ class SQLiteStore:
         expected_version: int,
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
+        require_active: Collection[str] = (),
     ) -> int:
-        """Append atomically; `ConcurrencyConflict` if the version moved or the key is used."""
-        check_append(case_id, events, expected_version, summary)
+        """Append atomically, or raise `ConcurrencyConflict` and write nothing.
+
+        The conflict means the version moved, the idempotency key is used, or an
+        agent of `require_active` is not registered and active.
+        """
+        check_append(case_id, events, expected_version, summary, require_active=require_active)
         rows = [
             (case_id, event.version, json.dumps(event_to_dict(event), separators=(",", ":")))
             for event in events
         ]
         with self._transaction("BEGIN IMMEDIATE") as db:
-            row = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+            row = db.execute(
+                "SELECT version, follow_up_assignees FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
             current = 0 if row is None else row[0]
             if current != expected_version:
                 raise ConcurrencyConflict(case_id, expected_version, current)
@@ -299,15 +374,26 @@ class SQLiteStore:
                     current,
                     detail=f"idempotency key {idempotency.key!r} was used meanwhile",
                 )
+            if require_active:
+                reason = inactive_agent(require_active, self._read_agent)
+                if reason is not None:
+                    raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
             try:
                 db.executemany("INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)", rows)
             except sqlite3.IntegrityError as error:
                 raise ConcurrencyConflict(case_id, expected_version, None) from error
             db.execute(
                 f"INSERT OR REPLACE INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _summary_row(summary),
             )
+            before = _NO_ASSIGNEES if row is None else row[1]
+            if _assignees_text(summary.follow_up_assignee_ids) != before:
+                db.execute("DELETE FROM case_follow_ups WHERE case_id = ?", (case_id,))
+                db.executemany(
+                    "INSERT INTO case_follow_ups VALUES (?, ?)",
+                    [(agent_id, case_id) for agent_id in summary.follow_up_assignee_ids],
+                )
             if idempotency is not None:
                 db.execute(
                     "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
@@ -321,6 +407,16 @@ class SQLiteStore:
                 )
         return events[-1].version
 
+    def set_next_due(self, case_id: str, *, version: int, next_due: datetime | None) -> bool:
+        """Replace the case's next due time if the case is still at `version`."""
+        due = None if next_due is None else _micros(utc(next_due, what="next_due"))
+        with self._transaction("BEGIN IMMEDIATE") as db:
+            cursor = db.execute(
+                "UPDATE cases SET next_due = ? WHERE case_id = ? AND version = ?",
+                (due, case_id, version),
+            )
+            return cursor.rowcount == 1
+
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Events of every case in commit order, from position `after` + 1 on."""
         with self._transaction() as db:
@@ -330,13 +426,15 @@ class SQLiteStore:
             ).fetchall()
         return [StoredEvent(position, _decode(position, data)) for position, data in rows]
 
-    def find_cases(
+    def find_cases(  # noqa: PLR0913 - one keyword-only option per indexed criterion
         self,
         *,
         owner: str | None = None,
         steward: str | None = None,
         customer: str | None = None,
         stage: str | None = None,
+        workflow: str | None = None,
+        follow_up_assignee: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion, by opening time then id."""
         criteria = {
@@ -344,9 +442,14 @@ class SQLiteStore:
             "steward_id": steward,
             "customer_id": customer,
             "stage": stage,
+            "workflow": workflow,
         }
         given = {column: value for column, value in criteria.items() if value is not None}
-        where = " AND ".join(f"{column} = ?" for column in given) or "1"
+        clauses = [f"{column} = ?" for column in given]
+        if follow_up_assignee is not None:
+            clauses.append("case_id IN (SELECT case_id FROM case_follow_ups WHERE agent_id = ?)")
+            given["follow_up_assignee"] = follow_up_assignee
+        where = " AND ".join(clauses) or "1"
         with self._transaction() as db:
             rows = db.execute(
                 f"SELECT {_SUMMARY_COLUMNS} FROM cases WHERE {where} "  # noqa: S608 - constant columns
@@ -383,17 +486,35 @@ class SQLiteStore:
         data = json.dumps(agent_to_dict(agent))
         with self._transaction("BEGIN IMMEDIATE") as db:
             db.execute("INSERT OR REPLACE INTO agents VALUES (?, ?)", (agent.id, data))
+            db.execute("DELETE FROM agent_teams WHERE agent_id = ?", (agent.id,))
+            db.executemany(
+                "INSERT INTO agent_teams VALUES (?, ?)", [(team, agent.id) for team in agent.teams]
+            )
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""
-        with self._transaction() as db:
-            row = db.execute("SELECT data FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
+        with self._transaction():
+            return self._read_agent(agent_id)
+
+    def _read_agent(self, agent_id: str) -> Agent | None:
+        """The agent with this id, read in the transaction already open."""
+        row = self._db.execute("SELECT data FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
         return None if row is None else _agent(row[0])
 
     def agents(self) -> list[Agent]:
         """Every registered agent, ordered by id."""
         with self._transaction() as db:
             rows = db.execute("SELECT data FROM agents ORDER BY agent_id").fetchall()
+        return [_agent(data) for (data,) in rows]
+
+    def agents_in_team(self, team: str) -> list[Agent]:
+        """The registered agents who belong to `team`, ordered by id."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT agents.data FROM agent_teams JOIN agents USING (agent_id) "
+                "WHERE agent_teams.team = ? ORDER BY agent_teams.agent_id",
+                (team,),
+            ).fetchall()
         return [_agent(data) for (data,) in rows]
 
     # -- checkpoints for the outbox -------------------------------------------------------
@@ -476,6 +597,7 @@ def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
     return (
         summary.case_id,
         summary.customer_id,
+        summary.workflow,
         summary.stage,
         summary.category.value,
         int(summary.finished),
@@ -485,16 +607,39 @@ def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
         _micros(summary.opened_at),
         _micros(summary.updated_at),
         None if summary.next_due is None else _micros(summary.next_due),
+        _assignees_text(summary.follow_up_assignee_ids),
     )
+
+
+_NO_ASSIGNEES = "[]"
+
+
+def _assignees_text(assignees: Iterable[str]) -> str:
+    if not assignees:
+        return _NO_ASSIGNEES  # the usual case: no open follow-up
+    return json.dumps(sorted(assignees), separators=(",", ":"))
 
 
 def _summary(row: tuple[Any, ...]) -> CaseSummary:
-    case_id, customer, stage, category, finished, owner, steward, version, opened, updated, due = (
-        row
-    )
+    (
+        case_id,
+        customer,
+        workflow,
+        stage,
+        category,
+        finished,
+        owner,
+        steward,
+        version,
+        opened,
+        updated,
+        due,
+        assignees,
+    ) = row
     return CaseSummary(
         case_id,
         customer,
+        workflow,
         stage,
         StatusCategory(category),
         bool(finished),
@@ -504,4 +649,8 @@ def _summary(row: tuple[Any, ...]) -> CaseSummary:
         _instant(opened),
         _instant(updated),
         None if due is None else _instant(due),
+        _NOBODY if assignees == _NO_ASSIGNEES else frozenset(json.loads(assignees)),
     )
+
+
+_NOBODY: frozenset[str] = frozenset()
