@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +23,6 @@ from servicekit import (
     Direction,
     Event,
     FollowUpDue,
-    IdempotencyRecord,
     InMemoryStore,
     ManualClock,
     ServiceDesk,
@@ -252,15 +252,7 @@ class RacingStore(InMemoryStore):
         self.racing = False
         self._inside = threading.local()
 
-    def append(
-        self,
-        case_id: str,
-        events: Sequence[Event],
-        *,
-        expected_version: int,
-        summary: CaseSummary,
-        idempotency: IdempotencyRecord | None = None,
-    ) -> int:
+    def append(self, case_id: str, events: Sequence[Event], **options: Any) -> int:
         if self.racing and not getattr(self._inside, "rival", False):
             self._inside.rival = True
             try:
@@ -273,13 +265,7 @@ class RacingStore(InMemoryStore):
                 )
             finally:
                 self._inside.rival = False
-        return super().append(
-            case_id,
-            events,
-            expected_version=expected_version,
-            summary=summary,
-            idempotency=idempotency,
-        )
+        return super().append(case_id, events, **options)
 
 
 def test_losing_every_race_to_another_writer_is_409(clock: ManualClock) -> None:

@@ -519,9 +519,12 @@ async def _tick(desk: ServiceDesk, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await asyncio.to_thread(desk.tick)
+            report = await asyncio.to_thread(desk.tick)
         except Exception:
             logger.exception("the background tick failed; the next one runs in %s s", every)
+            continue
+        for problem in report.failed:  # set aside by the desk; the next tick tries again
+            logger.warning("the tick could not serve %s", problem)
 
 
 def _own_case(desk: ServiceDesk, customer_id: str, case_id: str) -> None:
