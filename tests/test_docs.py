@@ -49,6 +49,13 @@ def test_the_quickstart_walks_the_whole_cycle_with_a_transfer(
     assert "transferred the case from agent 'ana' to agent 'bo'" in out
 
 
+def test_the_readme_lists_every_example() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = [*EXAMPLES, *(path for path in (ROOT / "examples").iterdir() if path.is_dir())]
+    names = [path.name + ("/" if path.is_dir() else "") for path in examples]
+    assert [name for name in names if f"`{name}`" not in readme and "__pycache__" not in name] == []
+
+
 def test_ci_runs_exactly_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = re.findall(r"^```sh\n(.*?)\n```", readme, re.MULTILINE | re.DOTALL)
