@@ -10,9 +10,7 @@ import re
 from importlib.metadata import version as _version
 from typing import Any
 
-from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
 
 project = "servicekit"
 author = "The servicekit developers"
@@ -58,30 +56,6 @@ nitpick_ignore_regex = [
 ]
 
 
-def _resolve_public_name(
-    app: Sphinx, env: BuildEnvironment, node: pending_xref, contnode: Any
-) -> Any:
-    """Link ``servicekit.some.module.Name`` to where the reference documents ``Name``.
-
-    Annotations name a class by the module that defines it; the reference may
-    document it where it is re-exported (``servicekit.stores.CaseSummary`` for
-    ``servicekit.stores.base.CaseSummary``). Only a target found exactly once is
-    linked: an unknown name still fails the build.
-    """
-    target = node.get("reftarget", "")
-    if node.get("refdomain") != "py" or not target.startswith("servicekit."):
-        return None
-    name = target.rsplit(".", 1)[-1]
-    domain: Any = env.get_domain("py")
-    found = [full for full in domain.objects if full.rsplit(".", 1)[-1] == name]
-    if len(found) != 1:
-        return None
-    node["reftarget"] = found[0]
-    return domain.resolve_xref(
-        env, node["refdoc"], app.builder, node["reftype"], found[0], node, contnode
-    )
-
-
 def _plain_docstring(
     _app: Sphinx, what: str, _name: str, _obj: object, _options: object, lines: list[str]
 ) -> None:
@@ -97,7 +71,6 @@ def _plain_docstring(
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Register the docstring reader (before napoleon) and the resolver of re-exported names."""
+    """Register the docstring reader, before napoleon's."""
     app.connect("autodoc-process-docstring", _plain_docstring, priority=400)
-    app.connect("missing-reference", _resolve_public_name)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
