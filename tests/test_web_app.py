@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import html
+import os
 import re
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -401,3 +406,38 @@ def test_cases_outlive_the_application_on_an_sqlite_file(
     with TestClient(create_app(db_path=db, clock=clock, tick_every=None)) as client:
         assert case_id in client.get("/agents/ana").text
         assert desk_of(client).case(case_id).owner.id == "ana"  # type: ignore[union-attr]
+
+
+def test_the_server_script_serves_the_help_desk(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    command = [sys.executable, "-m", "web_app", "--db", str(tmp_path / "h.sqlite")]
+    with subprocess.Popen(  # noqa: S603 - our own example, our own interpreter
+        [*command, "--port", str(port), "--tick-every", "0.5"],
+        env={**os.environ, "PYTHONPATH": str(examples)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as server:
+        page = wait_for_page(server, f"http://127.0.0.1:{port}/")
+        server.terminate()
+        server.communicate(timeout=10)
+    assert "/agents/ana" in page
+    assert (tmp_path / "h.sqlite").exists()
+
+
+def wait_for_page(server: subprocess.Popen[bytes], url: str) -> str:
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback
+                    return str(answer.read().decode())
+            except OSError:
+                assert server.poll() is None, server.communicate()[1]
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.1)
+    except BaseException:
+        server.kill()
+        raise
