@@ -211,6 +211,7 @@ def test_an_unknown_agent_in_the_address_is_404(client: TestClient) -> None:
     response = client.get("/agents/zed")
     assert response.status_code == 404
     assert alert(response.text).startswith("there is no agent 'zed'")
+    assert alert(client.get("/no/such/page").text) == "Not Found"
 
 
 def test_a_refusal_by_the_rules_is_403_with_the_librarys_message_and_changes_nothing(

@@ -25,6 +25,7 @@ import jinja2
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit import (
     Agent,
@@ -200,7 +201,7 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and has a defaul
         )
     )
     app.add_exception_handler(ServiceKitError, _library_error)
-    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # also a route not found
     app.include_router(router)
     return app
 
@@ -231,7 +232,7 @@ async def _library_error(request: Request, error: Exception) -> Response:
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, HTTPException)  # noqa: S101 - registered for HTTPException only
+    assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for it only
     return _page(
         request,
         "error.html",
