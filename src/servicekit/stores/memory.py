@@ -87,9 +87,10 @@ class InMemoryStore:
                     len(stored),
                     detail=f"idempotency key {idempotency.key!r} was used meanwhile",
                 )
-            reason = inactive_agent(require_active, self._agents.get)
-            if reason is not None:
-                raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
+            if require_active:
+                reason = inactive_agent(require_active, self._agents.get)
+                if reason is not None:
+                    raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
             self._events.setdefault(case_id, stored).extend(events)
             self._log.extend(events)
             self._reindex(summary)
@@ -100,18 +101,20 @@ class InMemoryStore:
     def _reindex(self, summary: CaseSummary) -> None:
         case_id = summary.case_id
         old = self._summaries.get(case_id)
-        for name, value, previous in (
-            ("owner", summary.owner_id, None if old is None else old.owner_id),
-            ("steward", summary.steward_id, None if old is None else old.steward_id),
-            ("customer", summary.customer_id, None if old is None else old.customer_id),
-            ("stage", summary.stage, None if old is None else old.stage),
-            ("workflow", summary.workflow, None if old is None else old.workflow),
-        ):
-            if value != previous:  # most appends change one criterion at most
-                if previous is not None:
-                    self._index[name][previous].discard(case_id)
-                if value is not None:
-                    self._index[name][value].add(case_id)
+        index = self._index
+        if old is None:
+            self._index_new(summary)
+        else:
+            # Most appends change one criterion at most (the stage, on a move): compare
+            # each directly, and touch the index only where it changed. A case's customer
+            # and workflow never change once it is opened.
+            if summary.stage != old.stage:
+                index["stage"][old.stage].discard(case_id)
+                index["stage"][summary.stage].add(case_id)
+            if summary.owner_id != old.owner_id:
+                _move(index["owner"], case_id, old.owner_id, summary.owner_id)
+            if summary.steward_id != old.steward_id:
+                _move(index["steward"], case_id, old.steward_id, summary.steward_id)
         if old is None or summary.follow_up_assignee_ids != old.follow_up_assignee_ids:
             self._index_assignees(summary, old)
         before = None if old is None else old.next_due
@@ -121,6 +124,19 @@ class InMemoryStore:
             if summary.next_due is not None:
                 bisect.insort(self._due, (summary.next_due, case_id))
         self._summaries[case_id] = summary
+
+    def _index_new(self, summary: CaseSummary) -> None:
+        """Index a case seen for the first time under every criterion."""
+        index, case_id = self._index, summary.case_id
+        for name, value in (
+            ("owner", summary.owner_id),
+            ("steward", summary.steward_id),
+            ("customer", summary.customer_id),
+            ("stage", summary.stage),
+            ("workflow", summary.workflow),
+        ):
+            if value is not None:
+                index[name][value].add(case_id)
 
     def _index_assignees(self, summary: CaseSummary, old: CaseSummary | None) -> None:
         """Index the agents with an open follow-up on the case (a set per case)."""
@@ -240,3 +256,13 @@ class InMemoryStore:
         """Record that the consumer `name` has handled every event up to `position`."""
         with self._lock:
             self._checkpoints[name] = position
+
+
+def _move(
+    index: defaultdict[str, set[str]], case_id: str, old: str | None, new: str | None
+) -> None:
+    """Move the case from one value's entry of an index to another's."""
+    if old is not None:
+        index[old].discard(case_id)
+    if new is not None:
+        index[new].add(case_id)
