@@ -38,6 +38,7 @@ autodoc_typehints = "signature"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 python_use_unqualified_type_names = True
+add_module_names = False  # "ServiceDesk", not "servicekit.desk.ServiceDesk"
 default_role = "code"  # docstrings quote names in single backticks, as Markdown does
 
 _PLURAL = re.compile(r"`(\w+)`s\b")
