@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from web_app import create_app
 
 from servicekit import (
+    CaseHistory,
     CaseSummary,
     Channel,
     ConcurrencyConflict,
@@ -442,3 +443,30 @@ def wait_for_page(server: subprocess.Popen[bytes], url: str) -> str:
     except BaseException:
         server.kill()
         raise
+
+
+class OneBadCase(InMemoryStore):
+    """A store that cannot load one case once broken, as a damaged row would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bad: str | None = None
+
+    def load(self, case_id: str, *, after_version: int = 0) -> CaseHistory:
+        if case_id == self.bad:
+            msg = f"row of {case_id} is damaged"
+            raise RuntimeError(msg)
+        return super().load(case_id, after_version=after_version)
+
+
+def test_the_background_tick_logs_a_case_it_sets_aside_and_serves_the_others(
+    clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = OneBadCase()
+    with TestClient(create_app(store=store, clock=clock, tick_every=0.02)) as client:
+        bad, good = transferred_case(client), transferred_case(client)
+        store.bad = bad
+        clock.advance(timedelta(days=2))
+        desk = desk_of(client)
+        wait_for(lambda: any(isinstance(e, FollowUpDue) for e in desk.history(good)))
+        wait_for(lambda: f"the tick could not serve case '{bad}'" in caplog.text)
