@@ -10,6 +10,7 @@ import pytest
 from sphinx.util.inventory import InventoryFile
 
 import servicekit
+import servicekit.metrics
 import servicekit.stores
 import servicekit.testing
 
@@ -63,6 +64,6 @@ def test_the_reference_documents_every_public_name(
         if kind.startswith("py:")
         for full in entries
     }
-    for module in (servicekit, servicekit.stores, servicekit.testing):
+    for module in (servicekit, servicekit.metrics, servicekit.stores, servicekit.testing):
         missing = sorted(set(module.__all__) - documented)
         assert not missing, f"{module.__name__}: {missing}"

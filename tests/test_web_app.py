@@ -32,6 +32,7 @@ from servicekit import (
     InMemoryStore,
     ManualClock,
     ServiceDesk,
+    Survey,
     buying_cycle,
 )
 
@@ -307,6 +308,15 @@ def test_bad_input_is_422_with_the_librarys_message(client: TestClient) -> None:
     outcome = client.post(f"/agents/ana/cases/{case_id}/follow-ups/1", data={"outcome": "maybe"})
     assert outcome.status_code == 422
     assert "not 'maybe'" in alert(outcome.text)
+    survey = client.post(
+        f"/customers/ivy/cases/{case_id}/feedback", data={"survey": "mood", "score": "3"}
+    )
+    assert survey.status_code == 422
+    assert alert(survey.text) == "a survey is one of csat, nps, ces, not 'mood'"
+    score = client.post(f"/customers/ivy/cases/{case_id}/feedback", data={"score": "6"})
+    assert score.status_code == 422
+    assert alert(score.text) == "a CSAT score is a whole number from 1 to 5, got 6"
+    assert desk_of(client).case(case_id).feedback == ()
     assert client.post("/cases", data={"customer_id": "ivy"}).status_code == 422  # fields missing
     assert [s.case_id for s in desk_of(client).cases()] == [case_id]
 
@@ -329,7 +339,7 @@ def test_a_customer_acts_only_on_their_own_cases(client: TestClient) -> None:
     case_id = open_case(client, "ivy")
     response = client.post(f"/customers/tom/cases/{case_id}/messages", data={"summary": "hi"})
     assert response.status_code == 404
-    response = client.post(f"/customers/tom/cases/{case_id}/feedback", data={"rating": "1"})
+    response = client.post(f"/customers/tom/cases/{case_id}/feedback", data={"score": "1"})
     assert response.status_code == 404
     assert len(desk_of(client).case(case_id).interactions) == 1
 
@@ -337,10 +347,11 @@ def test_a_customer_acts_only_on_their_own_cases(client: TestClient) -> None:
 def test_a_customer_gives_feedback_from_their_page(client: TestClient) -> None:
     case_id = open_case(client, "ivy")
     client.post(
-        f"/customers/ivy/cases/{case_id}/feedback", data={"rating": "4", "comment": "quick"}
+        f"/customers/ivy/cases/{case_id}/feedback",
+        data={"survey": "nps", "score": "9", "comment": "quick"},
     )
     feedback = desk_of(client).case(case_id).feedback
-    assert [(f.rating, f.comment) for f in feedback] == [(4, "quick")]
+    assert [(f.survey, f.score, f.comment) for f in feedback] == [(Survey.NPS, 9, "quick")]
 
 
 def wait_for(condition: object, *, seconds: float = 5.0) -> None:

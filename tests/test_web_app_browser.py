@@ -133,11 +133,12 @@ def test_a_case_lives_its_whole_life_in_the_browser(server: Server) -> None:  # 
         page.goto(f"{server.url}/agents/ana/cases/{case_id}")
         assert page.locator("#stage").inner_text() == "closed"
         page.goto(f"{server.url}/customers/ivy")
-        page.get_by_label("How did we do (1 to 5)").fill("5")
+        page.get_by_label("Survey").select_option("csat")
+        page.get_by_label("Score").fill("5")
         page.get_by_role("button", name="Rate").click()
-        assert "rated the service 5/5" in page.locator(".timeline").inner_text()
+        assert "CSAT 5/5" in page.locator(".timeline").inner_text()
 
         assert all(url.startswith(server.url) for url in requests), requests
     case = server.desk.case(case_id)
     assert (case.owner.id, case.steward.id) == ("bo", "ana")  # type: ignore[union-attr]
-    assert [f.rating for f in case.feedback] == [5]
+    assert [(f.survey.value, f.score) for f in case.feedback] == [("csat", 5)]

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import attrs
 import jinja2
@@ -43,7 +44,6 @@ from servicekit import (
     Customer,
     Direction,
     DuplicateCase,
-    Event,
     FollowUp,
     FollowUpOutcome,
     IdempotencyConflict,
@@ -58,6 +58,7 @@ from servicekit import (
     ServiceKitError,
     SQLiteStore,
     Store,
+    Survey,
     Target,
     TransferCase,
     UnknownAgent,
@@ -67,7 +68,7 @@ from servicekit import (
     decide,
 )
 
-__all__ = ["DEFAULT_AGENTS", "create_app", "standard_policies"]
+__all__ = ["DEFAULT_AGENTS", "Actions", "create_app", "standard_policies"]
 
 logger = logging.getLogger(__name__)
 
@@ -128,14 +129,6 @@ class Actions:
     transfer_to: tuple[str, ...]
     follow_ups: tuple[FollowUp, ...]
     reply: bool
-
-
-@attrs.frozen
-class TimelineEntry:
-    """One event of a case, for a timeline that may mix several cases."""
-
-    case_id: str
-    event: Event
 
 
 def create_app(  # noqa: PLR0913 - every option is keyword-only and has a default
@@ -315,7 +308,8 @@ def customer_page(
         "customer.html",
         customer_id=customer_id,
         cases=cases,
-        timeline=_timeline(desk, [case.case_id for case in cases]),
+        timeline=desk.customer_history(customer_id),
+        surveys=list(Survey),
         opened=opened,
         channels=CHANNELS,
         key=uuid.uuid4().hex,
@@ -349,7 +343,8 @@ def customer_rates(  # noqa: PLR0913 - a form's fields, all keyword-only
     desk: Desk,
     customer_id: str,
     case_id: str,
-    rating: Annotated[int, Form()],
+    score: Annotated[int, Form()],
+    survey: Annotated[str, Form()] = "csat",
     comment: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str | None, Form()] = None,
 ) -> Response:
@@ -357,7 +352,8 @@ def customer_rates(  # noqa: PLR0913 - a form's fields, all keyword-only
     desk.record_feedback(
         case_id,
         actor=Customer(customer_id),
-        rating=rating,
+        survey=_choice(Survey, survey, "a survey"),
+        score=score,
         comment=comment,
         idempotency_key=idempotency_key or None,
     )
@@ -399,7 +395,7 @@ def case_page(
         "case.html",
         agent=agent,
         case=case,
-        timeline=_timeline(desk, [case_id]),
+        timeline=desk.history(case_id),
         briefing=desk.briefing(case_id),
         sla=desk.sla(case_id),
         actions=_actions(desk, agent, case),
@@ -498,12 +494,7 @@ def complete_follow_up(  # noqa: PLR0913 - the parts of an outcome, all keyword-
     idempotency_key: Annotated[str | None, Form()] = None,
 ) -> Response:
     agent = _acting(desk, agent_id)
-    try:
-        chosen = FollowUpOutcome(outcome)
-    except ValueError as error:
-        allowed = ", ".join(choice.value for choice in FollowUpOutcome)
-        detail = f"a follow-up's outcome is one of {allowed}, not {outcome!r}"
-        raise HTTPException(status_code=422, detail=detail) from error
+    chosen = _choice(FollowUpOutcome, outcome, "a follow-up's outcome")
     desk.complete_follow_up(
         case_id,
         follow_up_id,
@@ -528,18 +519,23 @@ async def _tick(desk: ServiceDesk, every: float) -> None:
             logger.warning("the tick could not serve %s", problem)
 
 
+_Choice = TypeVar("_Choice", bound=enum.Enum)
+
+
+def _choice(kind: type[_Choice], value: str, what: str) -> _Choice:
+    """The member of `kind` named by a form's value; 422 for any other value."""
+    try:
+        return kind(value)
+    except ValueError as error:
+        allowed = ", ".join(str(member.value) for member in kind)
+        detail = f"{what} is one of {allowed}, not {value!r}"
+        raise HTTPException(status_code=422, detail=detail) from error
+
+
 def _own_case(desk: ServiceDesk, customer_id: str, case_id: str) -> None:
     """A customer acts only on their own cases: another's case is unknown to them."""
     if desk.case(case_id).customer_id != customer_id:
         raise CaseNotFound(case_id)
-
-
-def _timeline(desk: ServiceDesk, case_ids: Sequence[str]) -> list[TimelineEntry]:
-    """Every event of the cases, oldest first."""
-    entries = [
-        TimelineEntry(case_id, event) for case_id in case_ids for event in desk.history(case_id)
-    ]
-    return sorted(entries, key=lambda entry: (entry.event.at, entry.case_id, entry.event.version))
 
 
 def _open_clocks(desk: ServiceDesk, case_id: str) -> list[tuple[str, ClockState, datetime | None]]:

@@ -28,6 +28,7 @@ from servicekit.commands import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     ScheduleFollowUp,
     TransferCase,
@@ -41,6 +42,7 @@ from servicekit.desk import (
     Outcome,
     ServiceDesk,
     TickReport,
+    TimelineEntry,
 )
 from servicekit.errors import (
     AgentStillResponsible,
@@ -69,6 +71,7 @@ from servicekit.events import (
     Event,
     EventBase,
     FeedbackRecorded,
+    FeedbackRequested,
     FollowUpCompleted,
     FollowUpDue,
     FollowUpHandedOver,
@@ -89,6 +92,7 @@ from servicekit.events import (
     StewardAppointed,
     StewardReassigned,
 )
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUp, FollowUpOutcome, FollowUpRules
 from servicekit.guards import has_accepted_offer, reason_given
 from servicekit.interactions import Channel, Direction, Interaction, Party
@@ -156,6 +160,7 @@ __all__ = [
     "EventBase",
     "Feedback",
     "FeedbackRecorded",
+    "FeedbackRequested",
     "FireTimers",
     "FollowUp",
     "FollowUpCompleted",
@@ -199,6 +204,7 @@ __all__ = [
     "RecordFeedback",
     "RecordInteraction",
     "RejectOffer",
+    "RequestFeedback",
     "ResumeSla",
     "Role",
     "Route",
@@ -221,10 +227,12 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredEvent",
+    "Survey",
     "System",
     "SystemClock",
     "Target",
     "TickReport",
+    "TimelineEntry",
     "Timer",
     "TimerKind",
     "TransferCase",
