@@ -73,6 +73,7 @@ from servicekit.events import (
     StageChanged,
     StewardAppointed,
     StewardReassigned,
+    new_stage_changed,
 )
 from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
@@ -211,7 +212,7 @@ def _owner_moves(case: Case, command: Move, at: datetime) -> tuple[Event, ...] |
     ):
         return None  # a follow-up or a survey to schedule, or open follow-ups to settle first
     return (
-        StageChanged(
+        new_stage_changed(
             case.case_id,
             case.version + 1,
             at,
@@ -518,7 +519,7 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
         waived = _waive_follow_ups(decision, command, open_follow_ups)
     decision.version += 1
     # Built positionally, not through `decision.event`: this is the hot path of every move.
-    moved = StageChanged(
+    moved = new_stage_changed(
         case.case_id,
         decision.version,
         decision.at,

@@ -14,7 +14,10 @@ from servicekit.stores.base import (
     IdempotencyRecord,
     Store,
     StoredEvent,
+    check_agent,
     check_append,
+    inactive_agent,
+    storable,
 )
 from servicekit.stores.memory import InMemoryStore
 from servicekit.stores.sqlite import SQLiteStore
@@ -27,5 +30,8 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoredEvent",
+    "check_agent",
     "check_append",
+    "inactive_agent",
+    "storable",
 ]

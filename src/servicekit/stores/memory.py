@@ -19,6 +19,7 @@ from servicekit.stores.base import (
     CaseSummary,
     IdempotencyRecord,
     StoredEvent,
+    check_agent,
     check_append,
     inactive_agent,
 )
@@ -75,7 +76,14 @@ class InMemoryStore:
         The conflict means the version moved, the idempotency key is used, or an
         agent of `require_active` is not registered and active.
         """
-        check_append(case_id, events, expected_version, summary, require_active=require_active)
+        check_append(
+            case_id,
+            events,
+            expected_version,
+            summary,
+            idempotency=idempotency,
+            require_active=require_active,
+        )
         with self._lock:
             stored = self._events.get(case_id, [])
             if len(stored) != expected_version:
@@ -224,6 +232,7 @@ class InMemoryStore:
 
     def put_agent(self, agent: Agent) -> None:
         """Add an agent to the directory, or replace the one with the same id."""
+        check_agent(agent)
         with self._lock:
             old = self._agents.get(agent.id)
             for team in () if old is None else old.teams - agent.teams:
