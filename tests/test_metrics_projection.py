@@ -40,7 +40,7 @@ SLA = PolicySet(
             targets=(
                 Target(Metric.FIRST_RESPONSE, "2h"),
                 Target(Metric.NEXT_RESPONSE, "4h"),
-                Target(Metric.RESOLUTION, "1d"),
+                Target(Metric.RESOLUTION, "24h"),
             ),
         )
     ]

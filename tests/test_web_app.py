@@ -118,9 +118,8 @@ def test_the_queue_shows_owned_cases_with_their_sla_status(
     )
     assert row, "ana's queue lists her case"
     assert "first_response: breached" in row.group(0)
-    assert "resolution: running, due Mon 2026-03-09 17:00Z" in row.group(
-        0
-    )  # 2 business days, Mon 09:00
+    # two business days from Monday 09:00: Wednesday 09:00
+    assert "resolution: running, due Wed 2026-03-04 09:00Z" in row.group(0)
 
 
 def test_the_queue_lists_the_cases_waiting_for_an_owner(client: TestClient) -> None:

@@ -113,7 +113,7 @@ def standard_policies() -> PolicySet:
                 targets=[
                     Target(Metric.FIRST_RESPONSE, "4h"),
                     Target(Metric.NEXT_RESPONSE, "8h"),
-                    Target(Metric.RESOLUTION, "2d"),
+                    Target(Metric.RESOLUTION, "2 business days"),
                 ],
             )
         ]

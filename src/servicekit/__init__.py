@@ -100,6 +100,8 @@ from servicekit.offers import Offer, OfferStatus
 from servicekit.outbox import CheckpointStore, deliver
 from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.sla import (
+    BusinessDays,
+    ClockSegment,
     ClockState,
     ClockStatus,
     Conditions,
@@ -107,6 +109,7 @@ from servicekit.sla import (
     Policy,
     PolicySet,
     SlaReport,
+    SlaTracker,
     Target,
     assess,
 )
@@ -133,6 +136,7 @@ __all__ = [
     "AssignCase",
     "Briefing",
     "BusinessCalendar",
+    "BusinessDays",
     "Case",
     "CaseHistory",
     "CaseNotFound",
@@ -145,6 +149,7 @@ __all__ = [
     "Channel",
     "CheckpointStore",
     "Clock",
+    "ClockSegment",
     "ClockState",
     "ClockStatus",
     "Command",
@@ -218,6 +223,7 @@ __all__ = [
     "SlaPolicyApplied",
     "SlaReport",
     "SlaResumed",
+    "SlaTracker",
     "SlaWarned",
     "Stage",
     "StageChanged",

@@ -125,11 +125,9 @@ class CommandPath:
         when the store commits. Raises `ConcurrencyConflict` (and forgets the cached
         case) if another writer got there first or a receiver was deactivated.
         """
-        if self._upkeep.policies is None:
-            next_due = self._upkeep.next_due(after, ())
-        else:
-            earlier = self._store.load(case.case_id).events if history is None else history
-            next_due = self._upkeep.next_due(after, (*earlier[: case.version], *events))
+        before = self._upkeep.tracker(case, history=history)
+        tracker = None if before is None else before.apply(events)
+        next_due = self._upkeep.next_due(after, tracker)
         try:
             self._store.append(
                 case.case_id,
@@ -141,8 +139,10 @@ class CommandPath:
             )
         except ConcurrencyConflict:
             self._cases.forget(case.case_id)
+            self._upkeep.forget(case.case_id)
             raise
         self._cases.remember(after)
+        self._upkeep.remember(case.case_id, tracker)
 
     def now(self, case: Case) -> datetime:
         """The clock's time, but never before the case's last event.
