@@ -78,7 +78,7 @@ POLICIES = PolicySet(
             targets=[
                 Target(Metric.FIRST_RESPONSE, "4h"),
                 Target(Metric.NEXT_RESPONSE, "8h"),
-                Target(Metric.RESOLUTION, "48h"),
+                Target(Metric.RESOLUTION, "2 business days"),
             ],
         )
     ]

@@ -85,6 +85,16 @@ def test_an_sla_breach_counts_for_the_owner_who_held_the_case_when_the_budget_ra
     assert kpis.value("sla_attainment:first_response", agent="bo") is None
 
 
+def test_the_report_lists_each_owners_share_of_the_sla_time_used() -> None:
+    # the first response clock ran 0-10 under ana, 10-20 under bo: met at 20
+    shared = Story("a", owner=ANA).transfer(10, BO).reply(20, BO)
+    # ana alone, 0-30: met at 30
+    alone = Story("b", owner=ANA).reply(30)
+    kpis = report(shared, alone, sla=_first_response_within_30_minutes())
+    # ana used 10 + 30 = 40 minutes of 50, bo 10: 0.8 and 0.2
+    assert kpis.sla_time_shares == {"ana": 0.8, "bo": 0.2}
+
+
 def test_one_touch_resolution_is_resolved_cases_with_fewer_than_two_agent_replies() -> None:
     one = Story("a").reply(10).move(20, "resolved", "resolve")
     two = Story("b").reply(10).reply(15).move(20, "resolved", "resolve")

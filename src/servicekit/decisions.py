@@ -210,7 +210,7 @@ def _owner_moves(case: Case, command: Move, at: datetime) -> tuple[Event, ...] |
         or (dest.final and case.record.follow_ups and case.open_follow_ups)
         or _asks_feedback(case, route.source, dest)
     ):
-        return None  # a follow-up or a survey to schedule, or open follow-ups to settle first
+        return None  # a follow-up to schedule, open ones to settle, or a survey to ask for
     return (
         new_stage_changed(
             case.case_id,

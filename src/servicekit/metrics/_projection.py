@@ -44,7 +44,7 @@ from servicekit.interactions import Direction, Party
 from servicekit.metrics._report import Cell, GroupKey, KpiReport, Observation, SkippedCase, add
 from servicekit.ownership import Agent
 from servicekit.serialization import event_from_dict, event_to_dict
-from servicekit.sla import ClockState, PolicySet, assess
+from servicekit.sla import ClockState, PolicySet, SlaTracker
 from servicekit.stores.base import StoredEvent
 from servicekit.workflow import StatusCategory, Workflow
 
@@ -57,6 +57,8 @@ _US = timedelta(microseconds=1)
 _STATE_FORMAT = 1
 _ACTIVE = frozenset({StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING})
 _DONE = frozenset({StatusCategory.RESOLVED, StatusCategory.CLOSED})
+
+_COUNTED = frozenset({ClockState.MET, ClockState.BREACHED})
 
 Context = tuple[int, str | None, tuple[str, ...]]
 """Where a measured event happened: its time (microseconds since the epoch), owner and teams."""
@@ -90,10 +92,12 @@ class _Track:
         "requests",
         "resolution",
         "since",
+        "sla_used",
         "slots",
         "stage",
         "steward",
         "teams",
+        "tracker",
         "transfers",
         "version",
         "workflow",
@@ -123,6 +127,8 @@ class _Track:
         self.history: list[Event] | None = [] if keep_history else None
         self.owners: list[Context] = []
         self.clocks: dict[str, str] = {}
+        self.tracker: SlaTracker | None = None
+        self.sla_used: list[tuple[str, int]] = []
 
     @property
     def opened_at(self) -> int:
@@ -136,7 +142,7 @@ class _Track:
 
     def dump(self) -> dict[str, Any]:
         """The track as JSON-safe values."""
-        data = {name: getattr(self, name) for name in self.__slots__}
+        data = {name: getattr(self, name) for name in self.__slots__ if name != "tracker"}
         data["slots"] = {slot: _dump_observation(obs) for slot, obs in self.slots.items()}
         data["offers"] = {str(number): list(offer) for number, offer in self.offers.items()}
         data["follow_ups"] = {str(number): ctx for number, ctx in self.follow_ups.items()}
@@ -149,7 +155,10 @@ class _Track:
         """The track `dump` wrote."""
         track = cls.__new__(cls)
         for name in cls.__slots__:
-            setattr(track, name, data[name])
+            if name != "tracker":
+                setattr(track, name, data[name])
+        track.tracker = None  # rebuilt from the history by the projection
+        track.sla_used = [(holder, used) for holder, used in data["sla_used"]]
         track.teams = tuple(data["teams"])
         track.first_resolution = _context(data["first_resolution"])
         track.resolution = _context(data["resolution"])
@@ -266,6 +275,7 @@ class Projection:
         self._skipped: dict[str, str] = {}
         self._cells: dict[tuple[str, GroupKey], Cell] = {}
         self._stewarded: dict[str, int] = {}
+        self._sla_time: dict[str, int] = {}
         self._days: dict[int, str | None] = {}
 
     # -- feeding ------------------------------------------------------------------------------
@@ -314,6 +324,7 @@ class Projection:
             by=self._by,
             period=self._period,
             stewarded=self._stewarded,
+            sla_time={holder or None: us for holder, us in self._sla_time.items()},
             skipped=[SkippedCase(case_id, why) for case_id, why in self._skipped.items()],
         )
 
@@ -332,6 +343,7 @@ class Projection:
             "skipped": dict(self._skipped),
             "cells": [[kpi, list(key), cell.dump()] for (kpi, key), cell in self._cells.items()],
             "stewarded": dict(self._stewarded),
+            "sla_time": dict(self._sla_time),
         }
 
     @classmethod
@@ -373,6 +385,10 @@ class Projection:
             (kpi, tuple(key)): Cell.load(cell) for kpi, key, cell in state["cells"]
         }
         projection._stewarded = dict(state["stewarded"])
+        projection._sla_time = dict(state["sla_time"])
+        for track in projection._tracks.values():
+            if track.history is not None:
+                track.tracker = projection._tracker(track, track.history)
         return projection
 
     # -- folding ------------------------------------------------------------------------------
@@ -412,6 +428,8 @@ class Projection:
             return 0
         track = _Track(event, keep_history=self._sla is not None)
         self._tracks[event.case_id] = track
+        if self._sla is not None:
+            track.tracker = self._tracker(track, (event,))
         self._put(track, "transfers", "transfers_per_case", self._context(track, event), "mean", 0)
         if track.history is not None:
             track.history.append(event)
@@ -425,6 +443,12 @@ class Projection:
                 add(self._cells, observation, -1)
             if track.steward is not None:
                 self._steward(track, None)
+            for holder, used in track.sla_used:
+                left = self._sla_time[holder] - used
+                if left:
+                    self._sla_time[holder] = left
+                else:
+                    del self._sla_time[holder]
 
     def _fold(self, track: _Track, event: Event) -> None:
         if track.history is not None:
@@ -433,12 +457,8 @@ class Projection:
         measure = _MEASURES.get(kind)
         if measure is not None:
             measure(self, track, event)
-        if self._sla is not None and (
-            kind is StageChanged
-            or kind is SlaBreached
-            or (kind is InteractionRecorded and event.direction is Direction.OUTBOUND)  # type: ignore[union-attr]
-        ):  # what may finish a clock, or record its breach
-            self._assess(track, event)
+        if self._sla is not None:
+            self._track_sla(track, event)
 
     # -- what each event measures -----------------------------------------------------------
 
@@ -554,38 +574,42 @@ class Projection:
         if number is not None:
             self._flip(track, f"request:{number}", 1)
 
-    def _assess(self, track: _Track, event: Event) -> None:
-        """Count each SLA target once it has finished, or once its budget has run out."""
+    def _track_sla(self, track: _Track, event: Event) -> None:
+        """Fold the event into the case's SLA tracker; count the targets it finished."""
         assert self._sla is not None  # noqa: S101 - only called with policies
-        assert track.history is not None  # noqa: S101 - kept whenever there are policies
-        report = assess(
-            track.history, self._sla, now=event.at, workflow=self._workflows[track.workflow]
-        )
-        for clock in report.clocks:
-            if clock.state in (ClockState.RUNNING, ClockState.PAUSED, ClockState.STOPPED):
-                continue
-            if clock.key in track.clocks:
-                continue  # counted already: a target counts once, when it first finished
-            kpi = f"sla_attainment:{clock.metric.value}"
+        before = track.tracker
+        if before is None:
+            before = self._tracker(track, track.history[:-1] if track.history else ())
+        track.tracker = after = before.apply((event,))
+        kind = type(event)
+        if not (
+            kind is StageChanged
+            or kind is SlaBreached
+            or (kind is InteractionRecorded and event.direction is Direction.OUTBOUND)  # type: ignore[union-attr]
+        ):  # only these may finish a clock, or record its breach
+            return
+        for clock in after.report(event.at).clocks:
+            if clock.key in track.clocks or clock.state not in _COUNTED:
+                continue  # a target counts once, when it first finished or ran out
             track.clocks[clock.key] = clock.state.value
+            kpi = f"sla_attainment:{clock.metric.value}"
             if clock.state is ClockState.MET:
-                self._put(track, f"sla:{clock.key}", kpi, self._context(track, event), "rate", 1)
+                ctx = self._context(track, event)
+                self._put(track, f"sla:{clock.key}", kpi, ctx, "rate", 1)
             else:  # breached: it counts when, and for whom, the budget ran out
-                due = (
-                    _us(clock.due) if clock.due is not None else self._due_before(track, clock.key)
+                due = clock.due or _due_of(before, clock.key, track) or event.at
+                self._put(
+                    track, f"sla:{clock.key}", kpi, self._owner_at(track, _us(due)), "rate", 0
                 )
-                self._put(track, f"sla:{clock.key}", kpi, self._owner_at(track, due), "rate", 0)
+            for holder, used in clock.used_by().items():
+                share = (holder or "", used // _US)
+                track.sla_used.append(share)
+                self._sla_time[share[0]] = self._sla_time.get(share[0], 0) + share[1]
 
-    def _due_before(self, track: _Track, key: str) -> int:
-        """When clock `key` was due just before the last event, which finished it late."""
+    def _tracker(self, track: _Track, history: Iterable[Event]) -> SlaTracker:
         assert self._sla is not None  # noqa: S101 - only called with policies
-        assert track.history is not None  # noqa: S101 - kept whenever there are policies
-        *before, last = track.history
-        report = assess(
-            before, self._sla, now=before[-1].at, workflow=self._workflows[track.workflow]
-        )
-        due = next((clock.due for clock in report.clocks if clock.key == key), None)
-        return _us(last.at if due is None else due)
+        workflow = self._workflows[track.workflow]
+        return SlaTracker.start(self._sla, workflow=workflow).apply(history)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -704,6 +728,15 @@ _MEASURES: dict[type[Any], Callable[[Projection, _Track, Any], None]] = {
     FeedbackRecorded: Projection._feedback,  # noqa: SLF001
 }
 """What each kind of event measures; kinds not listed measure nothing."""
+
+
+def _due_of(tracker: SlaTracker, key: str, track: _Track) -> datetime | None:
+    """When clock `key` was due before the event that finished it late."""
+    assert track.history is not None  # noqa: S101 - kept whenever there are policies
+    if len(track.history) < 2:  # noqa: PLR2004 - the event, and one before it
+        return None
+    report = tracker.report(track.history[-2].at)
+    return next((clock.due for clock in report.clocks if clock.key == key), None)
 
 
 def compute(  # noqa: PLR0913 - the options are keyword-only

@@ -212,6 +212,8 @@ class KpiReport:
         by: the groupings, in order (for example ``("agent", "channel")``).
         period: ``None``, ``"day"``, ``"week"`` or ``"month"``.
         stewarded: for each agent, how many cases they steward.
+        sla_time_shares: each owner's share (0 to 1) of the business time the counted
+            SLA targets used, from the clocks' attribution (None: while unowned).
         skipped: cases whose history could not be read, with the reason.
     """
 
@@ -219,6 +221,7 @@ class KpiReport:
     period: str | None
     stewarded: Mapping[str, int]
     skipped: tuple[SkippedCase, ...]
+    sla_time_shares: Mapping[str | None, float]
     _rows: tuple[KpiRow, ...] = attrs.field(alias="rows")
     _index: Mapping[tuple[str, GroupKey], KpiRow] = attrs.field(init=False, eq=False, repr=False)
 
@@ -230,13 +233,14 @@ class KpiReport:
         return (*(group[name] for name in self.by), None if period is None else period.isoformat())
 
     @classmethod
-    def build(
+    def build(  # noqa: PLR0913 - the parts of a report, keyword-only
         cls,
         cells: Mapping[tuple[str, GroupKey], Cell],
         *,
         by: tuple[str, ...],
         period: str | None,
         stewarded: Mapping[str, int],
+        sla_time: Mapping[str | None, int],
         skipped: Iterable[SkippedCase],
     ) -> KpiReport:
         """The report of a set of cells (for the projection)."""
@@ -252,6 +256,7 @@ class KpiReport:
             by=by,
             period=period,
             stewarded=dict(sorted(stewarded.items())),
+            sla_time_shares=_shares(sla_time),
             skipped=tuple(sorted(skipped, key=lambda case: case.case_id)),
             rows=tuple(rows),
         )
@@ -304,6 +309,12 @@ class KpiReport:
         """How many observations a figure was computed from (0 when none)."""
         row = self._row(kpi, group)
         return 0 if row is None else row.count
+
+
+def _shares(used: Mapping[str | None, int]) -> dict[str | None, float]:
+    total = sum(used.values())
+    ordered = sorted(used.items(), key=lambda item: (item[0] is not None, item[0] or ""))
+    return {holder: time / total for holder, time in ordered} if total else {}
 
 
 def _order(item: tuple[tuple[str, GroupKey], Cell]) -> tuple[str, tuple[tuple[bool, str], ...]]:
