@@ -11,12 +11,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = ROOT / "docs"
+DOCUMENTS = [
+    ROOT / "README.md",
+    *sorted(path for path in DOCS.rglob("*.md") if "_build" not in path.relative_to(DOCS).parts),
+]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
-@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: str(path.relative_to(ROOT)))
 def test_every_python_block_of_a_document_runs(document: Path) -> None:
     blocks = BLOCK.findall(document.read_text(encoding="utf-8"))
     namespace: dict[str, object] = {"__name__": f"doc_{document.stem}"}
@@ -25,8 +29,8 @@ def test_every_python_block_of_a_document_runs(document: Path) -> None:
 
 
 def test_the_readme_and_the_how_tos_have_python_blocks() -> None:
-    for name in ["README.md", "workflows.md"]:
-        document = next(doc for doc in DOCUMENTS if doc.name == name)
+    for name in ["README.md", "docs/workflows.md", "docs/tutorial/helpdesk.md"]:
+        document = next(doc for doc in DOCUMENTS if doc.relative_to(ROOT).as_posix() == name)
         assert BLOCK.search(document.read_text(encoding="utf-8")), name
 
 
@@ -43,6 +47,13 @@ def test_the_quickstart_walks_the_whole_cycle_with_a_transfer(
     out = capsys.readouterr().out
     assert "case case-1 is closed; owner bo, steward ana" in out
     assert "transferred the case from agent 'ana' to agent 'bo'" in out
+
+
+def test_the_readme_lists_every_example() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = [*EXAMPLES, *(path for path in (ROOT / "examples").iterdir() if path.is_dir())]
+    names = [path.name + ("/" if path.is_dir() else "") for path in examples]
+    assert [name for name in names if f"`{name}`" not in readme and "__pycache__" not in name] == []
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:

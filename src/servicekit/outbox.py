@@ -53,7 +53,7 @@ def deliver(  # noqa: PLR0913 - the options are keyword-only
         limit: stop after this many events (all of them by default).
 
     Raises:
-        Whatever the handler raises; the checkpoint then stays before that event.
+        Exception: whatever the handler raises; the checkpoint then stays before that event.
     """
     if not consumer or not isinstance(consumer, str):
         msg = f"a consumer needs a non-blank name, got {consumer!r}"
