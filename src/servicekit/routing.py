@@ -547,14 +547,20 @@ class RoutingQueue:
 
     def heads(self, skills: frozenset[str] | None = None) -> list[QueuedCase]:
         """The first case of each group, in queue order; only groups `skills` covers, if given."""
+        return self._heads(skills, frozenset())
+
+    def _heads(
+        self, skills: frozenset[str] | None, blocked: frozenset[tuple[str, frozenset[str]]]
+    ) -> list[QueuedCase]:
         heads = []
-        for (_, needed), group in self._groups.items():
-            if skills is not None and not needed <= skills:
+        for group, entries in self._groups.items():
+            if group in blocked or (skills is not None and not group[1] <= skills):
                 continue
-            head = self._head(group)
+            head = self._head(entries)
             if head is not None:
                 heads.append(head)
-        return sorted(heads, key=lambda entry: entry.key)
+        heads.sort(key=lambda entry: entry.key)
+        return heads
 
     def _head(self, group: list[tuple[object, str]]) -> QueuedCase | None:
         while group:
@@ -575,23 +581,18 @@ class RoutingQueue:
         its group is not offered again in this pass. `skills` limits the pass to
         groups an agent with those skills could serve (the agent who freed up).
         """
-        blocked: set[tuple[str, frozenset[str]]] = set()
+        blocked: frozenset[tuple[str, frozenset[str]]] = frozenset()
         while True:
-            heads = [
-                head
-                for head in self.heads(skills)
-                if (head.need.channel, head.need.skills) not in blocked
-            ]
             placed = False
-            for head in heads:
+            for head in self._heads(skills, blocked):
                 choice = index.choose(head.need)
                 group = (head.need.channel, head.need.skills)
                 if choice is None:
-                    blocked.add(group)
+                    blocked |= {group}
                     continue
                 yield head, choice
                 if head.case_id in self._entries:
-                    blocked.add(group)  # the caller kept it queued
+                    blocked |= {group}  # the caller kept it queued
                 placed = True
                 break
             if not placed:
