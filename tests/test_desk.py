@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -438,7 +438,7 @@ class RacingStore(InMemoryStore):
         self.races = races
         self.rival: ServiceDesk | None = None
 
-    def append(
+    def append(  # noqa: PLR0913 - the store contract's options
         self,
         case_id: str,
         events: Sequence[Event],
@@ -446,6 +446,7 @@ class RacingStore(InMemoryStore):
         expected_version: int,
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
+        require_active: Collection[str] = (),
     ) -> int:
         rival, self.rival = self.rival, None  # the rival's own append does not race
         if self.races and rival is not None and expected_version > 0:
@@ -464,6 +465,7 @@ class RacingStore(InMemoryStore):
             expected_version=expected_version,
             summary=summary,
             idempotency=idempotency,
+            require_active=require_active,
         )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,8 +23,9 @@ from servicekit import (
     StoreError,
     buying_cycle,
 )
-from servicekit.stores import SQLiteStore
-from servicekit.stores.sqlite import _SCHEMA_V1, APPLICATION_ID, SCHEMA_VERSION
+from servicekit.serialization import agent_to_dict, event_to_dict
+from servicekit.stores import InMemoryStore, SQLiteStore
+from servicekit.stores.sqlite import _MIGRATIONS, _SCHEMA_V1, APPLICATION_ID, SCHEMA_VERSION
 
 WORKFLOW = buying_cycle()
 
@@ -126,6 +129,70 @@ def test_an_older_file_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
         assert store.checkpoint("mailer") == 7
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def schema_3_file(path: Path, *, agents: tuple[Agent, ...] = (ANA,)) -> InMemoryStore:
+    """A file laid out as servicekit wrote it at schema 3, and the same data in memory."""
+    memory = InMemoryStore()
+    desk = ServiceDesk(workflow=WORKFLOW, store=memory, clock=ManualClock(START))
+    for agent in agents:
+        desk.register_agent(agent)
+    for case_id in ("case-1", "case-2"):
+        desk.open_case(
+            actor="ana", customer_id="c", channel=Channel.PHONE, summary="s", case_id=case_id
+        )
+    desk.start_service("case-1", actor="ana")
+    db = sqlite3.connect(path)
+    for step in range(3):
+        db.executescript(_MIGRATIONS[step][0])
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute("PRAGMA user_version = 3")
+    for stored in memory.read_all():
+        data = json.dumps(event_to_dict(stored.event))
+        db.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?)",
+            (stored.position, stored.event.case_id, stored.event.version, data),
+        )
+    for s in memory.find_cases():
+        row: tuple[object, ...] = (s.case_id, s.customer_id, s.stage, s.category.value)
+        row += (int(s.finished), s.owner_id, s.steward_id, s.version)
+        row += (micros(s.opened_at), micros(s.updated_at), None)
+        db.execute("INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    for agent in agents:
+        db.execute("INSERT INTO agents VALUES (?, ?)", (agent.id, json.dumps(agent_to_dict(agent))))
+    db.commit()
+    db.close()
+    return memory
+
+
+def micros(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def test_a_schema_3_file_is_migrated_with_each_cases_workflow_from_its_opening(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v3.sqlite"
+    memory = schema_3_file(path)
+    with SQLiteStore(path) as store:
+        assert store.find_cases() == memory.find_cases()
+        assert [s.workflow for s in store.find_cases()] == [WORKFLOW.name, WORKFLOW.name]
+        assert [s.case_id for s in store.find_cases(workflow=WORKFLOW.name)] == [
+            "case-1",
+            "case-2",
+        ]
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_a_schema_3_case_without_its_opening_is_refused_and_not_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite"
+    schema_3_file(path)
+    sql(path, "DELETE FROM events WHERE case_id = 'case-2' AND version = 1")
+    with pytest.raises(CorruptHistory, match="case 'case-2' does not start with a CaseOpened"):
+        SQLiteStore(path)
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
 
 
 def test_a_malformed_stored_event_is_named_with_its_position(tmp_path: Path) -> None:

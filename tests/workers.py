@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from servicekit import (
@@ -26,7 +26,7 @@ class CountingStore(SQLiteStore):
 
     conflicts = 0
 
-    def append(
+    def append(  # noqa: PLR0913 - the store contract's options
         self,
         case_id: str,
         events: Sequence[Event],
@@ -34,6 +34,7 @@ class CountingStore(SQLiteStore):
         expected_version: int,
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
+        require_active: Collection[str] = (),
     ) -> int:
         try:
             return super().append(
@@ -42,6 +43,7 @@ class CountingStore(SQLiteStore):
                 expected_version=expected_version,
                 summary=summary,
                 idempotency=idempotency,
+                require_active=require_active,
             )
         except ConcurrencyConflict:
             self.conflicts += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -22,6 +22,7 @@ __all__ = [
     "Store",
     "StoredEvent",
     "check_append",
+    "inactive_agent",
 ]
 
 
@@ -33,11 +34,13 @@ class CaseSummary:
     writes it in the same transaction as the events. `next_due` is the earliest
     moment at which a timer of the case (an SLA warning, breach or escalation)
     falls due, so that `Store.find_due` finds the cases `ServiceDesk.tick` must
-    visit without looking at the others.
+    visit without looking at the others. `workflow` is the name of the workflow
+    the case was opened on (from its `CaseOpened`).
     """
 
     case_id: str
     customer_id: str
+    workflow: str
     stage: str
     category: StatusCategory
     finished: bool
@@ -61,6 +64,7 @@ class CaseSummary:
         return cls(
             case.case_id,
             record.customer_id,
+            case.workflow.name,
             stage.name,
             stage.category,
             stage.final,
@@ -112,7 +116,7 @@ class Store(Protocol):
         """The case's events after `after_version`, and its current version (0: no case)."""
         ...  # pragma: no cover - a protocol has no body
 
-    def append(
+    def append(  # noqa: PLR0913 - the contract's options, keyword-only
         self,
         case_id: str,
         events: Sequence[Event],
@@ -120,13 +124,17 @@ class Store(Protocol):
         expected_version: int,
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
+        require_active: Collection[str] = (),
     ) -> int:
         """Append atomically and return the new version.
 
         Raises `ConcurrencyConflict` when the case is no longer at
-        `expected_version`, or when `idempotency.key` is already recorded; then
-        nothing is written. Raises `InvalidValue` for events that do not follow
-        `expected_version` (see `check_append`).
+        `expected_version`, when `idempotency.key` is already recorded, or when
+        an agent id in `require_active` is not registered and active in the
+        directory at the moment of the append (checked inside the append's
+        transaction, so that a transfer to an agent and the agent's deactivation
+        exclude each other); then nothing is written. Raises `InvalidValue` for
+        events that do not follow `expected_version` (see `check_append`).
         """
         ...  # pragma: no cover - a protocol has no body
 
@@ -141,6 +149,7 @@ class Store(Protocol):
         steward: str | None = None,
         customer: str | None = None,
         stage: str | None = None,
+        workflow: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion (all cases when none is given).
 
@@ -177,14 +186,25 @@ class Store(Protocol):
 
 
 def check_append(
-    case_id: str, events: Sequence[Event], expected_version: int, summary: CaseSummary
+    case_id: str,
+    events: Sequence[Event],
+    expected_version: int,
+    summary: CaseSummary,
+    *,
+    require_active: Collection[str] = (),
 ) -> None:
     """Refuse an append that could not be a continuation of the case (for store authors).
 
     The events must be non-empty, all of `case_id`, numbered on from
     `expected_version` without gaps, and `summary` must describe the case at the
-    last of them.
+    last of them; `require_active` must hold agent ids (strings).
     """
+    for agent_id in require_active:
+        if type(agent_id) is not str:  # a caller's mistake typing cannot catch at run time
+            msg = (
+                f"require_active of an append to case {case_id!r} holds agent ids, got {agent_id!r}"
+            )
+            raise InvalidValue(msg)
     if expected_version < 0:
         msg = f"expected_version must be 0 or more, got {expected_version}"
         raise InvalidValue(msg)
@@ -207,3 +227,22 @@ def check_append(
             f"got case {summary.case_id!r} at version {summary.version}"
         )
         raise InvalidValue(msg)
+
+
+def inactive_agent(
+    require_active: Collection[str], lookup: Callable[[str], Agent | None]
+) -> str | None:
+    """Why an agent of `require_active` fails the check, or None if all are active.
+
+    For store authors.
+
+    `lookup` reads the directory inside the append's transaction. The reason is
+    the `detail` of the `ConcurrencyConflict` the store raises.
+    """
+    for agent_id in require_active:
+        agent = lookup(agent_id)
+        if agent is None:
+            return f"agent {agent_id!r} is not registered"
+        if not agent.active:
+            return f"agent {agent_id!r} is no longer active"
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from servicekit._values import utc
@@ -18,11 +18,12 @@ from servicekit.stores.base import (
     IdempotencyRecord,
     StoredEvent,
     check_append,
+    inactive_agent,
 )
 
 __all__ = ["InMemoryStore"]
 
-_INDEXED = ("owner", "steward", "customer", "stage")
+_INDEXED = ("owner", "steward", "customer", "stage", "workflow")
 
 
 class InMemoryStore:
@@ -56,7 +57,7 @@ class InMemoryStore:
             events = self._events.get(case_id, [])
             return CaseHistory(case_id, tuple(events[max(after_version, 0) :]), len(events))
 
-    def append(
+    def append(  # noqa: PLR0913 - the contract's options, keyword-only
         self,
         case_id: str,
         events: Sequence[Event],
@@ -64,9 +65,14 @@ class InMemoryStore:
         expected_version: int,
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
+        require_active: Collection[str] = (),
     ) -> int:
-        """Append atomically; `ConcurrencyConflict` if the version moved or the key is used."""
-        check_append(case_id, events, expected_version, summary)
+        """Append atomically, or raise `ConcurrencyConflict` and write nothing.
+
+        The conflict means the version moved, the idempotency key is used, or an
+        agent of `require_active` is not registered and active.
+        """
+        check_append(case_id, events, expected_version, summary, require_active=require_active)
         with self._lock:
             stored = self._events.get(case_id, [])
             if len(stored) != expected_version:
@@ -78,6 +84,9 @@ class InMemoryStore:
                     len(stored),
                     detail=f"idempotency key {idempotency.key!r} was used meanwhile",
                 )
+            reason = inactive_agent(require_active, self._agents.get)
+            if reason is not None:
+                raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
             self._events.setdefault(case_id, stored).extend(events)
             self._log.extend(events)
             self._reindex(summary)
@@ -93,6 +102,7 @@ class InMemoryStore:
             ("steward", summary.steward_id, None if old is None else old.steward_id),
             ("customer", summary.customer_id, None if old is None else old.customer_id),
             ("stage", summary.stage, None if old is None else old.stage),
+            ("workflow", summary.workflow, None if old is None else old.workflow),
         ):
             if value != previous:  # most appends change one criterion at most
                 if previous is not None:
@@ -124,9 +134,16 @@ class InMemoryStore:
         steward: str | None = None,
         customer: str | None = None,
         stage: str | None = None,
+        workflow: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion, by opening time then id."""
-        wanted = {"owner": owner, "steward": steward, "customer": customer, "stage": stage}
+        wanted = {
+            "owner": owner,
+            "steward": steward,
+            "customer": customer,
+            "stage": stage,
+            "workflow": workflow,
+        }
         with self._lock:
             matches: set[str] | None = None
             for name, value in wanted.items():

@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,7 @@ from servicekit.errors import (
     InvalidValue,
     StoreError,
 )
-from servicekit.events import Event
+from servicekit.events import CaseOpened, Event
 from servicekit.ownership import Agent
 from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
 from servicekit.stores.base import (
@@ -44,6 +44,7 @@ from servicekit.stores.base import (
     IdempotencyRecord,
     StoredEvent,
     check_append,
+    inactive_agent,
 )
 from servicekit.workflow import StatusCategory
 
@@ -52,7 +53,7 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 APPLICATION_ID = 0x53564B54
 """Stored in the SQLite header (``PRAGMA application_id``): "SVKT", a servicekit file."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this version writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -95,19 +96,50 @@ CREATE TABLE agents (agent_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 """Schema version 1: events, the case index, idempotency records, the agent directory."""
 
-_MIGRATIONS: dict[int, str] = {
-    0: _SCHEMA_V1,
-    1: "CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);",
+_SCHEMA_V4 = """
+ALTER TABLE cases ADD COLUMN workflow TEXT NOT NULL DEFAULT '';
+CREATE INDEX cases_by_workflow ON cases (workflow, opened_at, case_id);
+"""
+"""Schema version 4: each case's workflow in the index, and the agents by team.
+
+`_fill_schema_4` fills both from what a schema-3 file holds.
+"""
+
+
+def _fill_schema_4(db: sqlite3.Connection) -> None:
+    """Fill a schema-3 file's new index: cases by their `CaseOpened`'s workflow, agents by team."""
+    rows = db.execute(
+        "SELECT cases.case_id, events.position, events.data FROM cases "
+        "LEFT JOIN events ON events.case_id = cases.case_id AND events.version = 1"
+    ).fetchall()
+    for case_id, position, data in rows:
+        opened = None if data is None else _decode(position, data)
+        if not isinstance(opened, CaseOpened):
+            msg = (
+                f"case {case_id!r} does not start with a CaseOpened event, so the workflow "
+                "it was opened on cannot be recorded in the index"
+            )
+            raise CorruptHistory(msg)
+        db.execute("UPDATE cases SET workflow = ? WHERE case_id = ?", (opened.workflow, case_id))
+
+
+_MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] = {
+    0: (_SCHEMA_V1, None),
+    1: ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);", None),
     2: (
-        "ALTER TABLE cases ADD COLUMN next_due INTEGER;"
-        "CREATE INDEX cases_by_due ON cases (next_due, case_id) WHERE next_due IS NOT NULL;"
+        (
+            "ALTER TABLE cases ADD COLUMN next_due INTEGER;"
+            "CREATE INDEX cases_by_due ON cases (next_due, case_id) WHERE next_due IS NOT NULL;"
+        ),
+        None,
     ),
+    3: (_SCHEMA_V4, _fill_schema_4),
 }
-"""The DDL that takes a file from a schema version to the next one."""
+"""What takes a file from a schema version to the next one: DDL, then a data step."""
 
 _SUMMARY_COLUMNS = (
-    "case_id, customer_id, stage, category, finished, owner_id, steward_id, version, "
-    "opened_at, updated_at, next_due"
+    "case_id, customer_id, workflow, stage, category, finished, owner_id, steward_id, "
+    "version, opened_at, updated_at, next_due"
 )
 
 
@@ -212,8 +244,11 @@ class SQLiteStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for step in range(version, SCHEMA_VERSION):
-                for statement in _statements(_MIGRATIONS[step]):
+                script, fill = _MIGRATIONS[step]
+                for statement in _statements(script):
                     self._db.execute(statement)
+                if fill is not None:
+                    fill(self._db)
             self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
@@ -267,7 +302,7 @@ class SQLiteStore:
             expected += 1
         return CaseHistory(case_id, tuple(events), 0 if row is None else row[0])
 
-    def append(
+    def append(  # noqa: PLR0913 - the contract's options, keyword-only
         self,
         case_id: str,
         events: Sequence[Event],
@@ -275,9 +310,14 @@ class SQLiteStore:
         expected_version: int,
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
+        require_active: Collection[str] = (),
     ) -> int:
-        """Append atomically; `ConcurrencyConflict` if the version moved or the key is used."""
-        check_append(case_id, events, expected_version, summary)
+        """Append atomically, or raise `ConcurrencyConflict` and write nothing.
+
+        The conflict means the version moved, the idempotency key is used, or an
+        agent of `require_active` is not registered and active.
+        """
+        check_append(case_id, events, expected_version, summary, require_active=require_active)
         rows = [
             (case_id, event.version, json.dumps(event_to_dict(event), separators=(",", ":")))
             for event in events
@@ -299,13 +339,17 @@ class SQLiteStore:
                     current,
                     detail=f"idempotency key {idempotency.key!r} was used meanwhile",
                 )
+            if require_active:
+                reason = inactive_agent(require_active, self._read_agent)
+                if reason is not None:
+                    raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
             try:
                 db.executemany("INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)", rows)
             except sqlite3.IntegrityError as error:
                 raise ConcurrencyConflict(case_id, expected_version, None) from error
             db.execute(
                 f"INSERT OR REPLACE INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _summary_row(summary),
             )
             if idempotency is not None:
@@ -337,6 +381,7 @@ class SQLiteStore:
         steward: str | None = None,
         customer: str | None = None,
         stage: str | None = None,
+        workflow: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion, by opening time then id."""
         criteria = {
@@ -344,6 +389,7 @@ class SQLiteStore:
             "steward_id": steward,
             "customer_id": customer,
             "stage": stage,
+            "workflow": workflow,
         }
         given = {column: value for column, value in criteria.items() if value is not None}
         where = " AND ".join(f"{column} = ?" for column in given) or "1"
@@ -386,8 +432,12 @@ class SQLiteStore:
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""
-        with self._transaction() as db:
-            row = db.execute("SELECT data FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
+        with self._transaction():
+            return self._read_agent(agent_id)
+
+    def _read_agent(self, agent_id: str) -> Agent | None:
+        """The agent with this id, read in the transaction already open."""
+        row = self._db.execute("SELECT data FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
         return None if row is None else _agent(row[0])
 
     def agents(self) -> list[Agent]:
@@ -476,6 +526,7 @@ def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
     return (
         summary.case_id,
         summary.customer_id,
+        summary.workflow,
         summary.stage,
         summary.category.value,
         int(summary.finished),
@@ -489,12 +540,24 @@ def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
 
 
 def _summary(row: tuple[Any, ...]) -> CaseSummary:
-    case_id, customer, stage, category, finished, owner, steward, version, opened, updated, due = (
-        row
-    )
+    (
+        case_id,
+        customer,
+        workflow,
+        stage,
+        category,
+        finished,
+        owner,
+        steward,
+        version,
+        opened,
+        updated,
+        due,
+    ) = row
     return CaseSummary(
         case_id,
         customer,
+        workflow,
         stage,
         StatusCategory(category),
         bool(finished),

@@ -29,10 +29,17 @@ from servicekit.events import Event
 from servicekit.interactions import Channel, Direction
 from servicekit.ownership import Agent, Customer, Role
 from servicekit.stores.base import CaseSummary, IdempotencyRecord, Store
+from servicekit.workflow import Workflow
 
 __all__ = ["StoreContract"]
 
 _WORKFLOW = buying_cycle()
+_SUPPORT = Workflow(
+    name="support",
+    stages=_WORKFLOW.stages,
+    transitions=_WORKFLOW.transitions,
+    start=_WORKFLOW.start,
+)
 _START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _ANA = Agent("ana", teams={"sales"})
 _BO = Agent("bo", teams={"service"})
@@ -41,9 +48,9 @@ _BO = Agent("bo", teams={"service"})
 class _Writer:
     """Decides commands against a case and appends them, as a desk would (for the tests)."""
 
-    def __init__(self, store: Store, case_id: str) -> None:
+    def __init__(self, store: Store, case_id: str, workflow: Workflow = _WORKFLOW) -> None:
         self.store = store
-        self.case = Case(_WORKFLOW, case_id)
+        self.case = Case(workflow, case_id)
         self.clock = _START
 
     def decide(self, command: Command) -> tuple[tuple[Event, ...], Case]:
@@ -96,9 +103,11 @@ class StoreContract:
         """The store under test."""
         return self.make_store()
 
-    def writer(self, store: Store, case_id: str = "case-1") -> _Writer:
-        """A helper that decides and appends commands on one case."""
-        return _Writer(store, case_id)
+    def writer(
+        self, store: Store, case_id: str = "case-1", workflow: Workflow = _WORKFLOW
+    ) -> _Writer:
+        """A helper that decides and appends commands on one case of `workflow`."""
+        return _Writer(store, case_id, workflow)
 
     # -- load and append ----------------------------------------------------------------
 
@@ -197,6 +206,80 @@ class StoreContract:
         with pytest.raises(InvalidValue, match="event of case 'case-2'"):
             store.append("case-1", events, expected_version=0, summary=summary)
 
+    # -- agents that must be active -----------------------------------------------------
+
+    def opening(self, store: Store, case_id: str = "case-1") -> tuple[tuple[Event, ...], Case]:
+        """The events that open `case_id` and the case after them, decided but not appended."""
+        return self.writer(store, case_id).decide(
+            OpenCase(actor=_ANA, customer_id="c", channel=Channel.WEB, summary="s")
+        )
+
+    def test_an_append_requiring_active_agents_is_written_when_they_are(self, store: Store) -> None:
+        store.put_agent(_ANA)
+        store.put_agent(_BO)
+        events, after = self.opening(store)
+        store.append(
+            "case-1",
+            events,
+            expected_version=0,
+            summary=CaseSummary.of(after),
+            require_active=["ana", "bo"],
+        )
+        assert store.load("case-1").events == events
+
+    def test_an_append_requiring_an_inactive_agent_conflicts_and_writes_nothing(
+        self, store: Store
+    ) -> None:
+        store.put_agent(_ANA)
+        store.put_agent(attrs.evolve(_BO, active=False))
+        events, after = self.opening(store)
+        record = IdempotencyRecord("k1", "case-1", "print", 1, after.version)
+        with pytest.raises(ConcurrencyConflict, match="agent 'bo' is no longer active"):
+            store.append(
+                "case-1",
+                events,
+                expected_version=0,
+                summary=CaseSummary.of(after),
+                idempotency=record,
+                require_active=("ana", "bo"),
+            )
+        assert store.load("case-1").version == 0
+        assert store.read_all() == []
+        assert store.find_cases() == []
+        assert store.idempotency("k1") is None
+
+    def test_an_append_requiring_an_unregistered_agent_conflicts_and_writes_nothing(
+        self, store: Store
+    ) -> None:
+        store.put_agent(_ANA)
+        events, after = self.opening(store)
+        with pytest.raises(ConcurrencyConflict, match="agent 'cy' is not registered"):
+            store.append(
+                "case-1",
+                events,
+                expected_version=0,
+                summary=CaseSummary.of(after),
+                require_active={"cy"},
+            )
+        assert store.read_all() == []
+        assert store.find_cases() == []
+
+    def test_an_agent_deactivated_after_the_decision_makes_the_append_conflict(
+        self, store: Store
+    ) -> None:
+        store.put_agent(_BO)
+        events, after = self.opening(store)
+        store.put_agent(attrs.evolve(_BO, active=False))  # between the decision and the write
+        with pytest.raises(ConcurrencyConflict, match="agent 'bo' is no longer active"):
+            store.append(
+                "case-1",
+                events,
+                expected_version=0,
+                summary=CaseSummary.of(after),
+                require_active=["bo"],
+            )
+        assert store.read_all() == []
+
     # -- the global order ---------------------------------------------------------------
 
     def test_read_all_gives_every_event_in_one_order_from_position_one(self, store: Store) -> None:
@@ -265,6 +348,22 @@ class StoreContract:
         [summary] = store.find_cases(customer="c9")
         assert summary.owner_id is None
         assert store.find_cases(stage="enquiry") == [summary]
+
+    def test_the_index_names_the_workflow_a_case_was_opened_on(self, store: Store) -> None:
+        opened = self.writer(store, "s", _SUPPORT).open()
+        self.writer(store, "b").open()
+        by_case = {summary.case_id: summary.workflow for summary in store.find_cases()}
+        assert by_case == {"s": opened[0].workflow, "b": _WORKFLOW.name}  # type: ignore[union-attr]
+        assert by_case["s"] == "support"
+
+    def test_find_cases_by_workflow_lists_only_that_workflows_cases(self, store: Store) -> None:
+        self.writer(store, "s1", _SUPPORT).open(customer="c1")
+        self.writer(store, "b1").open(customer="c1")
+        self.writer(store, "s2", _SUPPORT).open(customer="c2")
+        assert [s.case_id for s in store.find_cases(workflow="support")] == ["s1", "s2"]
+        assert [s.case_id for s in store.find_cases(workflow=_WORKFLOW.name)] == ["b1"]
+        assert [s.case_id for s in store.find_cases(workflow="support", customer="c2")] == ["s2"]
+        assert store.find_cases(workflow="nothing") == []
 
     # -- due times --------------------------------------------------------------------
 
