@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from servicekit import (
+    CapacityClaim,
     CaseSummary,
     Channel,
     ConcurrencyConflict,
@@ -35,6 +36,7 @@ class CountingStore(SQLiteStore):
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
         require_active: Collection[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> int:
         try:
             return super().append(
@@ -44,6 +46,7 @@ class CountingStore(SQLiteStore):
                 summary=summary,
                 idempotency=idempotency,
                 require_active=require_active,
+                capacity=capacity,
             )
         except ConcurrencyConflict:
             self.conflicts += 1

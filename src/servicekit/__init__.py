@@ -115,6 +115,7 @@ from servicekit.sla import (
     assess,
 )
 from servicekit.stores import (
+    CapacityClaim,
     CaseHistory,
     CaseSummary,
     IdempotencyRecord,
@@ -139,6 +140,7 @@ __all__ = [
     "Briefing",
     "BusinessCalendar",
     "Candidate",
+    "CapacityClaim",
     "Case",
     "CaseHistory",
     "CaseNotFound",

@@ -9,17 +9,21 @@ single `append` writes is written atomically: all of it, or nothing.
 """
 
 from servicekit.stores.base import (
+    CapacityClaim,
     CaseHistory,
     CaseSummary,
     IdempotencyRecord,
     Store,
     StoredEvent,
     check_append,
+    counts_against_capacity,
+    over_capacity,
 )
 from servicekit.stores.memory import InMemoryStore
 from servicekit.stores.sqlite import SQLiteStore
 
 __all__ = [
+    "CapacityClaim",
     "CaseHistory",
     "CaseSummary",
     "IdempotencyRecord",
@@ -28,4 +32,6 @@ __all__ = [
     "Store",
     "StoredEvent",
     "check_append",
+    "counts_against_capacity",
+    "over_capacity",
 ]

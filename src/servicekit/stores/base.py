@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -16,13 +16,16 @@ from servicekit.ownership import Agent
 from servicekit.workflow import StatusCategory
 
 __all__ = [
+    "CapacityClaim",
     "CaseHistory",
     "CaseSummary",
     "IdempotencyRecord",
     "Store",
     "StoredEvent",
     "check_append",
+    "counts_against_capacity",
     "inactive_agent",
+    "over_capacity",
 ]
 
 
@@ -35,7 +38,8 @@ class CaseSummary:
     moment at which a timer of the case (an SLA warning, breach or escalation)
     falls due, so that `Store.find_due` finds the cases `ServiceDesk.tick` must
     visit without looking at the others. `workflow` is the name of the workflow
-    the case was opened on (from its `CaseOpened`).
+    the case was opened on (from its `CaseOpened`); `channel` the channel it
+    came in on (None in entries written before routing).
     """
 
     case_id: str
@@ -50,6 +54,7 @@ class CaseSummary:
     opened_at: datetime
     updated_at: datetime
     next_due: datetime | None = None
+    channel: str | None = None
 
     @classmethod
     def of(cls, case: Case, *, next_due: datetime | None = None) -> CaseSummary:
@@ -74,7 +79,65 @@ class CaseSummary:
             record.opened_at,
             case.updated_at or record.opened_at,
             None if next_due is None else utc(next_due, what="next_due"),
+            record.channel,
         )
+
+
+_WORKING = frozenset({StatusCategory.NEW, StatusCategory.OPEN})
+
+
+def counts_against_capacity(summary: CaseSummary) -> bool:
+    """Whether the case takes up its owner's capacity: owned, unfinished, new or open.
+
+    A case waiting on the customer, won, lost or resolved frees its owner.
+    """
+    return (
+        summary.owner_id is not None
+        and not summary.finished
+        and summary.category in _WORKING
+        and summary.channel is not None
+    )
+
+
+@attrs.frozen
+class CapacityClaim:
+    """What an append claims: after it, `agent_id` owns at most `limit` working cases on `channel`.
+
+    Routing passes one with the append that assigns a case, so that two desks on
+    one store deciding at once cannot both give an agent their last free place:
+    the store counts inside the append's transaction and refuses the loser with
+    `ConcurrencyConflict`.
+    """
+
+    agent_id: str
+    channel: str
+    limit: int
+
+
+def over_capacity(
+    claim: CapacityClaim, summary: CaseSummary, others: Iterable[CaseSummary]
+) -> str | None:
+    """Why the append breaks `claim`, or None (for store authors).
+
+    `summary` is the appended case's new entry; `others` are the agent's other
+    entries as the store holds them inside the append's transaction.
+    """
+    held = sum(
+        1
+        for other in others
+        if other.case_id != summary.case_id
+        and other.owner_id == claim.agent_id
+        and other.channel == claim.channel
+        and counts_against_capacity(other)
+    )
+    if summary.owner_id == claim.agent_id and summary.channel == claim.channel:
+        held += counts_against_capacity(summary)
+    if held > claim.limit:
+        return (
+            f"agent {claim.agent_id!r} would hold {held} working cases on {claim.channel}, "
+            f"over their capacity of {claim.limit}"
+        )
+    return None
 
 
 @attrs.frozen
@@ -125,6 +188,7 @@ class Store(Protocol):
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
         require_active: Collection[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> int:
         """Append atomically and return the new version.
 
@@ -133,8 +197,11 @@ class Store(Protocol):
         an agent id in `require_active` is not registered and active in the
         directory at the moment of the append (checked inside the append's
         transaction, so that a transfer to an agent and the agent's deactivation
-        exclude each other); then nothing is written. Raises `InvalidValue` for
-        events that do not follow `expected_version` (see `check_append`).
+        exclude each other), or when the append breaks a `capacity` claim (the
+        agent would own more working cases on the channel than the claim's
+        limit, counted inside the same transaction); then nothing is written.
+        Raises `InvalidValue` for events that do not follow `expected_version`
+        (see `check_append`).
         """
         ...  # pragma: no cover - a protocol has no body
 

@@ -39,12 +39,14 @@ from servicekit.events import CaseOpened, Event
 from servicekit.ownership import Agent
 from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
 from servicekit.stores.base import (
+    CapacityClaim,
     CaseHistory,
     CaseSummary,
     IdempotencyRecord,
     StoredEvent,
     check_append,
     inactive_agent,
+    over_capacity,
 )
 from servicekit.workflow import StatusCategory
 
@@ -53,7 +55,7 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 APPLICATION_ID = 0x53564B54
 """Stored in the SQLite header (``PRAGMA application_id``): "SVKT", a servicekit file."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema this version writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -123,6 +125,29 @@ def _fill_schema_4(db: sqlite3.Connection) -> None:
         db.execute("UPDATE cases SET workflow = ? WHERE case_id = ?", (opened.workflow, case_id))
 
 
+_SCHEMA_V5 = """
+ALTER TABLE cases ADD COLUMN channel TEXT;
+"""
+"""Schema version 5: each case's channel in the index, so that capacity claims count by channel.
+
+`_fill_schema_5` fills it from each case's `CaseOpened`.
+"""
+
+
+def _fill_schema_5(db: sqlite3.Connection) -> None:
+    """Fill a schema-4 file's new column: each case's channel, from its `CaseOpened`."""
+    rows = db.execute(
+        "SELECT cases.case_id, events.position, events.data FROM cases "
+        "JOIN events ON events.case_id = cases.case_id AND events.version = 1"
+    ).fetchall()
+    for case_id, position, data in rows:
+        opened = _decode(position, data)
+        if isinstance(opened, CaseOpened):
+            db.execute(
+                "UPDATE cases SET channel = ? WHERE case_id = ?", (opened.channel.name, case_id)
+            )
+
+
 _MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] = {
     0: (_SCHEMA_V1, None),
     1: ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);", None),
@@ -134,12 +159,13 @@ _MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] 
         None,
     ),
     3: (_SCHEMA_V4, _fill_schema_4),
+    4: (_SCHEMA_V5, _fill_schema_5),
 }
 """What takes a file from a schema version to the next one: DDL, then a data step."""
 
 _SUMMARY_COLUMNS = (
     "case_id, customer_id, workflow, stage, category, finished, owner_id, steward_id, "
-    "version, opened_at, updated_at, next_due"
+    "version, opened_at, updated_at, next_due, channel"
 )
 
 
@@ -311,11 +337,13 @@ class SQLiteStore:
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
         require_active: Collection[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> int:
         """Append atomically, or raise `ConcurrencyConflict` and write nothing.
 
-        The conflict means the version moved, the idempotency key is used, or an
-        agent of `require_active` is not registered and active.
+        The conflict means the version moved, the idempotency key is used, an
+        agent of `require_active` is not registered and active, or the append
+        breaks the `capacity` claim (counted under the write lock).
         """
         check_append(case_id, events, expected_version, summary, require_active=require_active)
         rows = [
@@ -343,13 +371,22 @@ class SQLiteStore:
                 reason = inactive_agent(require_active, self._read_agent)
                 if reason is not None:
                     raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
+            if capacity is not None:
+                held = db.execute(
+                    f"SELECT {_SUMMARY_COLUMNS} FROM cases "  # noqa: S608 - constant columns
+                    "WHERE owner_id = ? AND channel = ? AND finished = 0",
+                    (capacity.agent_id, capacity.channel),
+                ).fetchall()
+                reason = over_capacity(capacity, summary, map(_summary, held))
+                if reason is not None:
+                    raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
             try:
                 db.executemany("INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)", rows)
             except sqlite3.IntegrityError as error:
                 raise ConcurrencyConflict(case_id, expected_version, None) from error
             db.execute(
                 f"INSERT OR REPLACE INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _summary_row(summary),
             )
             if idempotency is not None:
@@ -536,6 +573,7 @@ def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
         _micros(summary.opened_at),
         _micros(summary.updated_at),
         None if summary.next_due is None else _micros(summary.next_due),
+        summary.channel,
     )
 
 
@@ -553,6 +591,7 @@ def _summary(row: tuple[Any, ...]) -> CaseSummary:
         opened,
         updated,
         due,
+        channel,
     ) = row
     return CaseSummary(
         case_id,
@@ -567,4 +606,5 @@ def _summary(row: tuple[Any, ...]) -> CaseSummary:
         _instant(opened),
         _instant(updated),
         None if due is None else _instant(due),
+        channel,
     )
