@@ -177,6 +177,7 @@ def test_a_schema_3_file_is_migrated_with_each_cases_workflow_from_its_opening(
     with SQLiteStore(path) as store:
         assert store.find_cases() == memory.find_cases()
         assert [s.workflow for s in store.find_cases()] == [WORKFLOW.name, WORKFLOW.name]
+        assert store.agents_in_team("sales") == [ANA]
         assert [s.case_id for s in store.find_cases(workflow=WORKFLOW.name)] == [
             "case-1",
             "case-2",

@@ -251,6 +251,13 @@ class Store(Protocol):
         """Every registered agent, ordered by id."""
         ...  # pragma: no cover - a protocol has no body
 
+    def agents_in_team(self, team: str) -> list[Agent]:
+        """The registered agents who belong to `team`, ordered by id.
+
+        Must read an index by team: its cost follows the team, not the directory.
+        """
+        ...  # pragma: no cover - a protocol has no body
+
 
 def check_append(
     case_id: str,

@@ -46,6 +46,7 @@ class InMemoryStore:
         }
         self._keys: dict[str, IdempotencyRecord] = {}
         self._agents: dict[str, Agent] = {}
+        self._teams: defaultdict[str, set[str]] = defaultdict(set)  # team -> agent ids
         self._checkpoints: dict[str, int] = {}
         self._due: list[tuple[datetime, str]] = []  # sorted: (next_due, case_id)
 
@@ -188,6 +189,11 @@ class InMemoryStore:
     def put_agent(self, agent: Agent) -> None:
         """Add an agent to the directory, or replace the one with the same id."""
         with self._lock:
+            old = self._agents.get(agent.id)
+            for team in () if old is None else old.teams - agent.teams:
+                self._teams[team].discard(agent.id)
+            for team in agent.teams:
+                self._teams[team].add(agent.id)
             self._agents[agent.id] = agent
 
     def get_agent(self, agent_id: str) -> Agent | None:
@@ -199,6 +205,11 @@ class InMemoryStore:
         """Every registered agent, ordered by id."""
         with self._lock:
             return [self._agents[agent_id] for agent_id in sorted(self._agents)]
+
+    def agents_in_team(self, team: str) -> list[Agent]:
+        """The registered agents who belong to `team`, ordered by id."""
+        with self._lock:
+            return [self._agents[agent_id] for agent_id in sorted(self._teams.get(team, ()))]
 
     def checkpoint(self, name: str) -> int:
         """The last position the consumer `name` has handled (0 if none yet)."""

@@ -101,6 +101,12 @@ CREATE TABLE agents (agent_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 _SCHEMA_V4 = """
 ALTER TABLE cases ADD COLUMN workflow TEXT NOT NULL DEFAULT '';
 CREATE INDEX cases_by_workflow ON cases (workflow, opened_at, case_id);
+CREATE TABLE agent_teams (
+    team TEXT NOT NULL,
+    agent_id TEXT NOT NULL REFERENCES agents (agent_id),
+    PRIMARY KEY (team, agent_id)
+) WITHOUT ROWID;
+CREATE INDEX agent_teams_by_agent ON agent_teams (agent_id);
 """
 """Schema version 4: each case's workflow in the index, and the agents by team.
 
@@ -110,6 +116,11 @@ CREATE INDEX cases_by_workflow ON cases (workflow, opened_at, case_id);
 
 def _fill_schema_4(db: sqlite3.Connection) -> None:
     """Fill a schema-3 file's new index: cases by their `CaseOpened`'s workflow, agents by team."""
+    for agent_id, data in db.execute("SELECT agent_id, data FROM agents").fetchall():
+        db.executemany(
+            "INSERT INTO agent_teams VALUES (?, ?)",
+            [(team, agent_id) for team in _agent(data).teams],
+        )
     rows = db.execute(
         "SELECT cases.case_id, events.position, events.data FROM cases "
         "LEFT JOIN events ON events.case_id = cases.case_id AND events.version = 1"
@@ -466,6 +477,10 @@ class SQLiteStore:
         data = json.dumps(agent_to_dict(agent))
         with self._transaction("BEGIN IMMEDIATE") as db:
             db.execute("INSERT OR REPLACE INTO agents VALUES (?, ?)", (agent.id, data))
+            db.execute("DELETE FROM agent_teams WHERE agent_id = ?", (agent.id,))
+            db.executemany(
+                "INSERT INTO agent_teams VALUES (?, ?)", [(team, agent.id) for team in agent.teams]
+            )
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""
@@ -481,6 +496,16 @@ class SQLiteStore:
         """Every registered agent, ordered by id."""
         with self._transaction() as db:
             rows = db.execute("SELECT data FROM agents ORDER BY agent_id").fetchall()
+        return [_agent(data) for (data,) in rows]
+
+    def agents_in_team(self, team: str) -> list[Agent]:
+        """The registered agents who belong to `team`, ordered by id."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT agents.data FROM agent_teams JOIN agents USING (agent_id) "
+                "WHERE agent_teams.team = ? ORDER BY agent_teams.agent_id",
+                (team,),
+            ).fetchall()
         return [_agent(data) for (data,) in rows]
 
     # -- checkpoints for the outbox -------------------------------------------------------

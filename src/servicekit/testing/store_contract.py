@@ -528,6 +528,27 @@ class StoreContract:
         assert store.get_agent("nobody") is None
         assert store.agents() == [boss, _BO]
 
+    def test_agents_in_team_lists_the_teams_members_by_id(self, store: Store) -> None:
+        both = Agent("al", teams={"sales", "service"})
+        for agent in (_BO, _ANA, Agent("cy", teams={"service"}), both):
+            store.put_agent(agent)
+        assert [a.id for a in store.agents_in_team("service")] == ["al", "bo", "cy"]
+        assert store.agents_in_team("sales") == [both, _ANA]
+        assert store.agents_in_team("nobody's") == []
+
+    def test_a_team_change_moves_the_agent_between_teams(self, store: Store) -> None:
+        store.put_agent(_BO)
+        moved = Agent("bo", teams={"sales", "billing"}, roles={Role.SUPERVISOR})
+        store.put_agent(moved)
+        assert store.agents_in_team("service") == []
+        assert store.agents_in_team("sales") == [moved]
+        assert store.agents_in_team("billing") == [moved]
+
+    def test_an_agent_in_no_team_is_in_no_team_list(self, store: Store) -> None:
+        store.put_agent(Agent("solo"))
+        assert store.agents_in_team("") == []
+        assert store.get_agent("solo") == Agent("solo")
+
     # -- concurrency --------------------------------------------------------------------
 
     def test_concurrent_appenders_lose_no_event_and_duplicate_none(self, store: Store) -> None:
