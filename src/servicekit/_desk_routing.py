@@ -10,7 +10,7 @@ assignments are kept in memory, per desk.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -76,16 +76,19 @@ class DeskRouter:
         self._needs: dict[str, RoutingNeed] = {}
         self._reasons: dict[str, RoutingChoice | None] = {}
         self._started = False
+        self.set_aside_cases: dict[str, str] = {}
 
     # -- building from the store ------------------------------------------------------------
 
-    def start(self, store: Store, load: Callable[[str], Case]) -> None:
+    def start(
+        self, store: Store, load: Callable[[str], Case], presences: Mapping[str, Presence]
+    ) -> None:
         """Build the index and the queue from the store, once: agents, loads, waiting cases."""
         if self._started:
             return
         self._started = True
         for agent in store.agents():
-            self.index.put(agent)
+            self.index.put(agent, presences.get(agent.id))
         for summary in store.find_cases():
             if summary.finished:
                 continue
@@ -126,7 +129,9 @@ class DeskRouter:
                         preferred.append(agent_id)
         channel = case.record.channel
         assert channel is not None  # noqa: S101 - an opened case has a channel
-        return RoutingNeed(channel=channel, skills=case.skills, preferred=preferred)
+        return RoutingNeed(
+            channel=channel, skills=case.skills, preferred=preferred, avoid=case.unanswered_by
+        )
 
     def choose(self, case: Case, store: Store) -> RoutingChoice | None:
         """Who the case goes to now, or None (it waits); the decision is kept for explaining."""
@@ -136,24 +141,50 @@ class DeskRouter:
         self._reasons[case.case_id] = choice
         return choice
 
-    def explain(self, case: Case, store: Store) -> RoutingExplanation:
-        """Why the case went where it did (the directory's loads and presence as they are now)."""
+    def explain(self, case: Case, store: Store, history: Sequence[Event]) -> RoutingExplanation:
+        """Why the case went where it did: the rule from its history, the directory as it is now.
+
+        The chosen agent and the rule that chose them are the case's last
+        assignment; the candidates' loads and the reasons others are skipped are
+        the directory's now (finding them all at decision time would make every
+        routing cost grow with the directory).
+        """
         need = self._needs.get(case.case_id) or self.need(case, store)
-        choice = self._reasons.get(case.case_id)
-        if choice is None and case.owner is not None:
-            reason = _assignment_reason(case)
-            choice = RoutingChoice(case.owner, reason, 0)
+        choice = None
+        if case.owner is not None:
+            assigned = [e for e in history if isinstance(e, OwnerAssigned)]
+            reason = assigned[-1].reason if assigned else None
+            choice = RoutingChoice(case.owner, reason or "assigned by hand", 0)
         return self.index.explain(case.case_id, need, choice)
+
+    def recount(self, agent_id: str, store: Store, load: Callable[[str], Case]) -> None:
+        """Count the agent's working cases again from the store (another desk assigned some)."""
+        counts: dict[str, int] = {}
+        for summary in store.find_cases(owner=agent_id):
+            held = _load_of(load(summary.case_id))
+            if held is not None:
+                counts[held[1]] = counts.get(held[1], 0) + 1
+        for channel in {*counts, *self.index.channels(agent_id)}:
+            self.index.set_load(agent_id, channel, counts.get(channel, 0))
 
     def enqueue(self, case: Case, *, due: datetime | None) -> None:
         """Put an unowned case in the queue, in its place."""
         waiting = case.waiting_since
         assert waiting is not None  # noqa: S101 - only unowned, opened cases wait
+        known = self._needs.get(case.case_id)
+        channel = case.record.channel
+        assert channel is not None  # noqa: S101 - an opened case has a channel
+        need = RoutingNeed(
+            channel=channel,
+            skills=case.skills,
+            preferred=() if known is None else known.preferred,
+            avoid=case.unanswered_by,
+        )
+        self._needs[case.case_id] = need
         self.queue.add(
             QueuedCase(
                 case_id=case.case_id,
-                need=self._needs.get(case.case_id)
-                or RoutingNeed(channel=case.record.channel or "", skills=case.skills),
+                need=need,
                 rank=self.routing.rank(case.priority),
                 due=due,
                 waiting_since=waiting,
@@ -173,18 +204,18 @@ class DeskRouter:
 
     def note(
         self, before: Case, after: Case, events: Sequence[Event], *, due: datetime | None
-    ) -> bool:
+    ) -> str | None:
         """Keep loads, the queue and unanswered assignments in step with an append.
 
-        Returns whether capacity freed (someone's load went down), so that the
-        desk offers the queue.
+        Returns the id of the agent whose capacity freed (their load went down),
+        if any, so that the desk offers them the queue.
         """
         old, new = _load_of(before) if before.is_opened else None, _load_of(after)
-        freed = False
+        freed = None
         if old != new:
             if old is not None:
                 self.index.add_load(old[0], old[1], -1)
-                freed = True
+                freed = old[0]
             if new is not None:
                 self.index.add_load(*new)
         case_id = after.case_id
@@ -242,6 +273,30 @@ class DeskRouter:
                 due.append((waiting, note))
         return due
 
+    def set_aside(self, case_id: str, reason: str) -> None:
+        """A case routing could not serve (it failed to assign or return): out of the queue."""
+        self.queue.remove(case_id)
+        self.pending.pop(case_id, None)
+        self.set_aside_cases[case_id] = reason
+
+    def answered_but_gone(self, store: Store, now: datetime) -> list[CaseSummary]:
+        """Unfinished cases owned by agents offline past the grace period, once answered."""
+        grace = timedelta(minutes=self.routing.grace_minutes)
+        found = []
+        for agent in self.index.agents():
+            presence = self.index.presence(agent.id)
+            since = presence.since
+            if presence.availability is not Availability.OFFLINE or since is None:
+                continue
+            if self.calendar.add(since, grace) > now:
+                continue
+            found += [
+                summary
+                for summary in store.find_cases(owner=agent.id)
+                if not summary.finished and summary.case_id not in self.pending
+            ]
+        return found
+
     def next_answer_due(self) -> datetime | None:
         """When the first unanswered assignment runs out of time, if any does."""
         return min((p.answer_due for p in self.pending.values()), default=None)
@@ -249,8 +304,3 @@ class DeskRouter:
 
 def _newest_first(summary: CaseSummary) -> tuple[float, str]:
     return (-summary.opened_at.timestamp(), summary.case_id)
-
-
-def _assignment_reason(case: Case) -> str:
-    """How the case got its owner, when the router did not decide it in this process."""
-    return "assigned by hand" if case.owner is not None else "not assigned"

@@ -89,6 +89,7 @@ class CaseRecord:
     sla_policy: tuple[str, int] | None = None
     skills: frozenset[str] = frozenset()
     queued_at: datetime | None = None
+    unanswered_by: frozenset[str] = frozenset()
     interactions: tuple[Interaction, ...] = ()
     handoffs: tuple[Handoff, ...] = ()
     offers: tuple[Offer, ...] = ()
@@ -148,6 +149,11 @@ class Case:
     def skills(self) -> frozenset[str]:
         """The skills an agent needs to serve the case (routing matches them)."""
         return self.record.skills
+
+    @property
+    def unanswered_by(self) -> frozenset[str]:
+        """Ids of agents the case was routed to who did not answer (routing avoids them)."""
+        return self.record.unanswered_by
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -323,6 +329,7 @@ def _with(  # noqa: PLR0913 - each part of the record a fold may change is named
         record.sla_policy,
         record.skills,
         record.queued_at,
+        record.unanswered_by,
         record.interactions if interactions is None else interactions,
         record.handoffs if handoffs is None else handoffs,
         record.offers if offers is None else offers,
@@ -505,7 +512,11 @@ def _returned_to_queue(case: Case, event: CaseReturnedToQueue) -> Case:
         None,
         steward,
         event.at,
-        attrs.evolve(case.record, queued_at=event.at),
+        attrs.evolve(
+            case.record,
+            queued_at=event.at,
+            unanswered_by=case.record.unanswered_by | {event.from_owner.id},
+        ),
     )
 
 

@@ -31,10 +31,12 @@ import heapq
 import itertools
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from servicekit._values import require, utc
+from servicekit.calendar import BusinessCalendar
 from servicekit.errors import InvalidValue, UnknownAgent
 from servicekit.ownership import Agent, skill_names
 
@@ -108,6 +110,12 @@ def _priorities(value: object) -> tuple[str, ...]:
     return names
 
 
+def _optional_calendar(_instance: object, _attribute: object, value: Any) -> None:
+    if value is not None and not isinstance(value, BusinessCalendar):
+        msg = f"calendar must be a BusinessCalendar or None, got {value!r}"
+        raise InvalidValue(msg)
+
+
 @attrs.frozen(kw_only=True)
 class Routing:
     """How a desk routes cases: turn it on with ``ServiceDesk(routing=Routing(...))``.
@@ -121,6 +129,8 @@ class Routing:
             serves them in this order (an unknown priority comes after all of them).
         prefer_previous: offer a case first to the customer's steward or last
             owner, when they qualify.
+        calendar: the business calendar answer times and grace periods are
+            counted on; None: the desk's (its workflow's follow-up calendar).
     """
 
     answer_minutes: int = attrs.field(default=10, validator=_minutes)
@@ -129,6 +139,7 @@ class Routing:
         default=("urgent", "high", "normal", "low"), converter=_priorities
     )
     prefer_previous: bool = True
+    calendar: BusinessCalendar | None = attrs.field(default=None, validator=_optional_calendar)
 
     def rank(self, priority: str) -> int:
         """Where `priority` comes in the queue: 0 for the most urgent."""
@@ -146,6 +157,7 @@ class SkipReason(enum.Enum):
     AWAY = "away"
     MISSING_SKILL = "missing skill"
     AT_CAPACITY = "at capacity"
+    DID_NOT_ANSWER = "did not answer"
 
 
 def _channel_name(channel: object) -> str:
@@ -167,17 +179,31 @@ def _agent_ids(value: object) -> tuple[str, ...]:
     return ids
 
 
+def _agent_id_set(value: object) -> frozenset[str]:
+    return frozenset(_agent_ids(value))
+
+
 @attrs.frozen(kw_only=True)
 class RoutingNeed:
     """What a case asks of its owner: a channel, skills, and whom to try first.
 
     `preferred` lists agent ids to offer the case to first, in order (the
-    customer's steward, then their last owner), when they qualify.
+    customer's steward, then their last owner), when they qualify; `avoid` lists
+    agents not to offer it to again (they let it go unanswered).
     """
 
     channel: str = attrs.field(converter=_channel_name)
     skills: frozenset[str] = attrs.field(default=frozenset(), converter=skill_names)
     preferred: tuple[str, ...] = attrs.field(default=(), converter=_agent_ids)
+    avoid: frozenset[str] = attrs.field(default=frozenset(), converter=_agent_id_set)
+
+    @property
+    def group(self) -> tuple[str, frozenset[str], frozenset[str]]:
+        """What cases asking the same of an agent share: channel, skills, agents avoided."""
+        return (self.channel, self.skills, self.avoid)
+
+
+_ABSENT = {Availability.OFFLINE: SkipReason.OFFLINE, Availability.AWAY: SkipReason.AWAY}
 
 
 def skip_reason(
@@ -186,14 +212,16 @@ def skip_reason(
     """Why `agent` cannot take a case that has `need`, or None when they qualify.
 
     `load` is the agent's open cases on the need's channel. The reasons are
-    checked in this order: inactive, offline, away, missing skill, at capacity.
+    checked in this order: did not answer (the need avoids them), inactive,
+    offline, away, missing skill, at capacity.
     """
+    if agent.id in need.avoid:
+        return SkipReason.DID_NOT_ANSWER
     if not agent.active:
         return SkipReason.INACTIVE
-    if presence.availability is Availability.OFFLINE:
-        return SkipReason.OFFLINE
-    if presence.availability is Availability.AWAY:
-        return SkipReason.AWAY
+    absent = _ABSENT.get(presence.availability)
+    if absent is not None:
+        return absent
     if not need.skills <= agent.skills:
         return SkipReason.MISSING_SKILL
     limit = agent.capacity_on(need.channel)
@@ -351,6 +379,11 @@ class RoutingIndex:
         self._known(agent_id)
         return self._loads[agent_id].get(_channel_name(channel), 0)
 
+    def channels(self, agent_id: str) -> list[str]:
+        """The channels on which the index counts open cases for the agent."""
+        self._known(agent_id)
+        return sorted(self._loads[agent_id])
+
     def agents(self) -> list[Agent]:
         """Every agent in the index, by id."""
         return [self._agents[agent_id] for agent_id in sorted(self._agents)]
@@ -372,6 +405,10 @@ class RoutingIndex:
         loads[name] = new
         if buckets is not None:
             self._list_on(agent_id, name, buckets)
+
+    def set_load(self, agent_id: str, channel: object, load: int) -> None:
+        """Set the agent's open cases on `channel` (after counting them again in the store)."""
+        self.add_load(agent_id, channel, load - self.load(agent_id, channel))
 
     # -- choosing --------------------------------------------------------------------------
 
@@ -398,7 +435,7 @@ class RoutingIndex:
             return None
         for agent_id, load in listed.in_order():
             agent = self._agents[agent_id]
-            if need.skills <= agent.skills:
+            if need.skills <= agent.skills and agent_id not in need.avoid:
                 return RoutingChoice(agent, f"least loaded ({load} open on {need.channel})", load)
         return None
 
@@ -480,6 +517,10 @@ class RoutingIndex:
                 listed.remove(agent_id, load)
 
 
+_Group = tuple[str, frozenset[str], frozenset[str]]
+"""A queue group: channel, required skills, agents avoided (see `RoutingNeed.group`)."""
+
+
 @attrs.frozen(kw_only=True, order=False)
 class QueuedCase:
     """A case waiting for an owner, with what orders it in the queue.
@@ -518,7 +559,7 @@ class RoutingQueue:
 
     def __init__(self) -> None:
         """An empty queue."""
-        self._groups: dict[tuple[str, frozenset[str]], list[tuple[object, str]]] = {}
+        self._groups: dict[_Group, list[tuple[object, str]]] = {}
         self._entries: dict[str, QueuedCase] = {}
 
     def __len__(self) -> int:
@@ -533,7 +574,7 @@ class RoutingQueue:
         """Put a case in the queue (again, if it was in it: the entry is replaced)."""
         self.remove(entry.case_id)
         self._entries[entry.case_id] = entry
-        group = self._groups.setdefault((entry.need.channel, entry.need.skills), [])
+        group = self._groups.setdefault(entry.need.group, [])
         heapq.heappush(group, (entry.key, entry.case_id))
 
     def remove(self, case_id: str) -> None:
@@ -549,9 +590,7 @@ class RoutingQueue:
         """The first case of each group, in queue order; only groups `skills` covers, if given."""
         return self._heads(skills, frozenset())
 
-    def _heads(
-        self, skills: frozenset[str] | None, blocked: frozenset[tuple[str, frozenset[str]]]
-    ) -> list[QueuedCase]:
+    def _heads(self, skills: frozenset[str] | None, blocked: frozenset[_Group]) -> list[QueuedCase]:
         heads = []
         for group, entries in self._groups.items():
             if group in blocked or (skills is not None and not group[1] <= skills):
@@ -581,12 +620,12 @@ class RoutingQueue:
         its group is not offered again in this pass. `skills` limits the pass to
         groups an agent with those skills could serve (the agent who freed up).
         """
-        blocked: frozenset[tuple[str, frozenset[str]]] = frozenset()
+        blocked: frozenset[_Group] = frozenset()
         while True:
             placed = False
             for head in self._heads(skills, blocked):
                 choice = index.choose(head.need)
-                group = (head.need.channel, head.need.skills)
+                group = head.need.group
                 if choice is None:
                     blocked |= {group}
                     continue
