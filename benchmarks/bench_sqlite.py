@@ -45,7 +45,7 @@ FULL |= {"big": 1_000_000, "per_case": 20, "picked": 300, "repeats": 7}
 QUICK = {"moves": 300, "opens": 100, "history": 100, "loads": 50, "small": 10_000}
 QUICK |= {"big": 20_000, "per_case": 20, "picked": 100, "repeats": 3}
 INSERT_EVENT = "INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)"
-UPSERT_CASE = "INSERT OR REPLACE INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+UPSERT_CASE = "INSERT OR REPLACE INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 SELECT_EVENTS = (  # the store's own query
     "SELECT position, version, data FROM events WHERE case_id = ? AND version > ? ORDER BY version"
 )
@@ -83,7 +83,18 @@ def index_row(summary: CaseSummary) -> tuple[Any, ...]:
     opened, updated = (s.opened_at - EPOCH) // micros, (s.updated_at - EPOCH) // micros
     due = None if s.next_due is None else (s.next_due - EPOCH) // micros
     flags = (s.stage, s.category.value, int(s.finished), s.owner_id, s.steward_id, s.version)
-    return (s.case_id, s.customer_id, *flags, opened, updated, due, s.workflow, s.channel)
+    assignees = json.dumps(sorted(s.follow_up_assignee_ids), separators=(",", ":"))
+    return (
+        s.case_id,
+        s.customer_id,
+        *flags,
+        opened,
+        updated,
+        due,
+        s.workflow,
+        assignees,
+        s.channel,
+    )
 
 
 def raw_appends(db: sqlite3.Connection, raws: list[Raw]) -> None:

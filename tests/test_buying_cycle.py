@@ -157,7 +157,7 @@ def test_a_finished_case_still_hears_the_customer(play: Play) -> None:
     assert play.case.interactions[-1].summary == "actually, still interested"
     with pytest.raises(InvalidTransition, match="the case is finished") as error:
         play.attempt(Move(actor=ANA, trigger="negotiate"))
-    assert error.value.allowed == ("RecordInteraction", "RecordFeedback")
+    assert error.value.allowed == ("record an interaction", "record feedback")
 
 
 def test_the_whole_journey_from_enquiry_to_closed(play: Play) -> None:

@@ -66,9 +66,9 @@ def test_an_agent_cannot_push_an_unowned_case_onto_a_colleague(play: Play) -> No
 
 def test_an_owned_case_changes_hands_only_by_transfer(play: Play) -> None:
     play.open(ANA)
-    with pytest.raises(OwnershipViolation, match="TransferCase") as error:
+    with pytest.raises(OwnershipViolation, match="transfer the case with a handoff note") as error:
         play.attempt(AssignCase(actor=BO, to=BO))
-    assert error.value.allowed == ("TransferCase",)
+    assert error.value.allowed == ("transfer the case with a handoff note",)
 
 
 def test_a_case_cannot_leave_intake_without_an_owner(play: Play) -> None:
@@ -210,9 +210,9 @@ def test_any_active_agent_may_record_an_interaction(play: Play) -> None:
 
 def test_a_case_with_an_open_follow_up_cannot_be_closed(play: Play) -> None:
     play.to_stage("follow_up", owner=CY)
-    with pytest.raises(OwnershipViolation, match="follow-ups 1 are still open") as error:
+    with pytest.raises(OwnershipViolation, match="follow-up 1 is still open") as error:
         play.attempt(Move(actor=CY, trigger="close"))
-    assert error.value.allowed == ("CompleteFollowUp(1)",)
+    assert error.value.allowed == ("complete follow-up 1",)
 
 
 def test_a_supervisor_may_close_with_open_follow_ups_giving_a_reason(play: Play) -> None:

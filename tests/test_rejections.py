@@ -40,8 +40,8 @@ def test_an_error_names_case_actor_stage_and_what_is_allowed(play: Play) -> None
         play.attempt(Move(actor=ANA, trigger="win"))
     assert str(error.value) == (
         "agent 'ana' cannot fire 'win' on case 'case-1' in stage 'in_service': "
-        "no transition 'win' leaves stage 'in_service' "
-        "(allowed: wait_on_customer, resolve)"
+        "no transition 'win' leaves stage 'in_service'; "
+        "allowed instead: wait_on_customer, resolve"
     )
     assert error.value.case_id == "case-1"
     assert error.value.actor == "agent 'ana'"
@@ -179,7 +179,7 @@ def test_transfers_need_an_owned_case(play: Play) -> None:
     play.open(CUSTOMER)
     with pytest.raises(OwnershipViolation, match="no owner yet") as error:
         play.attempt(TransferCase(actor=ANA, to=BO, handoff_note="n"))
-    assert error.value.allowed == ("AssignCase",)
+    assert error.value.allowed == ("take the case, or assign it to an agent",)
 
 
 def test_a_stranger_cannot_answer_an_offer(play: Play) -> None:
@@ -203,4 +203,4 @@ def test_an_error_before_opening_says_so(workflow: object) -> None:
     with pytest.raises(UnknownCase) as error:
         decide(blank, AssignCase(actor=ANA, to=ANA), now=START + timedelta(1))
     assert "before it was opened" in str(error.value)
-    assert error.value.allowed == ("OpenCase",)
+    assert error.value.allowed == ("open the case",)

@@ -20,6 +20,7 @@ from servicekit.commands import (
     Command,
     CompleteFollowUp,
     FireTimers,
+    HandOverFollowUp,
     MakeOffer,
     Move,
     OpenCase,
@@ -34,7 +35,15 @@ from servicekit.commands import (
     TransferCase,
 )
 from servicekit.decisions import decide
-from servicekit.desk import ActorRef, AgentRef, Briefing, Outcome, ServiceDesk
+from servicekit.desk import (
+    ActorRef,
+    AgentRef,
+    Briefing,
+    CaseProblem,
+    Outcome,
+    ServiceDesk,
+    TickReport,
+)
 from servicekit.errors import (
     AgentStillResponsible,
     CaseNotFound,
@@ -54,6 +63,7 @@ from servicekit.errors import (
     UnknownAgent,
     UnknownCase,
     UnknownReference,
+    UnknownWorkflow,
 )
 from servicekit.events import (
     CaseOpened,
@@ -64,6 +74,7 @@ from servicekit.events import (
     FeedbackRecorded,
     FollowUpCompleted,
     FollowUpDue,
+    FollowUpHandedOver,
     FollowUpScheduled,
     InteractionRecorded,
     OfferAccepted,
@@ -145,6 +156,7 @@ __all__ = [
     "CaseHistory",
     "CaseNotFound",
     "CaseOpened",
+    "CaseProblem",
     "CaseRecord",
     "CaseReturnedToQueue",
     "CaseSummary",
@@ -173,10 +185,12 @@ __all__ = [
     "FollowUp",
     "FollowUpCompleted",
     "FollowUpDue",
+    "FollowUpHandedOver",
     "FollowUpOutcome",
     "FollowUpRules",
     "FollowUpScheduled",
     "Guard",
+    "HandOverFollowUp",
     "Handoff",
     "IdempotencyConflict",
     "IdempotencyRecord",
@@ -247,6 +261,7 @@ __all__ = [
     "System",
     "SystemClock",
     "Target",
+    "TickReport",
     "Timer",
     "TimerKind",
     "TransferCase",
@@ -254,6 +269,7 @@ __all__ = [
     "UnknownAgent",
     "UnknownCase",
     "UnknownReference",
+    "UnknownWorkflow",
     "Workflow",
     "as_of",
     "assess",

@@ -21,11 +21,35 @@ def utc(value: object, *, what: str) -> datetime:
     return value.astimezone(UTC)
 
 
+def storable(value: str, *, what: str) -> None:
+    """Refuse text that no store can keep: a lone surrogate is not UTF-8."""
+    if value.isascii():
+        return  # the common case, and O(1): CPython knows whether a str is ASCII
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        msg = (
+            f"{what} must be text that can be stored, got {value!r}: the character at "
+            f"position {error.start} is a lone surrogate, not a character"
+        )
+        raise InvalidValue(msg) from None
+
+
 def non_blank(_instance: object, attribute: Any, value: Any) -> None:
     """Attrs validator: a non-empty string with something other than spaces."""
     if not isinstance(value, str) or not value.strip():
         msg = f"{attribute.name} must be a non-blank string, got {value!r}"
         raise InvalidValue(msg)
+    storable(value, what=attribute.name)
+
+
+def case_id_text(case_id: object) -> str:
+    """Refuse a case id that is not a non-blank string a store can keep."""
+    if not isinstance(case_id, str) or not case_id.strip():
+        msg = f"a case id is a non-blank string, got {case_id!r}"
+        raise InvalidValue(msg)
+    storable(case_id, what="a case id")
+    return case_id
 
 
 def optional_non_blank(instance: object, attribute: Any, value: Any) -> None:
@@ -39,6 +63,7 @@ def text(_instance: object, attribute: Any, value: Any) -> None:
     if not isinstance(value, str):
         msg = f"{attribute.name} must be a string, got {type(value).__name__}: {value!r}"
         raise InvalidValue(msg)
+    storable(value, what=attribute.name)
 
 
 def require(value: object, kind: type | tuple[type, ...], message: str) -> None:

@@ -23,6 +23,7 @@ from servicekit.events import (
     FeedbackRecorded,
     FollowUpCompleted,
     FollowUpDue,
+    FollowUpHandedOver,
     FollowUpScheduled,
     InteractionRecorded,
     OfferAccepted,
@@ -463,6 +464,16 @@ def _follow_up_completed(case: Case, event: FollowUpCompleted) -> Case:
     return _step(case, event, record=_with(case.record, follow_ups=follow_ups))
 
 
+def _follow_up_handed_over(case: Case, event: FollowUpHandedOver) -> Case:
+    follow_ups = tuple(
+        attrs.evolve(follow_up, assignee=event.to_assignee)
+        if follow_up.follow_up_id == event.follow_up_id
+        else follow_up
+        for follow_up in case.record.follow_ups
+    )
+    return _step(case, event, record=_with(case.record, follow_ups=follow_ups))
+
+
 def _follow_up_due(case: Case, event: FollowUpDue) -> Case:
     follow_ups = tuple(
         attrs.evolve(follow_up, notified=True)
@@ -538,6 +549,7 @@ _APPLY: dict[type[Any], Callable[[Case, Any], Case]] = {
     OfferRejected: _offer_rejected,
     FollowUpScheduled: _follow_up_scheduled,
     FollowUpCompleted: _follow_up_completed,
+    FollowUpHandedOver: _follow_up_handed_over,
     FollowUpDue: _follow_up_due,
     FeedbackRecorded: _feedback_recorded,
     PriorityChanged: _priority_changed,

@@ -32,6 +32,7 @@ __all__ = [
     "Command",
     "CompleteFollowUp",
     "FireTimers",
+    "HandOverFollowUp",
     "MakeOffer",
     "Move",
     "OpenCase",
@@ -123,6 +124,7 @@ class OpenCase:
     priority: str = attrs.field(default="normal", validator=non_blank)
     tier: str | None = attrs.field(default=None, validator=optional_non_blank)
     skills: frozenset[str] = attrs.field(default=frozenset(), converter=skill_names)
+    workflow: str | None = attrs.field(default=None, validator=optional_non_blank)
     idempotency_key: str | None = _KEY
 
 
@@ -241,20 +243,35 @@ class MakeOffer:
 
 @attrs.frozen(kw_only=True)
 class AcceptOffer:
-    """Accept an open offer, by its number on the case."""
+    """Accept an open offer, by its number on the case.
+
+    The company's offers are the customer's to answer: the customer accepts them,
+    or an agent who may steer the case records the answer the customer gave on
+    another channel, naming it in `via` (a phone call, say). The customer's own
+    offers (counter-offers) are answered by those who may steer the case.
+    """
 
     actor: Actor = _ACTOR
     offer_id: int = attrs.field(validator=_positive_int)
+    via: Channel | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_instance_of(Channel, "a Channel"))
+    )
     idempotency_key: str | None = _KEY
 
 
 @attrs.frozen(kw_only=True)
 class RejectOffer:
-    """Reject an open offer, by its number on the case, optionally saying why."""
+    """Reject an open offer, by its number on the case, optionally saying why.
+
+    Who may answer is as for `AcceptOffer`, `via` included.
+    """
 
     actor: Actor = _ACTOR
     offer_id: int = attrs.field(validator=_positive_int)
     reason: str = attrs.field(default="", validator=text)
+    via: Channel | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_instance_of(Channel, "a Channel"))
+    )
     idempotency_key: str | None = _KEY
 
 
@@ -279,6 +296,22 @@ class CompleteFollowUp:
         validator=_instance_of(FollowUpOutcome, "a FollowUpOutcome")
     )
     note: str = attrs.field(default="", validator=text)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class HandOverFollowUp:
+    """Give an open follow-up to another active agent, saying why.
+
+    The assignee, the case's steward, a supervisor of the assignee's team or the
+    system may hand it over; the receiver must be active. An agent who leaves hands
+    over their follow-ups first, so that no customer waits on someone who is gone.
+    """
+
+    actor: Actor = _ACTOR
+    follow_up_id: int = attrs.field(validator=_positive_int)
+    to: Agent = attrs.field(validator=_agent)
+    reason: str = attrs.field(validator=non_blank)
     idempotency_key: str | None = _KEY
 
 
@@ -376,6 +409,7 @@ Command: TypeAlias = (
     | RejectOffer
     | ScheduleFollowUp
     | CompleteFollowUp
+    | HandOverFollowUp
     | RecordFeedback
     | ChangePriority
     | PauseSla

@@ -9,7 +9,7 @@ folded (`evolve`) or stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
@@ -24,6 +24,7 @@ from servicekit.commands import (
     Command,
     CompleteFollowUp,
     FireTimers,
+    HandOverFollowUp,
     MakeOffer,
     Move,
     OpenCase,
@@ -56,6 +57,7 @@ from servicekit.events import (
     FeedbackRecorded,
     FollowUpCompleted,
     FollowUpDue,
+    FollowUpHandedOver,
     FollowUpScheduled,
     InteractionRecorded,
     OfferAccepted,
@@ -75,7 +77,7 @@ from servicekit.events import (
     StewardReassigned,
 )
 from servicekit.followups import FollowUp, FollowUpOutcome
-from servicekit.interactions import Direction, Party
+from servicekit.interactions import Channel, Direction, Party
 from servicekit.offers import Offer
 from servicekit.ownership import Actor, Agent, Customer, System, may_steer
 from servicekit.timers import TimerKind
@@ -87,7 +89,7 @@ _E = TypeVar("_E", bound=EventBase)
 
 _STEERS = "the owner, a supervisor of the owner's team, or the system"
 _ALLOWED_WHEN_FINISHED = (RecordInteraction, RecordFeedback)
-_ANYWHERE = tuple(kind.__name__ for kind in _ALLOWED_WHEN_FINISHED)
+_ANYWHERE = ("record an interaction", "record feedback")
 
 
 class _Decision:
@@ -169,7 +171,7 @@ def decide(case: Case, command: Command, *, now: datetime) -> tuple[Event, ...]:
     if isinstance(command, OpenCase):
         return _open(decision, command)
     if case.stage is None:
-        decision.reject(UnknownCase, "the case has not been opened", ("OpenCase",))
+        decision.reject(UnknownCase, "the case has not been opened", ("open the case",))
     _check_actor(decision)
     stage = case.workflow.stage(case.stage)
     rules = case.workflow.follow_ups
@@ -243,6 +245,8 @@ def _attempted(command: Command) -> str:  # noqa: C901, PLR0911, PLR0912 - one c
             return "schedule a follow-up"
         case CompleteFollowUp(follow_up_id=follow_up_id):
             return f"complete follow-up {follow_up_id}"
+        case HandOverFollowUp(follow_up_id=follow_up_id, to=to):
+            return f"hand follow-up {follow_up_id} over to {to}"
         case RecordFeedback():
             return "record feedback"
         case ChangePriority(priority=priority):
@@ -286,7 +290,7 @@ def _require_steering(decision: _Decision) -> Agent:
         decision.reject(
             OwnershipViolation,
             "the case has no owner yet; an agent must take it or be assigned it first",
-            ("AssignCase",),
+            ("take the case, or assign it to an agent",),
         )
     if not may_steer(actor, owner):
         decision.reject(NotPermitted, f"only {_STEERS} may do this; the owner is {owner}")
@@ -306,6 +310,12 @@ def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
         msg = f"a case id is a non-blank string, got {case.case_id!r}"
         raise InvalidValue(msg)
     workflow = case.workflow
+    if command.workflow is not None and command.workflow != workflow.name:
+        msg = (
+            f"case {case.case_id!r} is to be opened on workflow {command.workflow!r}, but it "
+            f"was decided on workflow {workflow.name!r}"
+        )
+        raise InvalidValue(msg)
     stage_name = command.stage if command.stage is not None else workflow.start[0]
     if stage_name not in workflow.start:
         decision.reject(
@@ -373,7 +383,9 @@ def _first_owner(decision: _Decision, command: OpenCase) -> Agent | None:
                 f"a customer opens cases for themselves, not for {command.customer_id!r}",
             )
         if command.direction is not Direction.INBOUND:
-            decision.reject(NotPermitted, "a customer's contact is inbound", ("Direction.INBOUND",))
+            decision.reject(
+                NotPermitted, "a customer's contact is inbound", ("record the contact as inbound",)
+            )
         if owner is not None:
             decision.reject(NotPermitted, "a customer cannot choose the case's owner")
     elif isinstance(actor, Agent):
@@ -399,7 +411,7 @@ def _assign(decision: _Decision, command: AssignCase, _stage: Stage) -> tuple[Ev
             OwnershipViolation,
             f"the case is owned by {case.owner}; it changes hands only by a transfer with a "
             "handoff note",
-            ("TransferCase",),
+            ("transfer the case with a handoff note",),
         )
     taking = isinstance(actor, Agent) and actor.id == agent.id
     routing = isinstance(actor, System) or (isinstance(actor, Agent) and actor.supervises(agent))
@@ -449,7 +461,7 @@ def _reassign_steward(
         decision.reject(
             OwnershipViolation,
             "the case has no steward yet; its first owner becomes the steward",
-            ("AssignCase",),
+            ("take the case, or assign it to an agent",),
         )
     actor = command.actor
     if not (isinstance(actor, System) or (isinstance(actor, Agent) and actor.supervises(steward))):
@@ -495,7 +507,7 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
         decision.reject(
             OwnershipViolation,
             f"stage {dest.name!r} needs an owner; assign the case first",
-            ("AssignCase",),
+            ("take the case, or assign it to an agent",),
         )
     for guard in transition.guards:
         reason = guard(case, command)
@@ -546,7 +558,7 @@ def _reopen_finished(decision: _Decision, command: Move, stage: Stage) -> tuple[
             InvalidTransition,
             f"the case closed {case.record.closed_at:%Y-%m-%d}; it could be reopened until "
             f"{ends:%Y-%m-%d %H:%M}Z; open a new case",
-            ("OpenCase",),
+            ("open the case",),
         )
     return (
         decision.event(
@@ -565,20 +577,29 @@ def _by_customer(decision: _Decision, trigger: str) -> bool:
     return transition is not None and transition.by_customer
 
 
+def _numbered(noun: str, numbers: Sequence[int]) -> str:
+    """Numbers in a sentence with their verb: 'follow-up 1 is', 'follow-ups 1 and 2 are'."""
+    if len(numbers) == 1:
+        return f"{noun} {numbers[0]} is"
+    listed = ", ".join(str(number) for number in numbers[:-1])
+    return f"{noun}s {listed} and {numbers[-1]} are"
+
+
 def _waive_follow_ups(
     decision: _Decision, command: Move, open_follow_ups: tuple[FollowUp, ...]
 ) -> tuple[Event, ...]:
     """A supervisor may finish a case with open follow-ups, giving a reason; nobody else may."""
     actor = command.actor
     owner = decision.case.owner
-    numbers = ", ".join(str(follow_up.follow_up_id) for follow_up in open_follow_ups)
+    numbers = _numbered("follow-up", [follow_up.follow_up_id for follow_up in open_follow_ups])
     supervisor = isinstance(actor, Agent) and owner is not None and actor.supervises(owner)
     if not supervisor or command.reason is None:
         decision.reject(
             OwnershipViolation,
-            f"follow-ups {numbers} are still open; complete them first, or a supervisor of the "
+            f"{numbers} still open; complete "
+            f"{'it' if len(open_follow_ups) == 1 else 'them'} first, or a supervisor of the "
             "owner's team may close the case with a recorded reason",
-            [f"CompleteFollowUp({follow_up.follow_up_id})" for follow_up in open_follow_ups],
+            [f"complete follow-up {follow_up.follow_up_id}" for follow_up in open_follow_ups],
         )
     return tuple(
         decision.event(
@@ -595,7 +616,9 @@ def _interaction(
     decision: _Decision, command: RecordInteraction, _stage: Stage
 ) -> tuple[Event, ...]:
     if isinstance(command.actor, Customer) and command.direction is not Direction.INBOUND:
-        decision.reject(NotPermitted, "a customer's contact is inbound", ("Direction.INBOUND",))
+        decision.reject(
+            NotPermitted, "a customer's contact is inbound", ("record the contact as inbound",)
+        )
     return (
         decision.event(
             InteractionRecorded,
@@ -622,7 +645,7 @@ def _make_offer(decision: _Decision, command: MakeOffer, stage: Stage) -> tuple[
         decision.reject(
             NotPermitted,
             "a customer answers offers; the case's owner records their counter-offers",
-            ("AcceptOffer", "RejectOffer"),
+            ("accept or reject the company's offers",),
         )
     _require_steering(decision)
     return (
@@ -646,25 +669,61 @@ def _open_offer(decision: _Decision, offer_id: int, stage: Stage) -> Offer:
     offer = case.offers[offer_id - 1]
     if not offer.is_open:
         decision.reject(InvalidTransition, f"offer {offer_id} is {offer.status.value}", open_offers)
-    if isinstance(decision.actor, Customer):
-        if offer.party is not Party.COMPANY:
+    return offer
+
+
+def _check_answer(decision: _Decision, offer: Offer, via: Channel | None) -> None:
+    """The company's offers are the customer's to answer; the customer's, the company's.
+
+    An agent who may steer the case records a customer's answer given elsewhere,
+    naming the channel; the system never answers for the customer.
+    """
+    actor = decision.actor
+    offer_id = offer.offer_id
+    if offer.party is Party.CUSTOMER:
+        if isinstance(actor, Customer):
+            decision.reject(
+                NotPermitted, f"offer {offer_id} is the customer's own; the company answers it"
+            )
+        if via is not None:
             decision.reject(
                 NotPermitted,
-                f"offer {offer_id} is the customer's own; the company answers it",
+                f"offer {offer_id} is the customer's own; the company answers it itself, "
+                "with no channel to name",
             )
-    else:
         _require_steering(decision)
-    return offer
+        return
+    if isinstance(actor, Customer):
+        return
+    if isinstance(actor, System):
+        decision.reject(
+            NotPermitted,
+            f"offer {offer_id} is the customer's to answer, and the system never answers for "
+            "the customer",
+        )
+    if via is None:
+        decision.reject(
+            NotPermitted,
+            f"offer {offer_id} is the customer's to answer; to record the answer they gave "
+            "you, name the channel they gave it on (via=Channel.PHONE, say)",
+        )
+    _require_steering(decision)
 
 
 def _accept(decision: _Decision, command: AcceptOffer, stage: Stage) -> tuple[Event, ...]:
     offer = _open_offer(decision, command.offer_id, stage)
-    return (decision.event(OfferAccepted, offer_id=offer.offer_id),)
+    _check_answer(decision, offer, command.via)
+    return (decision.event(OfferAccepted, offer_id=offer.offer_id, via=command.via),)
 
 
 def _reject(decision: _Decision, command: RejectOffer, stage: Stage) -> tuple[Event, ...]:
     offer = _open_offer(decision, command.offer_id, stage)
-    return (decision.event(OfferRejected, offer_id=offer.offer_id, reason=command.reason),)
+    _check_answer(decision, offer, command.via)
+    return (
+        decision.event(
+            OfferRejected, offer_id=offer.offer_id, reason=command.reason, via=command.via
+        ),
+    )
 
 
 def _schedule(decision: _Decision, command: ScheduleFollowUp, _stage: Stage) -> tuple[Event, ...]:
@@ -693,20 +752,24 @@ def _schedule(decision: _Decision, command: ScheduleFollowUp, _stage: Stage) -> 
     )
 
 
-def _complete(decision: _Decision, command: CompleteFollowUp, stage: Stage) -> tuple[Event, ...]:
+def _open_follow_up(decision: _Decision, follow_up_id: int) -> FollowUp:
+    """The open follow-up with this number, or a refusal naming the open ones."""
     case = decision.case
     open_ids = [f"follow-up {f.follow_up_id}" for f in case.open_follow_ups]
-    if not 1 <= command.follow_up_id <= len(case.follow_ups):
-        decision.reject(
-            UnknownReference, f"the case has no follow-up {command.follow_up_id}", open_ids
-        )
-    follow_up = case.follow_ups[command.follow_up_id - 1]
+    if not 1 <= follow_up_id <= len(case.follow_ups):
+        decision.reject(UnknownReference, f"the case has no follow-up {follow_up_id}", open_ids)
+    follow_up = case.follow_ups[follow_up_id - 1]
     if not follow_up.is_open:
         decision.reject(
             InvalidTransition,
             f"follow-up {follow_up.follow_up_id} is done already ({follow_up.outcome})",
             open_ids,
         )
+    return follow_up
+
+
+def _complete(decision: _Decision, command: CompleteFollowUp, stage: Stage) -> tuple[Event, ...]:
+    follow_up = _open_follow_up(decision, command.follow_up_id)
     if command.outcome is FollowUpOutcome.CANCELLED:
         decision.reject(
             InvalidTransition,
@@ -736,6 +799,43 @@ def _complete(decision: _Decision, command: CompleteFollowUp, stage: Stage) -> t
     if command.outcome is FollowUpOutcome.NO_ANSWER:
         return (completed, *_no_answer(decision, follow_up, stage))
     return (completed,)
+
+
+def _hand_over(decision: _Decision, command: HandOverFollowUp, _stage: Stage) -> tuple[Event, ...]:
+    """The assignee, the steward, a supervisor of the assignee's team or the system hands it on."""
+    case = decision.case
+    follow_up = _open_follow_up(decision, command.follow_up_id)
+    actor = command.actor
+    assignee = follow_up.assignee
+    steward = case.steward
+    allowed = isinstance(actor, System) or (
+        isinstance(actor, Agent)
+        and (
+            actor.id == assignee.id
+            or (steward is not None and actor.id == steward.id)
+            or actor.supervises(assignee)
+        )
+    )
+    if not allowed:
+        decision.reject(
+            NotPermitted,
+            f"follow-up {follow_up.follow_up_id} is {assignee.id}'s; only they, the case's "
+            "steward, a supervisor of their team or the system may hand it over",
+        )
+    if command.to.id == assignee.id:
+        decision.reject(
+            InvalidTransition, f"follow-up {follow_up.follow_up_id} is {assignee.id}'s already"
+        )
+    _require_active(decision, command.to, "given a follow-up")
+    return (
+        decision.event(
+            FollowUpHandedOver,
+            follow_up_id=follow_up.follow_up_id,
+            from_assignee=assignee,
+            to_assignee=command.to,
+            reason=command.reason,
+        ),
+    )
 
 
 def _no_answer(decision: _Decision, follow_up: FollowUp, stage: Stage) -> tuple[Event, ...]:
@@ -782,6 +882,8 @@ def _follow_rule(decision: _Decision, stage: Stage, rule: str, reason: str) -> t
 
 
 def _feedback(decision: _Decision, command: RecordFeedback, _stage: Stage) -> tuple[Event, ...]:
+    if isinstance(command.actor, System):
+        decision.reject(NotPermitted, "feedback is the customer's; the system never records it")
     return (decision.event(FeedbackRecorded, rating=command.rating, comment=command.comment),)
 
 
@@ -846,14 +948,18 @@ def _apply_sla_policy(
 def _pause_sla(decision: _Decision, command: PauseSla, _stage: Stage) -> tuple[Event, ...]:
     _require_steering(decision)
     if decision.case.record.sla_paused:
-        decision.reject(InvalidTransition, "the SLA clocks are paused already", ("ResumeSla",))
+        decision.reject(
+            InvalidTransition, "the SLA clocks are paused already", ("resume the SLA clocks",)
+        )
     return (decision.event(SlaPaused, reason=command.reason),)
 
 
 def _resume_sla(decision: _Decision, command: ResumeSla, _stage: Stage) -> tuple[Event, ...]:
     _require_steering(decision)
     if not decision.case.record.sla_paused:
-        decision.reject(InvalidTransition, "the SLA clocks are not paused", ("PauseSla",))
+        decision.reject(
+            InvalidTransition, "the SLA clocks are not paused", ("pause the SLA clocks",)
+        )
     return (decision.event(SlaResumed, reason=command.reason),)
 
 
@@ -911,6 +1017,7 @@ _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]]
     RejectOffer: _reject,
     ScheduleFollowUp: _schedule,
     CompleteFollowUp: _complete,
+    HandOverFollowUp: _hand_over,
     RecordFeedback: _feedback,
     ChangePriority: _change_priority,
     PauseSla: _pause_sla,

@@ -32,6 +32,7 @@ __all__ = [
     "UnknownAgent",
     "UnknownCase",
     "UnknownReference",
+    "UnknownWorkflow",
 ]
 
 
@@ -86,9 +87,7 @@ class CommandRejected(ServiceKitError):
         where = f"in stage {stage!r}" if stage is not None else "before it was opened"
         message = f"{actor} cannot {attempted} on case {case_id!r} {where}: {reason}"
         if self.allowed:
-            message += f" (allowed: {', '.join(self.allowed)})"
-        else:
-            message += " (nothing is allowed here)"
+            message += f"; allowed instead: {', '.join(self.allowed)}"
         super().__init__(message)
 
 
@@ -153,6 +152,26 @@ class UnknownAgent(ServiceKitError, LookupError):
         super().__init__(
             f"there is no agent {agent_id!r} in the directory; register it with "
             "ServiceDesk.register_agent first"
+        )
+
+
+class UnknownWorkflow(ServiceKitError, LookupError):
+    """A case, or a command, names a workflow the desk does not serve.
+
+    The case is never replayed on another workflow; the desk reports it and goes on
+    with the other cases.
+    """
+
+    def __init__(self, workflow: str, known: Iterable[str], *, case_id: str | None = None) -> None:
+        """Name the workflow, the case if there is one, and the workflows the desk serves."""
+        self.workflow = workflow
+        self.case_id = case_id
+        self.known = tuple(known)
+        subject = f"case {case_id!r} was opened on" if case_id is not None else "there is no"
+        served = ", ".join(repr(name) for name in self.known)
+        super().__init__(
+            f"{subject} workflow {workflow!r}, which this desk does not serve (it serves "
+            f"{served}); pass that workflow to ServiceDesk(workflows=[...])"
         )
 
 

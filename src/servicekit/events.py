@@ -27,6 +27,7 @@ __all__ = [
     "FeedbackRecorded",
     "FollowUpCompleted",
     "FollowUpDue",
+    "FollowUpHandedOver",
     "FollowUpScheduled",
     "InteractionRecorded",
     "OfferAccepted",
@@ -230,26 +231,36 @@ class OfferMade(EventBase):
 
 @attrs.frozen
 class OfferAccepted(EventBase):
-    """An open offer was accepted."""
+    """An open offer was accepted.
+
+    `via` is set when an agent (the event's actor) recorded the customer's answer,
+    given on that channel.
+    """
 
     offer_id: int
+    via: Channel | None = None
 
     def describe(self) -> str:
         """What happened, in words."""
-        return f"accepted offer {self.offer_id}"
+        return f"accepted offer {self.offer_id}{_on_behalf(self.via)}"
 
 
 @attrs.frozen
 class OfferRejected(EventBase):
-    """An open offer was rejected."""
+    """An open offer was rejected; `via` as for `OfferAccepted`."""
 
     offer_id: int
     reason: str
+    via: Channel | None = None
 
     def describe(self) -> str:
         """What happened, in words."""
         because = f" ({self.reason})" if self.reason else ""
-        return f"rejected offer {self.offer_id}{because}"
+        return f"rejected offer {self.offer_id}{because}{_on_behalf(self.via)}"
+
+
+def _on_behalf(via: Channel | None) -> str:
+    return "" if via is None else f" for the customer, who answered by {via}"
 
 
 @attrs.frozen
@@ -280,6 +291,23 @@ class FollowUpDue(EventBase):
     def describe(self) -> str:
         """What happened, in words."""
         return f"follow-up {self.follow_up_id} is due: over to {self.assignee}"
+
+
+@attrs.frozen
+class FollowUpHandedOver(EventBase):
+    """An open follow-up went to another agent, with the reason."""
+
+    follow_up_id: int
+    from_assignee: Agent
+    to_assignee: Agent
+    reason: str
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return (
+            f"follow-up {self.follow_up_id} went from {self.from_assignee} to "
+            f"{self.to_assignee}: {self.reason}"
+        )
 
 
 @attrs.frozen
@@ -410,6 +438,7 @@ Event: TypeAlias = (
     | FollowUpScheduled
     | FollowUpDue
     | FollowUpCompleted
+    | FollowUpHandedOver
     | FeedbackRecorded
     | PriorityChanged
     | SlaPolicyApplied

@@ -63,6 +63,7 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
         _events.FollowUpScheduled,
         _events.FollowUpDue,
         _events.FollowUpCompleted,
+        _events.FollowUpHandedOver,
         _events.FeedbackRecorded,
         _events.PriorityChanged,
         _events.SlaPolicyApplied,
@@ -81,6 +82,8 @@ SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {
     "CaseOpened": 4,
     "FollowUpScheduled": 2,
     "OwnerAssigned": 2,
+    "OfferAccepted": 2,
+    "OfferRejected": 2,
 }
 """The current schema version of each event type."""
 
@@ -112,12 +115,19 @@ def _follow_up_scheduled_v1_to_v2(payload: Json) -> Json:
     return {**payload, "attempt": 1}
 
 
+def _offer_answer_v1_to_v2(payload: Json) -> Json:
+    """Version 1 of an offer's answer predates answers recorded for the customer."""
+    return {**payload, "via": None}
+
+
 _UPCASTERS: Mapping[tuple[str, int], Callable[[Json], Json]] = {
     ("CaseOpened", 1): _case_opened_v1_to_v2,
     ("CaseOpened", 2): _case_opened_v2_to_v3,
     ("CaseOpened", 3): _case_opened_v3_to_v4,
     ("OwnerAssigned", 1): _owner_assigned_v1_to_v2,
     ("FollowUpScheduled", 1): _follow_up_scheduled_v1_to_v2,
+    ("OfferAccepted", 1): _offer_answer_v1_to_v2,
+    ("OfferRejected", 1): _offer_answer_v1_to_v2,
 }
 
 

@@ -11,7 +11,13 @@ import attrs
 from servicekit._values import utc
 from servicekit.case import Case
 from servicekit.errors import InvalidValue
-from servicekit.events import Event
+from servicekit.events import (
+    Event,
+    FollowUpCompleted,
+    FollowUpHandedOver,
+    FollowUpScheduled,
+    StewardReassigned,
+)
 from servicekit.ownership import Agent
 from servicekit.workflow import StatusCategory
 
@@ -25,6 +31,7 @@ __all__ = [
     "check_append",
     "counts_against_capacity",
     "inactive_agent",
+    "open_follow_up_assignees",
     "over_capacity",
 ]
 
@@ -38,8 +45,11 @@ class CaseSummary:
     moment at which a timer of the case (an SLA warning, breach or escalation)
     falls due, so that `Store.find_due` finds the cases `ServiceDesk.tick` must
     visit without looking at the others. `workflow` is the name of the workflow
-    the case was opened on (from its `CaseOpened`); `channel` the channel it
-    came in on (None in entries written before routing).
+    the case was opened on (from its `CaseOpened`). `follow_up_assignee_ids` are
+    the agents with an open follow-up on the case, so that an agent who still owes
+    a customer a call is found without folding every case. `channel` is the
+    channel the case came in on (None in entries written before routing), so that
+    a store counts an agent's working cases per channel for a `CapacityClaim`.
     """
 
     case_id: str
@@ -54,6 +64,7 @@ class CaseSummary:
     opened_at: datetime
     updated_at: datetime
     next_due: datetime | None = None
+    follow_up_assignee_ids: frozenset[str] = frozenset()
     channel: str | None = None
 
     @classmethod
@@ -79,8 +90,14 @@ class CaseSummary:
             record.opened_at,
             case.updated_at or record.opened_at,
             None if next_due is None else utc(next_due, what="next_due"),
+            _NOBODY
+            if not record.follow_ups
+            else frozenset(f.assignee.id for f in case.open_follow_ups),
             record.channel,
         )
+
+
+_NOBODY: frozenset[str] = frozenset()
 
 
 _WORKING = frozenset({StatusCategory.NEW, StatusCategory.OPEN})
@@ -209,7 +226,7 @@ class Store(Protocol):
         """Events of every case in one global order, from position `after` + 1 on."""
         ...  # pragma: no cover - a protocol has no body
 
-    def find_cases(
+    def find_cases(  # noqa: PLR0913 - one keyword-only option per indexed criterion
         self,
         *,
         owner: str | None = None,
@@ -217,11 +234,23 @@ class Store(Protocol):
         customer: str | None = None,
         stage: str | None = None,
         workflow: str | None = None,
+        follow_up_assignee: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion (all cases when none is given).
 
+        `follow_up_assignee` matches cases where that agent has an open follow-up.
         Ordered by opening time, then case id. Must use an index, never a scan,
         when a criterion is given.
+        """
+        ...  # pragma: no cover - a protocol has no body
+
+    def set_next_due(self, case_id: str, *, version: int, next_due: datetime | None) -> bool:
+        """Replace the case's next due time in the index if the case is still at `version`.
+
+        For a due time that went stale (the SLA policies changed since it was
+        written): `ServiceDesk.tick` corrects it without appending an event.
+        Returns whether it was replaced; a case that moved on is left alone (its own
+        append wrote a fresh due time).
         """
         ...  # pragma: no cover - a protocol has no body
 
@@ -257,6 +286,26 @@ class Store(Protocol):
         Must read an index by team: its cost follows the team, not the directory.
         """
         ...  # pragma: no cover - a protocol has no body
+
+
+def open_follow_up_assignees(history: Iterable[Event]) -> frozenset[str]:
+    """The agents with an open follow-up at the end of `history` (for store migrations).
+
+    The same answer as `CaseSummary.of(case).follow_up_assignee_ids` for the case
+    the history folds into, without needing its workflow.
+    """
+    assignees: dict[int, str] = {}
+    for event in history:
+        if isinstance(event, FollowUpScheduled):
+            assignees[event.follow_up_id] = event.assignee.id
+        elif isinstance(event, FollowUpHandedOver):
+            assignees[event.follow_up_id] = event.to_assignee.id
+        elif isinstance(event, FollowUpCompleted):
+            assignees.pop(event.follow_up_id, None)
+        elif isinstance(event, StewardReassigned):
+            leaving, taking = event.from_steward.id, event.to_steward.id
+            assignees = {k: taking if v == leaving else v for k, v in assignees.items()}
+    return frozenset(assignees.values())
 
 
 def check_append(

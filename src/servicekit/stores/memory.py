@@ -8,6 +8,8 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
+import attrs
+
 from servicekit._values import utc
 from servicekit.errors import ConcurrencyConflict
 from servicekit.events import Event
@@ -25,7 +27,7 @@ from servicekit.stores.base import (
 
 __all__ = ["InMemoryStore"]
 
-_INDEXED = ("owner", "steward", "customer", "stage", "workflow")
+_INDEXED = ("owner", "steward", "customer", "stage", "workflow", "follow_up_assignee")
 
 
 class InMemoryStore:
@@ -117,6 +119,8 @@ class InMemoryStore:
                     self._index[name][previous].discard(case_id)
                 if value is not None:
                     self._index[name][value].add(case_id)
+        if old is None or summary.follow_up_assignee_ids != old.follow_up_assignee_ids:
+            self._index_assignees(summary, old)
         before = None if old is None else old.next_due
         if before != summary.next_due:
             if before is not None:
@@ -124,6 +128,27 @@ class InMemoryStore:
             if summary.next_due is not None:
                 bisect.insort(self._due, (summary.next_due, case_id))
         self._summaries[case_id] = summary
+
+    def _index_assignees(self, summary: CaseSummary, old: CaseSummary | None) -> None:
+        """Index the agents with an open follow-up on the case (a set per case)."""
+        case_id = summary.case_id
+        now = summary.follow_up_assignee_ids
+        before = frozenset() if old is None else old.follow_up_assignee_ids
+        by_assignee = self._index["follow_up_assignee"]
+        for agent_id in before - now:
+            by_assignee[agent_id].discard(case_id)
+        for agent_id in now - before:
+            by_assignee[agent_id].add(case_id)
+
+    def set_next_due(self, case_id: str, *, version: int, next_due: datetime | None) -> bool:
+        """Replace the case's next due time if the case is still at `version`."""
+        due = None if next_due is None else utc(next_due, what="next_due")
+        with self._lock:
+            known = self._summaries.get(case_id)
+            if known is None or known.version != version:
+                return False
+            self._reindex(attrs.evolve(known, next_due=due))
+            return True
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Events of every case in append order, from position `after` + 1 on."""
@@ -135,7 +160,7 @@ class InMemoryStore:
                 for position, event in enumerate(self._log[start:stop], start=start + 1)
             ]
 
-    def find_cases(
+    def find_cases(  # noqa: PLR0913 - one keyword-only option per indexed criterion
         self,
         *,
         owner: str | None = None,
@@ -143,6 +168,7 @@ class InMemoryStore:
         customer: str | None = None,
         stage: str | None = None,
         workflow: str | None = None,
+        follow_up_assignee: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion, by opening time then id."""
         wanted = {
@@ -151,6 +177,7 @@ class InMemoryStore:
             "customer": customer,
             "stage": stage,
             "workflow": workflow,
+            "follow_up_assignee": follow_up_assignee,
         }
         with self._lock:
             matches: set[str] | None = None

@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +46,7 @@ from servicekit.stores.base import (
     StoredEvent,
     check_append,
     inactive_agent,
+    open_follow_up_assignees,
     over_capacity,
 )
 from servicekit.workflow import StatusCategory
@@ -107,8 +108,15 @@ CREATE TABLE agent_teams (
     PRIMARY KEY (team, agent_id)
 ) WITHOUT ROWID;
 CREATE INDEX agent_teams_by_agent ON agent_teams (agent_id);
+ALTER TABLE cases ADD COLUMN follow_up_assignees TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE case_follow_ups (
+    agent_id TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    PRIMARY KEY (agent_id, case_id)
+) WITHOUT ROWID;
 """
-"""Schema version 4: each case's workflow in the index, and the agents by team.
+"""Schema version 4: each case's workflow and open follow-ups' assignees in the index, and
+the agents by team.
 
 `_fill_schema_4` fills both from what a schema-3 file holds.
 """
@@ -134,6 +142,20 @@ def _fill_schema_4(db: sqlite3.Connection) -> None:
             )
             raise CorruptHistory(msg)
         db.execute("UPDATE cases SET workflow = ? WHERE case_id = ?", (opened.workflow, case_id))
+        history = [
+            _decode(position, data)
+            for position, data in db.execute(
+                "SELECT position, data FROM events WHERE case_id = ? ORDER BY version", (case_id,)
+            )
+        ]
+        assignees = open_follow_up_assignees(history)
+        db.execute(
+            "UPDATE cases SET follow_up_assignees = ? WHERE case_id = ?",
+            (_assignees_text(assignees), case_id),
+        )
+        db.executemany(
+            "INSERT INTO case_follow_ups VALUES (?, ?)", [(a, case_id) for a in assignees]
+        )
 
 
 _SCHEMA_V5 = """
@@ -176,7 +198,7 @@ _MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] 
 
 _SUMMARY_COLUMNS = (
     "case_id, customer_id, workflow, stage, category, finished, owner_id, steward_id, "
-    "version, opened_at, updated_at, next_due, channel"
+    "version, opened_at, updated_at, next_due, follow_up_assignees, channel"
 )
 
 
@@ -362,7 +384,9 @@ class SQLiteStore:
             for event in events
         ]
         with self._transaction("BEGIN IMMEDIATE") as db:
-            row = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+            row = db.execute(
+                "SELECT version, follow_up_assignees FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
             current = 0 if row is None else row[0]
             if current != expected_version:
                 raise ConcurrencyConflict(case_id, expected_version, current)
@@ -397,9 +421,16 @@ class SQLiteStore:
                 raise ConcurrencyConflict(case_id, expected_version, None) from error
             db.execute(
                 f"INSERT OR REPLACE INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _summary_row(summary),
             )
+            before = _NO_ASSIGNEES if row is None else row[1]
+            if _assignees_text(summary.follow_up_assignee_ids) != before:
+                db.execute("DELETE FROM case_follow_ups WHERE case_id = ?", (case_id,))
+                db.executemany(
+                    "INSERT INTO case_follow_ups VALUES (?, ?)",
+                    [(agent_id, case_id) for agent_id in summary.follow_up_assignee_ids],
+                )
             if idempotency is not None:
                 db.execute(
                     "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
@@ -413,6 +444,16 @@ class SQLiteStore:
                 )
         return events[-1].version
 
+    def set_next_due(self, case_id: str, *, version: int, next_due: datetime | None) -> bool:
+        """Replace the case's next due time if the case is still at `version`."""
+        due = None if next_due is None else _micros(utc(next_due, what="next_due"))
+        with self._transaction("BEGIN IMMEDIATE") as db:
+            cursor = db.execute(
+                "UPDATE cases SET next_due = ? WHERE case_id = ? AND version = ?",
+                (due, case_id, version),
+            )
+            return cursor.rowcount == 1
+
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Events of every case in commit order, from position `after` + 1 on."""
         with self._transaction() as db:
@@ -422,7 +463,7 @@ class SQLiteStore:
             ).fetchall()
         return [StoredEvent(position, _decode(position, data)) for position, data in rows]
 
-    def find_cases(
+    def find_cases(  # noqa: PLR0913 - one keyword-only option per indexed criterion
         self,
         *,
         owner: str | None = None,
@@ -430,6 +471,7 @@ class SQLiteStore:
         customer: str | None = None,
         stage: str | None = None,
         workflow: str | None = None,
+        follow_up_assignee: str | None = None,
     ) -> list[CaseSummary]:
         """Index entries matching every given criterion, by opening time then id."""
         criteria = {
@@ -440,7 +482,11 @@ class SQLiteStore:
             "workflow": workflow,
         }
         given = {column: value for column, value in criteria.items() if value is not None}
-        where = " AND ".join(f"{column} = ?" for column in given) or "1"
+        clauses = [f"{column} = ?" for column in given]
+        if follow_up_assignee is not None:
+            clauses.append("case_id IN (SELECT case_id FROM case_follow_ups WHERE agent_id = ?)")
+            given["follow_up_assignee"] = follow_up_assignee
+        where = " AND ".join(clauses) or "1"
         with self._transaction() as db:
             rows = db.execute(
                 f"SELECT {_SUMMARY_COLUMNS} FROM cases WHERE {where} "  # noqa: S608 - constant columns
@@ -598,8 +644,18 @@ def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
         _micros(summary.opened_at),
         _micros(summary.updated_at),
         None if summary.next_due is None else _micros(summary.next_due),
+        _assignees_text(summary.follow_up_assignee_ids),
         summary.channel,
     )
+
+
+_NO_ASSIGNEES = "[]"
+
+
+def _assignees_text(assignees: Iterable[str]) -> str:
+    if not assignees:
+        return _NO_ASSIGNEES  # the usual case: no open follow-up
+    return json.dumps(sorted(assignees), separators=(",", ":"))
 
 
 def _summary(row: tuple[Any, ...]) -> CaseSummary:
@@ -616,6 +672,7 @@ def _summary(row: tuple[Any, ...]) -> CaseSummary:
         opened,
         updated,
         due,
+        assignees,
         channel,
     ) = row
     return CaseSummary(
@@ -631,5 +688,9 @@ def _summary(row: tuple[Any, ...]) -> CaseSummary:
         _instant(opened),
         _instant(updated),
         None if due is None else _instant(due),
+        _NOBODY if assignees == _NO_ASSIGNEES else frozenset(json.loads(assignees)),
         channel,
     )
+
+
+_NOBODY: frozenset[str] = frozenset()

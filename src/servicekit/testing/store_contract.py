@@ -25,14 +25,17 @@ from servicekit.case import Case, evolve
 from servicekit.commands import (
     AssignCase,
     Command,
+    CompleteFollowUp,
     MakeOffer,
     Move,
     OpenCase,
     RecordInteraction,
+    ScheduleFollowUp,
 )
 from servicekit.decisions import decide
 from servicekit.errors import ConcurrencyConflict, InvalidValue
 from servicekit.events import Event
+from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction
 from servicekit.ownership import Agent, Customer, Role, System
 from servicekit.stores.base import CapacityClaim, CaseSummary, IdempotencyRecord, Store
@@ -550,6 +553,53 @@ class StoreContract:
         assert store.get_agent("solo") == Agent("solo")
 
     # -- concurrency --------------------------------------------------------------------
+
+    # -- open follow-ups by assignee, and correcting a stale due time -------------------
+
+    def follow_up_for(self, store: Store, case_id: str, assignee: Agent) -> _Writer:
+        writer = self.writer(store, case_id)
+        writer.open(_ANA)
+        writer.write(
+            ScheduleFollowUp(
+                actor=_ANA, due=_START + timedelta(days=1), reason="call", assignee=assignee
+            )
+        )
+        return writer
+
+    def test_find_cases_by_follow_up_assignee_lists_cases_with_their_open_follow_up(
+        self, store: Store
+    ) -> None:
+        self.follow_up_for(store, "a", _BO)
+        self.follow_up_for(store, "b", _ANA)
+        self.writer(store, "c").open(_BO)
+        assert [s.case_id for s in store.find_cases(follow_up_assignee="bo")] == ["a"]
+        (found,) = store.find_cases(follow_up_assignee="bo", owner="ana")
+        assert found.follow_up_assignee_ids == frozenset({"bo"})
+        assert store.find_cases(follow_up_assignee="cy") == []
+
+    def test_a_completed_follow_up_leaves_the_assignees_list(self, store: Store) -> None:
+        writer = self.follow_up_for(store, "a", _BO)
+        writer.write(CompleteFollowUp(actor=_BO, follow_up_id=1, outcome=FollowUpOutcome.SERVED))
+        assert store.find_cases(follow_up_assignee="bo") == []
+        (summary,) = store.find_cases(owner="ana")
+        assert summary.follow_up_assignee_ids == frozenset()
+
+    def test_set_next_due_replaces_the_due_time_of_a_case_still_at_that_version(
+        self, store: Store
+    ) -> None:
+        writer = self.due_case(store, "a", _START + timedelta(hours=1))
+        later = _START + timedelta(hours=5)
+        assert store.set_next_due("a", version=writer.case.version, next_due=later)
+        assert [s.next_due for s in store.find_due()] == [later]
+        assert store.set_next_due("a", version=writer.case.version, next_due=None)
+        assert store.find_due() == []
+
+    def test_set_next_due_leaves_a_case_that_moved_on_alone(self, store: Store) -> None:
+        due = _START + timedelta(hours=1)
+        writer = self.due_case(store, "a", due)
+        assert not store.set_next_due("a", version=writer.case.version - 1, next_due=None)
+        assert not store.set_next_due("nobody", version=1, next_due=None)
+        assert [s.next_due for s in store.find_due()] == [due]
 
     def test_concurrent_appenders_lose_no_event_and_duplicate_none(self, store: Store) -> None:
         self.writer(store).open()

@@ -1,0 +1,96 @@
+"""Cases as the desk reads them: folded from the store, kept in a bounded cache."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+
+from servicekit._values import case_id_text
+from servicekit.case import Case, evolve
+from servicekit.desk.workflows import WorkflowCatalogue
+from servicekit.errors import CaseNotFound
+from servicekit.events import Event
+from servicekit.stores.base import Store
+
+__all__ = ["CaseReader", "fold"]
+
+
+def fold(case: Case, events: Iterable[Event]) -> Case:
+    """The case after `events`."""
+    for event in events:
+        case = evolve(case, event)
+    return case
+
+
+class CaseReader:
+    """Folds cases from the store, each on its own workflow, through an LRU cache.
+
+    A cached case may be behind another writer's events; `load` brings it up to
+    date with the events it lacks. `cached` returns it as it is, for optimistic
+    decisions whose append the store checks.
+    """
+
+    def __init__(self, store: Store, workflows: WorkflowCatalogue, *, cache_size: int) -> None:
+        """Read cases of `store` on `workflows`, caching at most `cache_size` of them."""
+        self._store = store
+        self._workflows = workflows
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, Case] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def load(self, case_id: str, *, new: str | None = None) -> Case:
+        """The case now (version 0 if there is none: on workflow `new`, or the default).
+
+        Raises:
+            InvalidValue: the id is not a non-blank string that can be stored.
+            UnknownWorkflow: the case was opened on a workflow the desk does not serve.
+        """
+        case_id_text(case_id)
+        case = self.cached(case_id)
+        if case is not None:
+            return fold(case, self._store.load(case_id, after_version=case.version).events)
+        history = self._store.load(case_id).events
+        return fold(self._workflows.blank(case_id, history, new=new), history)
+
+    def replay(self, case_id: str, history: Sequence[Event]) -> Case:
+        """The case that `history` folds into, on the workflow its opening names."""
+        return fold(self._workflows.blank(case_id, history), history)
+
+    def opened(self, case_id: str) -> Case:
+        """The case now; `CaseNotFound` if it was never opened."""
+        case = self.load(case_id)
+        if not case.is_opened:
+            raise CaseNotFound(case_id)
+        self.remember(case)
+        return case
+
+    def history(self, case_id: str) -> tuple[Event, ...]:
+        """Every event of the case, oldest first; `CaseNotFound` if it does not exist."""
+        case_id_text(case_id)
+        events = self._store.load(case_id).events
+        if not events:
+            raise CaseNotFound(case_id)
+        return events
+
+    def cached(self, case_id: str) -> Case | None:
+        """The cached fold of the case, however far behind, if any."""
+        with self._lock:
+            return self._cache.get(case_id)
+
+    def remember(self, case: Case) -> None:
+        """Keep the case (unless a later version is cached already)."""
+        if not self._cache_size:
+            return
+        with self._lock:
+            known = self._cache.get(case.case_id)
+            if known is None or known.version < case.version:
+                self._cache[case.case_id] = case
+            self._cache.move_to_end(case.case_id)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def forget(self, case_id: str) -> None:
+        """Drop the case from the cache (another writer moved it on)."""
+        with self._lock:
+            self._cache.pop(case_id, None)

@@ -1,0 +1,235 @@
+"""The command path: decide a command on the case, append its events, retry lost races.
+
+Every command a desk runs comes through `CommandPath.execute`: the case is read
+(from the cache when it can be trusted), the command is decided by the pure core
+on the values the directory holds now, the SLA policy the case now falls under is
+recorded, and the events are appended at the version the decision was made on,
+with the case's index entry and next due time, in one store transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import attrs
+
+from servicekit._values import utc
+from servicekit.case import Case
+from servicekit.clock import Clock
+from servicekit.commands import AssignCase, Command, OpenCase, ReassignSteward, TransferCase
+from servicekit.decisions import decide
+from servicekit.desk.cases import CaseReader, fold
+from servicekit.desk.directory import Directory
+from servicekit.desk.results import Outcome
+from servicekit.desk.sla_upkeep import SlaUpkeep
+from servicekit.errors import CommandRejected, ConcurrencyConflict, IdempotencyConflict
+from servicekit.events import Event
+from servicekit.ownership import Agent
+from servicekit.stores.base import CaseSummary, IdempotencyRecord, Store
+
+__all__ = ["CommandPath"]
+
+
+class CommandPath:
+    """Runs commands against one store, on the desk's clock, directory and SLA upkeep."""
+
+    def __init__(  # noqa: PLR0913 - the desk's parts, wired once by ServiceDesk
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        cases: CaseReader,
+        directory: Directory,
+        upkeep: SlaUpkeep,
+        max_attempts: int,
+    ) -> None:
+        """Wire the path to the desk's parts."""
+        self._store = store
+        self._clock = clock
+        self._cases = cases
+        self._directory = directory
+        self._upkeep = upkeep
+        self._max_attempts = max_attempts
+
+    def execute(self, case_id: str, command: Command) -> Outcome:
+        """Decide `command` on the case and append its events, retrying lost races.
+
+        Raises:
+            CommandRejected: the domain refused the command (nothing stored).
+            IdempotencyConflict: the command's key was used for another command.
+            ConcurrencyConflict: every attempt lost the race with another writer.
+        """
+        key = command.idempotency_key
+        fingerprint = _fingerprint(case_id, command) if key is not None else ""
+        conflict: ConcurrencyConflict | None = None
+        for attempt in range(self._max_attempts):
+            if key is not None:
+                first = self._store.idempotency(key)
+                if first is not None:
+                    return self._first_result(first, fingerprint)
+            if attempt:
+                # The directory may have changed under the lost race: decide on it as it is now.
+                command = self._as_directory_knows(command)
+            case, events = self._decide(case_id, command, trust_cache=attempt == 0)
+            after = fold(case, events)
+            applied = self._upkeep.policy_events(after, events[-1].at)
+            events, after = (*events, *applied), fold(after, applied)
+            record = (
+                None
+                if key is None
+                else IdempotencyRecord(key, case_id, fingerprint, case.version + 1, after.version)
+            )
+            try:
+                self.append(case, events, after, idempotency=record, receivers=_receivers(command))
+            except ConcurrencyConflict as lost:
+                conflict = lost
+                continue
+            return Outcome(after, events)
+        assert conflict is not None  # noqa: S101 - the loop ran at least once
+        raise ConcurrencyConflict(
+            case_id,
+            conflict.expected,
+            conflict.actual,
+            detail=(
+                f"gave up after {self._max_attempts} attempts, each overtaken by another "
+                "writer; try again later"
+            ),
+        ) from conflict
+
+    def append(  # noqa: PLR0913 - what one append writes, all keyword-only
+        self,
+        case: Case,
+        events: Sequence[Event],
+        after: Case,
+        *,
+        history: Sequence[Event] | None = None,
+        idempotency: IdempotencyRecord | None = None,
+        receivers: Sequence[str] = (),
+    ) -> None:
+        """Append `events`, which take `case` to `after`, with its index entry and next due time.
+
+        `history` is the case's history before the events, if the caller has it;
+        `receivers` are agents the events hand the case to, who must still be active
+        when the store commits. Raises `ConcurrencyConflict` (and forgets the cached
+        case) if another writer got there first or a receiver was deactivated.
+        """
+        next_due = None
+        if self._upkeep.policies is None:
+            next_due = self._upkeep.next_due(after, ())
+        else:
+            earlier = self._store.load(case.case_id).events if history is None else history
+            next_due = self._upkeep.next_due(after, (*earlier[: case.version], *events))
+        try:
+            self._store.append(
+                case.case_id,
+                events,
+                expected_version=case.version,
+                summary=CaseSummary.of(after, next_due=next_due),
+                idempotency=idempotency,
+                require_active=receivers,
+            )
+        except ConcurrencyConflict:
+            self._cases.forget(case.case_id)
+            raise
+        self._cases.remember(after)
+
+    def now(self, case: Case) -> datetime:
+        """The clock's time, but never before the case's last event.
+
+        Another process whose clock is a little behind may have written last; a
+        history never goes back in time.
+        """
+        now = utc(self._clock.now(), what="the desk's clock time")
+        last = case.updated_at
+        return last if last is not None and now < last else now
+
+    def _decide(
+        self, case_id: str, command: Command, *, trust_cache: bool
+    ) -> tuple[Case, tuple[Event, ...]]:
+        """Decide on the cached case if trusted and accepted, else on the stored case.
+
+        A cached case may be behind another writer's events. That is safe: the
+        append names the version the decision was made on, and the store refuses
+        it if the case moved on. A refusal, though, may come from the stale state,
+        so it is decided again on the stored case before it is believed. Either
+        way the core judges the owner and steward as the directory knows them now;
+        the events fold onto the case as the history has it.
+        """
+        cached = self._cases.cached(case_id) if trust_cache else None
+        if cached is not None:
+            try:
+                return cached, self._decide_on(cached, command)
+            except CommandRejected:
+                pass  # perhaps only because the cache is behind: ask the store
+        new = command.workflow if isinstance(command, OpenCase) else None
+        case = self._cases.load(case_id, new=new)
+        return case, self._decide_on(case, command)
+
+    def _decide_on(self, case: Case, command: Command) -> tuple[Event, ...]:
+        steward_too = isinstance(command, ReassignSteward)
+        current = self._directory.current(case, command.actor, steward_too=steward_too)
+        return decide(current, command, now=self.now(case))
+
+    def _as_directory_knows(self, command: Command) -> Command:
+        """The command with every agent it names as the directory knows them now."""
+        changes = {
+            field.name: self._directory.agent(value)
+            for field in attrs.fields(type(command))
+            if isinstance(value := getattr(command, field.name), Agent)
+        }
+        if not changes:
+            return command
+        refreshed: Command = attrs.evolve(command, **changes)  # type: ignore[arg-type]
+        return refreshed
+
+    def _first_result(self, record: IdempotencyRecord, fingerprint: str) -> Outcome:
+        if record.fingerprint != fingerprint:
+            raise IdempotencyConflict(record.key, record.case_id)
+        history = self._store.load(record.case_id).events
+        case = self._cases.replay(record.case_id, history[: record.last_version])
+        first = history[record.first_version - 1 : record.last_version]
+        return Outcome(case, first, duplicate=True)
+
+
+def _receivers(command: Command) -> tuple[str, ...]:
+    """The agents a command hands the case (or its stewardship) to."""
+    match command:
+        case AssignCase(to=agent) | TransferCase(to=agent) | ReassignSteward(to=agent):
+            return (agent.id,)
+        case OpenCase(owner=Agent() as owner):
+            return (owner.id,)
+        case _:
+            return ()
+
+
+def _fingerprint(case_id: str, command: Command) -> str:
+    """A digest of the command (its key left out) that is the same in every process.
+
+    Agents are named by id, not by their whole record: a retry under the same key
+    is the same command even if the directory changed an agent's teams meanwhile.
+    """
+    canonical = repr((case_id, _canonical(command)))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    """A value with sets sorted and attrs classes spelled out, so its repr is stable."""
+    if isinstance(value, Agent):
+        return ("Agent", value.id)
+    kind = type(value)
+    if attrs.has(kind):
+        return (
+            kind.__name__,
+            tuple(
+                (field.name, _canonical(getattr(value, field.name)))
+                for field in attrs.fields(kind)
+                if field.name != "idempotency_key"
+            ),
+        )
+    if isinstance(value, frozenset | set):
+        return tuple(sorted(repr(_canonical(item)) for item in value))
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        return tuple(_canonical(item) for item in value)
+    return value

@@ -1,0 +1,161 @@
+"""The agent directory: who the agents are now, as the store records them.
+
+The directory is the truth about agents. The pure core decides on the values the
+desk hands it, so the desk hands it the agents as the directory knows them at the
+moment of the command (their teams and roles now, not when they took the case).
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import attrs
+
+from servicekit._values import require
+from servicekit.case import Case
+from servicekit.errors import AgentStillResponsible, UnknownAgent
+from servicekit.ownership import Actor, Agent, Customer, System
+from servicekit.stores.base import CaseSummary, Store
+
+__all__ = ["ActorRef", "AgentRef", "Directory"]
+
+ActorRef: TypeAlias = Agent | Customer | System | str
+"""Who acts: an `Agent`, `Customer` or `System`, or a registered agent's id."""
+
+AgentRef: TypeAlias = Agent | str
+"""A registered agent, as a value or by id; the desk's directory is the authority."""
+
+
+class Directory:
+    """The agents of one store: registration, look-up, deactivation and supervisors."""
+
+    def __init__(self, store: Store) -> None:
+        """Read and write agents in `store`."""
+        self._store = store
+
+    def register(self, agent: Agent) -> Agent:
+        """Add an agent, or update one (teams, roles); returns it."""
+        require(agent, Agent, "register_agent takes an Agent")
+        self._store.put_agent(agent)
+        return agent
+
+    def get(self, agent_id: str) -> Agent:
+        """The registered agent with this id; `UnknownAgent` if there is none."""
+        require(agent_id, str, "an agent id is a string")
+        agent = self._store.get_agent(agent_id)
+        if agent is None:
+            raise UnknownAgent(agent_id)
+        return agent
+
+    def all(self) -> list[Agent]:
+        """Every registered agent, ordered by id."""
+        return self._store.agents()
+
+    def agent(self, agent: AgentRef) -> Agent:
+        """The agent as the directory knows them now, given as a value or by id."""
+        require(agent, (Agent, str), "expected an Agent or an agent id")
+        return self.get(agent.id if isinstance(agent, Agent) else agent)
+
+    def actor(self, actor: ActorRef) -> Actor:
+        """The acting agent as the directory knows them, or the customer or system as given."""
+        if isinstance(actor, Customer | System):
+            return actor
+        return self.agent(actor)
+
+    def current(self, case: Case, actor: Actor, *, steward_too: bool = False) -> Case:
+        """The case with its owner (and steward) as the directory knows them now.
+
+        A supervisor of the owner's team is judged by the teams the owner has today;
+        an owner deactivated since is inactive. `actor` is already the directory's
+        record, so when the owner acts no look-up is needed. The steward is looked
+        up only when the command is about them (`steward_too`). Agents the directory
+        no longer knows are left as the history recorded them.
+        """
+        owner, steward = case.owner, case.steward
+        if owner is None and not steward_too:
+            return case
+        now_owner = owner
+        if owner is not None:
+            if isinstance(actor, Agent) and actor.id == owner.id:
+                now_owner = actor
+            else:
+                now_owner = self._now(owner)
+        now_steward = steward
+        if steward is not None:
+            if now_owner is not None and steward.id == now_owner.id:
+                now_steward = now_owner
+            elif steward_too:
+                now_steward = self._now(steward)
+        if now_owner == owner and now_steward == steward:
+            return case
+        return attrs.evolve(case, owner=now_owner, steward=now_steward)
+
+    def _now(self, agent: Agent) -> Agent:
+        known = self._store.get_agent(agent.id)
+        return agent if known is None else known
+
+    def supervisors_of(self, agent: Agent) -> list[Agent]:
+        """Active supervisors of one of the agent's teams now (the agent left out), by id."""
+        current = self._store.get_agent(agent.id) or agent
+        found = {
+            other.id: other
+            for team in sorted(current.teams)
+            for other in self._store.agents_in_team(team)
+            if other.id != current.id and other.supervises(current)
+        }
+        return [found[agent_id] for agent_id in sorted(found)]
+
+    def supervisor_of(self, agent: Agent) -> Agent | None:
+        """The first active supervisor of the agent's teams by id, if any."""
+        supervisors = self.supervisors_of(agent)
+        return supervisors[0] if supervisors else None
+
+    def blocking_cases(self, agent_id: str) -> list[CaseSummary]:
+        """Unfinished cases that need the agent: owned, stewarded, or with a follow-up of theirs."""
+        self.get(agent_id)
+        store = self._store
+        found = {
+            summary.case_id: summary
+            for summary in [
+                *store.find_cases(owner=agent_id),
+                *store.find_cases(steward=agent_id),
+                *store.find_cases(follow_up_assignee=agent_id),
+            ]
+            if not summary.finished
+        }
+        return sorted(found.values(), key=lambda s: (s.opened_at, s.case_id))
+
+    def deactivate(self, agent_id: str) -> Agent:
+        """Mark the agent inactive, once none of their unfinished cases needs them.
+
+        A command that hands the agent a case names them in its append, and the store
+        refuses the append once they are inactive; the desk then decides again and
+        the command is refused. So a deactivation and a transfer to the agent cannot
+        both succeed: whichever the store records second loses.
+
+        Raises:
+            AgentStillResponsible: naming every unfinished case the agent still
+                owns, stewards or has a follow-up on.
+        """
+        agent = self.get(agent_id)
+        blocking = self.blocking_cases(agent_id)
+        if blocking:
+            raise AgentStillResponsible(agent_id, [summary.case_id for summary in blocking])
+        inactive = attrs.evolve(agent, active=False)
+        self._store.put_agent(inactive)
+        # A transfer to the agent may have committed between the check and the write:
+        # look again, and undo the deactivation if one did.
+        late = self.blocking_cases(agent_id)
+        if late:
+            self._store.put_agent(agent)
+            raise AgentStillResponsible(agent_id, [summary.case_id for summary in late])
+        return inactive
+
+    def needing_reassignment(self) -> list[CaseSummary]:
+        """Unfinished cases whose owner, steward or a follow-up's assignee is inactive."""
+        found: dict[str, CaseSummary] = {}
+        for agent in self._store.agents():
+            if not agent.active:
+                for summary in self.blocking_cases(agent.id):
+                    found[summary.case_id] = summary
+        return sorted(found.values(), key=lambda s: (s.opened_at, s.case_id))

@@ -1,0 +1,63 @@
+"""One case never stops the loop: `tick` reports a case that cannot fire and serves the rest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from servicekit import (
+    Agent,
+    CaseHistory,
+    Channel,
+    FollowUpDue,
+    InMemoryStore,
+    ManualClock,
+    ServiceDesk,
+    buying_cycle,
+)
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class OneBadCase(InMemoryStore):
+    """A store that fails to load one case, as a damaged row or a bug would."""
+
+    def __init__(self, bad: str) -> None:
+        super().__init__()
+        self.bad = bad
+        self.broken = False
+
+    def load(self, case_id: str, *, after_version: int = 0) -> CaseHistory:
+        if self.broken and case_id == self.bad:
+            msg = f"row of {case_id} is damaged"
+            raise RuntimeError(msg)
+        return super().load(case_id, after_version=after_version)
+
+
+def test_a_case_that_raises_is_reported_and_a_hundred_others_still_fire() -> None:
+    store = OneBadCase("case-050")
+    desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START))
+    desk.register_agent(Agent("bo", teams={"service"}))
+    case_ids = [f"case-{n:03}" for n in range(101)]
+    for case_id in case_ids:
+        desk.open_case(
+            actor="bo", customer_id="ivy", channel=Channel.EMAIL, summary="s", case_id=case_id
+        )
+        desk.schedule_follow_up(
+            case_id, actor="bo", due=START + timedelta(hours=1), reason="call back"
+        )
+    store.broken = True
+
+    report = desk.tick(START + timedelta(hours=2))
+
+    assert [(problem.case_id, problem.reason) for problem in report.failed] == [
+        ("case-050", "RuntimeError: row of case-050 is damaged")
+    ]
+    fired = sorted(outcome.case_id for outcome in report)
+    assert fired == [case_id for case_id in case_ids if case_id != "case-050"]
+    assert all(isinstance(outcome.events[0], FollowUpDue) for outcome in report)
+
+    # The set-aside case is visited again by the next tick, and fires once it can.
+    store.broken = False
+    again = desk.tick(START + timedelta(hours=3))
+    assert [outcome.case_id for outcome in again] == ["case-050"]
+    assert again.failed == ()
