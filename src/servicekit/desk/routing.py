@@ -1,24 +1,35 @@
-"""The desk's routing room: the index of agents and the queue, kept beside one desk's store.
+"""The desk's routing room: who takes a new case, the queue, and cases nobody answered.
 
-`ServiceDesk(routing=Routing(...))` owns one `DeskRouter`. The router keeps a
-`RoutingIndex` of the directory (with each agent's load: owned cases that are
-new or open, per channel) and a `RoutingQueue` of cases nobody could take, built
-from the store on first use and then kept up to date by every append the desk
-makes (`note`). It decides; the desk appends. Presence and the unanswered
-assignments are kept in memory, per desk.
+`ServiceDesk(routing=Routing(...))` wires one `RoutingRoom` into its command path.
+The room keeps a `RoutingIndex` of the directory (with each agent's load: owned
+cases that are new or open, per channel) and a `RoutingQueue` of cases nobody
+could take, built from the store on first use and then kept in step by every
+append the desk makes. On opening it adds the assignment to the same append,
+with a `CapacityClaim` the store checks inside its transaction; when capacity
+frees it offers the queue; on tick it takes back cases nobody answered.
+
+Presence (availability and since when) and the unanswered assignments are kept
+in memory by each desk; the capacity rule holds across desks because the store
+checks it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import attrs
 
 from servicekit.calendar import BusinessCalendar
 from servicekit.case import Case
+from servicekit.commands import AssignCase, Command, OpenCase, ReturnToQueue
+from servicekit.decisions import decide
+from servicekit.desk.cases import CaseReader, fold
+from servicekit.desk.results import CaseProblem, Outcome
+from servicekit.errors import ServiceKitError
 from servicekit.events import CaseReturnedToQueue, Event, OwnerAssigned
-from servicekit.ownership import Agent
+from servicekit.ownership import Agent, System
 from servicekit.routing import (
     Availability,
     Presence,
@@ -30,10 +41,16 @@ from servicekit.routing import (
     RoutingNeed,
     RoutingQueue,
 )
-from servicekit.stores.base import CaseSummary, Store
+from servicekit.stores.base import CapacityClaim, CaseSummary, Store
 from servicekit.workflow import StatusCategory
 
-__all__ = ["DeskRouter", "Pending"]
+if TYPE_CHECKING:
+    from servicekit.desk.command_path import CommandPath
+
+__all__ = ["ROUTER", "Pending", "RoutingRoom"]
+
+ROUTER = System("routing")
+"""The actor that assigns routed cases and returns unanswered ones to the queue."""
 
 _WORKING = frozenset({StatusCategory.NEW, StatusCategory.OPEN})
 """The stage categories in which an owned case takes up its owner's capacity."""
@@ -63,13 +80,26 @@ def _load_of(case: Case) -> tuple[str, str] | None:
     return case.owner.id, case.record.channel
 
 
-class DeskRouter:
-    """Routing state for one desk: who can take what, what waits, who has not answered."""
+class RoutingRoom:
+    """Routing for one desk: who can take what, what waits, who has not answered."""
 
-    def __init__(self, routing: Routing, *, calendar: BusinessCalendar) -> None:
-        """Routing as configured, answer times counted on `calendar`; empty until `start`."""
+    def __init__(
+        self,
+        routing: Routing,
+        *,
+        calendar: BusinessCalendar,
+        store: Store,
+        cases: CaseReader,
+        presences: Mapping[str, Presence],
+    ) -> None:
+        """Routing as configured, answer times counted on `calendar`; built on first use."""
         self.routing = routing
         self.calendar = calendar
+        self._store = store
+        self._cases = cases
+        self._presences = presences
+        self._path: CommandPath | None = None
+        self._draining = False
         self.index = RoutingIndex()
         self.queue = RoutingQueue()
         self.pending: dict[str, Pending] = {}
@@ -80,19 +110,23 @@ class DeskRouter:
 
     # -- building from the store ------------------------------------------------------------
 
-    def start(
-        self, store: Store, load: Callable[[str], Case], presences: Mapping[str, Presence]
-    ) -> None:
+    def wire(self, path: CommandPath) -> None:
+        """Route through the desk's command path: it asks `plan` and tells `appended`."""
+        self._path = path
+        path.routing = self
+
+    def start(self) -> None:
         """Build the index and the queue from the store, once: agents, loads, waiting cases."""
         if self._started:
             return
         self._started = True
+        store = self._store
         for agent in store.agents():
-            self.index.put(agent, presences.get(agent.id))
+            self.index.put(agent, self._presences.get(agent.id))
         for summary in store.find_cases():
             if summary.finished:
                 continue
-            case = load(summary.case_id)
+            case = self._cases.load(summary.case_id)
             held = _load_of(case)
             if held is not None and held[0] in self._known():
                 self.index.add_load(*held)
@@ -157,11 +191,11 @@ class DeskRouter:
             choice = RoutingChoice(case.owner, reason or "assigned by hand", 0)
         return self.index.explain(case.case_id, need, choice)
 
-    def recount(self, agent_id: str, store: Store, load: Callable[[str], Case]) -> None:
+    def recount(self, agent_id: str) -> None:
         """Count the agent's working cases again from the store (another desk assigned some)."""
         counts: dict[str, int] = {}
-        for summary in store.find_cases(owner=agent_id):
-            held = _load_of(load(summary.case_id))
+        for summary in self._store.find_cases(owner=agent_id):
+            held = _load_of(self._cases.load(summary.case_id))
             if held is not None:
                 counts[held[1]] = counts.get(held[1], 0) + 1
         for channel in {*counts, *self.index.channels(agent_id)}:
@@ -300,6 +334,91 @@ class DeskRouter:
     def next_answer_due(self) -> datetime | None:
         """When the first unanswered assignment runs out of time, if any does."""
         return min((p.answer_due for p in self.pending.values()), default=None)
+
+    # -- the desk's hooks --------------------------------------------------------------------
+
+    def plan(
+        self, command: Command, after: Case, events: tuple[Event, ...]
+    ) -> tuple[tuple[Event, ...], Case, CapacityClaim | None]:
+        """Before an append: route a case opened unowned in it; the routed owner's claim.
+
+        A case opened unowned in an intake stage gets its `AssignCase` here, in the
+        same append. An assignment by routing (on opening or from the queue)
+        carries a `CapacityClaim` for the store to check in its transaction.
+        """
+        self.start()
+        routed: Agent | None = None
+        if isinstance(command, OpenCase):
+            stage = after.current_stage
+            if after.owner is None and stage is not None and stage.is_intake:
+                choice = self.choose(after, self._store)
+                if choice is not None:
+                    assign = AssignCase(actor=ROUTER, to=choice.agent, reason=choice.reason)
+                    assigned = decide(after, assign, now=events[-1].at)
+                    events, after = (*events, *assigned), fold(after, assigned)
+                    routed = choice.agent
+        elif isinstance(command, AssignCase) and command.actor == ROUTER:
+            routed = command.to
+        channel = after.record.channel
+        if routed is None or channel is None:
+            return events, after, None
+        limit = routed.capacity_on(channel)
+        return events, after, None if limit is None else CapacityClaim(routed.id, channel, limit)
+
+    def lost_claim(self, claim: CapacityClaim) -> None:
+        """The store refused a claim: another desk filled the agent; count them again."""
+        self.recount(claim.agent_id)
+
+    def appended(
+        self, before: Case, after: Case, events: Sequence[Event], summary: CaseSummary
+    ) -> None:
+        """After an append: keep loads and the queue in step; offer the queue if capacity freed."""
+        self.start()
+        freed = self.note(before, after, events, due=summary.next_due)
+        if freed is not None:
+            self.drain([freed])
+
+    def drain(self, agent_ids: Sequence[str] = ()) -> list[CaseProblem]:
+        """Offer the queue in order, each case to one qualifying agent; failures set aside.
+
+        `agent_ids` limits the offer to what those agents could serve (the agent
+        whose capacity freed). Returns the cases that could not be assigned.
+        """
+        self.start()
+        if self._draining or self._path is None:
+            return []  # the outer offer goes on with the capacity this call freed
+        problems: list[CaseProblem] = []
+        self._draining = True
+        try:
+            for entry, choice in self.offers(agent_ids):
+                reason = f"from the queue: {choice.reason}"
+                command = AssignCase(actor=ROUTER, to=choice.agent, reason=reason)
+                try:
+                    self._path.execute(entry.case_id, command)
+                except ServiceKitError as problem:
+                    self.set_aside(entry.case_id, str(problem))
+                    problems.append(CaseProblem(entry.case_id, str(problem)))
+        finally:
+            self._draining = False
+        return problems
+
+    def return_unanswered(self, now: datetime) -> tuple[list[Outcome], list[CaseProblem]]:
+        """Take back routed cases nobody answered in time (or whose owner left); route again."""
+        self.start()
+        outcomes: list[Outcome] = []
+        problems: list[CaseProblem] = []
+        if self._path is None:
+            return outcomes, problems
+        for pending, note in self.unanswered(now):
+            try:
+                command = ReturnToQueue(actor=ROUTER, handoff_note=note)
+                outcomes.append(self._path.execute(pending.case_id, command))
+            except ServiceKitError as problem:
+                self.set_aside(pending.case_id, str(problem))
+                problems.append(CaseProblem(pending.case_id, str(problem)))
+        if outcomes:
+            problems += self.drain()
+        return outcomes, problems
 
 
 def _newest_first(summary: CaseSummary) -> tuple[float, str]:
