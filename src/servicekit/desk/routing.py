@@ -27,7 +27,7 @@ from servicekit.commands import AssignCase, Command, OpenCase, ReturnToQueue
 from servicekit.decisions import decide
 from servicekit.desk.cases import CaseReader, fold
 from servicekit.desk.results import CaseProblem, Outcome
-from servicekit.errors import ServiceKitError
+from servicekit.errors import ConcurrencyConflict, ServiceKitError
 from servicekit.events import CaseReturnedToQueue, Event, OwnerAssigned
 from servicekit.ownership import Agent, System
 from servicekit.routing import (
@@ -100,6 +100,7 @@ class RoutingRoom:
         self._presences = presences
         self._path: CommandPath | None = None
         self._draining = False
+        self._recounted = False
         self.index = RoutingIndex()
         self.queue = RoutingQueue()
         self.pending: dict[str, Pending] = {}
@@ -248,7 +249,10 @@ class RoutingRoom:
         freed = None
         if old != new:
             if old is not None:
-                self.index.add_load(old[0], old[1], -1)
+                if self.index.load(*old) > 0:
+                    self.index.add_load(old[0], old[1], -1)
+                else:  # another desk gave them the case: count from the store (after the append)
+                    self.recount(old[0])
                 freed = old[0]
             if new is not None:
                 self.index.add_load(*new)
@@ -368,6 +372,7 @@ class RoutingRoom:
     def lost_claim(self, claim: CapacityClaim) -> None:
         """The store refused a claim: another desk filled the agent; count them again."""
         self.recount(claim.agent_id)
+        self._recounted = True
 
     def appended(
         self, before: Case, after: Case, events: Sequence[Event], summary: CaseSummary
@@ -390,17 +395,30 @@ class RoutingRoom:
         problems: list[CaseProblem] = []
         self._draining = True
         try:
-            for entry, choice in self.offers(agent_ids):
-                reason = f"from the queue: {choice.reason}"
-                command = AssignCase(actor=ROUTER, to=choice.agent, reason=reason)
-                try:
-                    self._path.execute(entry.case_id, command)
-                except ServiceKitError as problem:
-                    self.set_aside(entry.case_id, str(problem))
-                    problems.append(CaseProblem(entry.case_id, str(problem)))
+            # A pass ends early when another desk had filled the chosen agent: the claim
+            # failed, the agent's load was counted again, and the queue is offered anew.
+            for _ in range(len(self.queue) + len(self.index.agents()) + 1):
+                if not self._offer_once(agent_ids, problems):
+                    break
         finally:
             self._draining = False
         return problems
+
+    def _offer_once(self, agent_ids: Sequence[str], problems: list[CaseProblem]) -> bool:
+        """One pass over the queue; True if it stopped at a lost claim and should run again."""
+        assert self._path is not None  # noqa: S101 - drain checked it
+        for entry, choice in self.offers(agent_ids):
+            reason = f"from the queue: {choice.reason}"
+            command = AssignCase(actor=ROUTER, to=choice.agent, reason=reason)
+            self._recounted = False
+            try:
+                self._path.execute(entry.case_id, command)
+            except ServiceKitError as problem:
+                if isinstance(problem, ConcurrencyConflict) and self._recounted:
+                    return True
+                self.set_aside(entry.case_id, str(problem))
+                problems.append(CaseProblem(entry.case_id, str(problem)))
+        return False
 
     def return_unanswered(self, now: datetime) -> tuple[list[Outcome], list[CaseProblem]]:
         """Take back routed cases nobody answered in time (or whose owner left); route again."""
