@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import runpy
 from datetime import timedelta
+from pathlib import Path
 
 import attrs
 import pytest
@@ -365,3 +367,15 @@ def test_an_append_that_breaks_a_capacity_claim_is_refused_by_the_store() -> Non
             summary=attrs.evolve(CaseSummary.of(case), case_id="copy"),
             capacity=CapacityClaim("ana", "chat", 0),
         )
+
+
+def test_the_contact_centre_example_builds_a_queue_and_drains_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    runpy.run_path(
+        str(Path(__file__).parent.parent / "examples" / "contact_centre.py"), run_name="__main__"
+    )
+    out = capsys.readouterr().out
+    assert "chat from c08 (de) -> queue" in out
+    assert "ana answers c08" in out  # drained when ana waited on c01
+    assert "c04 was not answered -> queue" in out
