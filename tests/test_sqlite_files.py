@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import ANA, START
@@ -227,6 +229,82 @@ def test_a_gap_in_a_stored_history_is_named(tmp_path: Path) -> None:
     sql(path, "DELETE FROM events WHERE version = 2")
     with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match="gap or a mismatch"):
         store.load("case-1")
+
+
+def damaged(path: Path, position: int, change: Callable[[dict[str, Any]], None]) -> None:
+    """Rewrite the stored event at `position` after `change` edits its JSON in place."""
+    with closing(sqlite3.connect(path)) as db:
+        (data,) = db.execute("SELECT data FROM events WHERE position = ?", (position,)).fetchone()
+    stored = json.loads(data)
+    change(stored)
+    sql(
+        path,
+        "UPDATE events SET data = ? WHERE position = ?",
+        parameters=(json.dumps(stored), position),
+    )
+
+
+def setter(*keys: str, value: object) -> Callable[[dict[str, Any]], None]:
+    def change(stored: dict[str, Any]) -> None:
+        for key in keys[:-1]:
+            stored = stored[key]
+        stored[keys[-1]] = value
+
+    return change
+
+
+def dropper(*keys: str) -> Callable[[dict[str, Any]], None]:
+    def change(stored: dict[str, Any]) -> None:
+        for key in keys[:-1]:
+            stored = stored[key]
+        del stored[keys[-1]]
+
+    return change
+
+
+DAMAGE = {  # a stored event damaged in a way that keeps it valid JSON: what the error names
+    "its version disagrees with its row": (5, setter("version", value=4), "mismatch .* position 5"),
+    "its case disagrees with its row": (5, setter("case_id", value="case-9"), "position 5"),
+    "a text field holds a number": (5, setter("payload", "dest", value=5), "position 5: .*str"),
+    "a payload field is missing": (5, dropper("payload", "trigger"), "position 5: .*missing"),
+    "a field is added": (2, setter("payload", "mood", value="x"), "position 2: .*unknown"),
+    "its time is not a time": (5, setter("at", value="soon"), "position 5: .*ISO 8601"),
+    "its time has no offset": (5, setter("at", value="2026-03-02T09:00:00"), "offset"),
+    "its channel is unknown": (2, setter("payload", "channel", value=""), "position 2"),
+    "its actor is malformed": (5, setter("actor", value={"kind": "robot"}), "position 5: .*kind"),
+    "its schema is from the future": (5, setter("schema_version", value=9), "newer than"),
+    "its version is text": (5, setter("version", value="5"), "position 5"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=list(DAMAGE))
+def test_a_damaged_stored_event_is_refused_naming_its_position(tmp_path: Path, damage: str) -> None:
+    position, change, match = DAMAGE[damage]
+    path = filled(tmp_path / "s.sqlite")
+    damaged(path, position, change)
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=match):
+        store.load("case-1")
+
+
+def test_trailing_bytes_after_a_stored_event_are_refused(tmp_path: Path) -> None:
+    path = filled(tmp_path / "s.sqlite")
+    sql(path, "UPDATE events SET data = data || ' {}' WHERE position = 4")
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match="position 4 is not valid"):
+        store.load("case-1")
+
+
+def test_an_event_stored_at_an_older_schema_loads_upcast(tmp_path: Path) -> None:
+    path = filled(tmp_path / "s.sqlite")
+    with SQLiteStore(path) as store:
+        current = store.load("case-1").events
+
+    def to_version_2(stored: dict[str, Any]) -> None:
+        stored["schema_version"] = 2
+        del stored["payload"]["priority"], stored["payload"]["tier"]
+
+    damaged(path, 1, to_version_2)
+    with SQLiteStore(path) as store:
+        assert store.load("case-1").events == current
 
 
 def test_a_malformed_stored_agent_is_named(tmp_path: Path) -> None:

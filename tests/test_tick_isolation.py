@@ -8,6 +8,7 @@ from servicekit import (
     Agent,
     CaseHistory,
     Channel,
+    Customer,
     FollowUpDue,
     InMemoryStore,
     ManualClock,
@@ -61,3 +62,32 @@ def test_a_case_that_raises_is_reported_and_a_hundred_others_still_fire() -> Non
     again = desk.tick(START + timedelta(hours=3))
     assert [outcome.case_id for outcome in again] == ["case-050"]
     assert again.failed == ()
+
+
+def test_a_stale_due_time_is_corrected_by_the_first_tick_that_visits_the_case() -> None:
+    from servicekit import BusinessCalendar  # noqa: PLC0415 - only this test needs them
+    from servicekit.sla import Metric, Policy, PolicySet, Target  # noqa: PLC0415
+
+    store = InMemoryStore()
+    policies = PolicySet(
+        [
+            Policy(
+                name="p",
+                version=1,
+                calendar=BusinessCalendar.always_open(),
+                targets=[Target(Metric.FIRST_RESPONSE, "1h")],
+            )
+        ]
+    )
+    before = ServiceDesk(
+        workflow=buying_cycle(), store=store, clock=ManualClock(START), sla=policies
+    )
+    before.open_case(
+        actor=Customer("ivy"), customer_id="ivy", channel=Channel.WEB, summary="s", case_id="k"
+    )
+    assert [s.case_id for s in store.find_due()] == ["k"]
+    # The next deployment has no SLA policies: nothing backs the due time any more.
+    after = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START))
+    report = after.tick(START + timedelta(hours=2))
+    assert not report
+    assert store.find_due() == []  # corrected: later ticks do not visit the case again

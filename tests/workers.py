@@ -6,8 +6,10 @@ import json
 import sys
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from servicekit import (
+    Agent,
     CapacityClaim,
     CaseSummary,
     Channel,
@@ -82,11 +84,47 @@ def transfers(path: str, case_id: str) -> None:
         sys.stdout.flush()
 
 
+def crowd(directory: str, name: str) -> None:
+    """Serve rounds: for each number read from stdin, use that round's file and report.
+
+    Create or open the file, register an agent, open a case, close; print the
+    round's error (or null) as soon as it ends.
+    """
+    for line in sys.stdin:
+        path = Path(directory) / f"round-{int(line)}.sqlite"
+        error = None
+        try:
+            with SQLiteStore(path, synchronous="NORMAL") as store:
+                desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=SystemClock())
+                desk.register_agent(Agent(name, teams={"service"}))
+                desk.open_case(
+                    actor=name, customer_id=name, channel=Channel.WEB, summary="s", case_id=name
+                )
+        except Exception as problem:  # noqa: BLE001 - every failure is the test's finding
+            error = f"{type(problem).__name__}: {problem}"
+        sys.stdout.write(json.dumps(error) + "\n")
+        sys.stdout.flush()
+
+
+def visit(path: str, case_id: str) -> None:
+    """Open a file another process holds open, record an interaction; print the version."""
+    with SQLiteStore(path) as store:
+        desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=SystemClock())
+        outcome = desk.record_interaction(
+            case_id, actor="bo", channel=Channel.CHAT, direction=Direction.INBOUND, summary="hi"
+        )
+    sys.stdout.write(f"{outcome.case.version}\n")
+
+
 if __name__ == "__main__":
     verb, *arguments = sys.argv[1:]
     if verb == "race":
         race(arguments[0], arguments[1], int(arguments[2]), arguments[3].split(","))
     elif verb == "transfers":
         transfers(arguments[0], arguments[1])
+    elif verb == "crowd":
+        crowd(arguments[0], arguments[1])
+    elif verb == "visit":
+        visit(arguments[0], arguments[1])
     else:  # pragma: no cover - a typo in a test
         sys.exit(f"unknown verb {verb!r} at {datetime.now(UTC)}")

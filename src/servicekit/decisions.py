@@ -75,6 +75,7 @@ from servicekit.events import (
     StageChanged,
     StewardAppointed,
     StewardReassigned,
+    new_stage_changed,
 )
 from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
@@ -186,7 +187,8 @@ def _owner_moves(case: Case, command: Move, at: datetime) -> tuple[Event, ...] |
     """The most frequent command, decided at once: the active owner fires an unguarded move.
 
     Returns None whenever anything else needs looking at (another actor, a guard,
-    a final or follow-up stage, no such transition): then `_move` decides it with
+    a stage that schedules a follow-up, finishing with follow-ups open, no such
+    transition): then `_move` decides it with
     every rule and names what went wrong. Both agree wherever this one answers;
     the stateful tests drive both paths.
     """
@@ -205,10 +207,12 @@ def _owner_moves(case: Case, command: Move, at: datetime) -> tuple[Event, ...] |
     if route is None or route.transition.guards or route.source.final:
         return None
     dest = route.dest
-    if dest.final or dest.follow_up is not None:
-        return None
+    if dest.follow_up is not None or (
+        dest.final and case.record.follow_ups and case.open_follow_ups
+    ):
+        return None  # a follow-up to schedule, or open ones to settle before finishing
     return (
-        StageChanged(
+        new_stage_changed(
             case.case_id,
             case.version + 1,
             at,
@@ -518,7 +522,7 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
         waived = _waive_follow_ups(decision, command, open_follow_ups)
     decision.version += 1
     # Built positionally, not through `decision.event`: this is the hot path of every move.
-    moved = StageChanged(
+    moved = new_stage_changed(
         case.case_id,
         decision.version,
         decision.at,

@@ -449,3 +449,49 @@ Event: TypeAlias = (
     | SlaEscalated
 )
 """Any event in a case's history."""
+
+
+_SET_STAGE_CHANGED = tuple(
+    getattr(StageChanged, name).__set__
+    for name in ("case_id", "version", "at", "actor", "trigger", "source", "dest", "reason")
+)
+
+
+def new_stage_changed(  # noqa: PLR0913, PLR0917 - every field of the event, by position
+    case_id: str,
+    version: int,
+    at: datetime,
+    actor: Actor,
+    trigger: str,
+    source: str,
+    dest: str,
+    reason: str | None,
+) -> StageChanged:
+    """A `StageChanged` from all of its fields, without attrs' per-field frozen setattr.
+
+    For the core's hot path (every move makes one); the event has no validators or
+    converters to skip, and a test checks this agrees with the attrs constructor.
+    """
+    event = _NEW(StageChanged)
+    (
+        set_case_id,
+        set_version,
+        set_at,
+        set_actor,
+        set_trigger,
+        set_source,
+        set_dest,
+        set_reason,
+    ) = _SET_STAGE_CHANGED
+    set_case_id(event, case_id)
+    set_version(event, version)
+    set_at(event, at)
+    set_actor(event, actor)
+    set_trigger(event, trigger)
+    set_source(event, source)
+    set_dest(event, dest)
+    set_reason(event, reason)
+    return event
+
+
+_NEW = object.__new__

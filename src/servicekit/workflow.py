@@ -181,6 +181,7 @@ class Workflow:
         "_routes",
         "_stages",
         "_transitions",
+        "final_stages",
         "follow_ups",
         "name",
         "start",
@@ -223,6 +224,8 @@ class Workflow:
             for source in transition.source:
                 routes[source][transition.trigger] = Route(transition, stages_by_name[source], dest)
         self._routes: Mapping[str, Mapping[str, Route]] = routes
+        # The names of the final stages (a case there is finished), for the hot path.
+        self.final_stages: frozenset[str] = frozenset(s.name for s in stage_list if s.final)
 
     def __repr__(self) -> str:
         """Name the workflow and its size."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from servicekit._values import case_id_text
@@ -36,7 +35,7 @@ class CaseReader:
         self._store = store
         self._workflows = workflows
         self._cache_size = cache_size
-        self._cache: OrderedDict[str, Case] = OrderedDict()
+        self._cache: dict[str, Case] = {}
         self._lock = threading.Lock()
 
     def load(self, case_id: str, *, new: str | None = None) -> Case:
@@ -75,20 +74,19 @@ class CaseReader:
 
     def cached(self, case_id: str) -> Case | None:
         """The cached fold of the case, however far behind, if any."""
-        with self._lock:
-            return self._cache.get(case_id)
+        return self._cache.get(case_id)  # one dict read is atomic: no lock needed
 
     def remember(self, case: Case) -> None:
-        """Keep the case (unless a later version is cached already)."""
+        """Keep the case (unless a later version is cached already), as the most recent."""
         if not self._cache_size:
             return
+        cache = self._cache
+        case_id = case.case_id
         with self._lock:
-            known = self._cache.get(case.case_id)
-            if known is None or known.version < case.version:
-                self._cache[case.case_id] = case
-            self._cache.move_to_end(case.case_id)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            known = cache.pop(case_id, None)
+            cache[case_id] = case if known is None or known.version < case.version else known
+            if len(cache) > self._cache_size:
+                del cache[next(iter(cache))]  # the least recently used: dicts keep order
 
     def forget(self, case_id: str) -> None:
         """Drop the case from the cache (another writer moved it on)."""

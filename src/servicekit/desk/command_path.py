@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import attrs
@@ -19,7 +19,15 @@ import attrs
 from servicekit._values import utc
 from servicekit.case import Case
 from servicekit.clock import Clock
-from servicekit.commands import AssignCase, Command, OpenCase, ReassignSteward, TransferCase
+from servicekit.commands import (
+    AssignCase,
+    Command,
+    HandOverFollowUp,
+    OpenCase,
+    ReassignSteward,
+    ScheduleFollowUp,
+    TransferCase,
+)
 from servicekit.decisions import decide
 from servicekit.desk.cases import CaseReader, fold
 from servicekit.desk.directory import Directory
@@ -79,8 +87,10 @@ class CommandPath:
                 command = self._as_directory_knows(command)
             case, events = self._decide(case_id, command, trust_cache=attempt == 0)
             after = fold(case, events)
-            applied = self._upkeep.policy_events(after, events[-1].at)
-            events, after = (*events, *applied), fold(after, applied)
+            if self._upkeep.policies is not None:
+                applied = self._upkeep.policy_events(after, events[-1].at)
+                if applied:
+                    events, after = (*events, *applied), fold(after, applied)
             claim = None
             if self.routing is not None:
                 events, after, claim = self.routing.plan(command, after, events)
@@ -135,7 +145,6 @@ class CommandPath:
         `ConcurrencyConflict` (and forgets the cached case) if another writer got
         there first, a receiver was deactivated or the claim no longer holds.
         """
-        next_due = None
         if self._upkeep.policies is None:
             next_due = self._upkeep.next_due(after, ())
         else:
@@ -165,7 +174,9 @@ class CommandPath:
         Another process whose clock is a little behind may have written last; a
         history never goes back in time.
         """
-        now = utc(self._clock.now(), what="the desk's clock time")
+        now = self._clock.now()
+        if type(now) is not datetime or now.tzinfo is not UTC:  # the usual case skips the call
+            now = utc(now, what="the desk's clock time")
         last = case.updated_at
         return last if last is not None and now < last else now
 
@@ -192,9 +203,13 @@ class CommandPath:
         return case, self._decide_on(case, command)
 
     def _decide_on(self, case: Case, command: Command) -> tuple[Event, ...]:
-        steward_too = isinstance(command, ReassignSteward)
-        current = self._directory.current(case, command.actor, steward_too=steward_too)
-        return decide(current, command, now=self.now(case))
+        actor = command.actor
+        if actor is not case.owner or type(command) is ReassignSteward:
+            # Anyone but the owner acting (their record is the directory's, just read):
+            # judge the case on the owner (and steward) as the directory knows them now.
+            steward_too = type(command) is ReassignSteward
+            case = self._directory.current(case, actor, steward_too=steward_too)
+        return decide(case, command, now=self.now(case))
 
     def _as_directory_knows(self, command: Command) -> Command:
         """The command with every agent it names as the directory knows them now."""
@@ -218,14 +233,23 @@ class CommandPath:
 
 
 def _receivers(command: Command) -> tuple[str, ...]:
-    """The agents a command hands the case (or its stewardship) to."""
-    match command:
-        case AssignCase(to=agent) | TransferCase(to=agent) | ReassignSteward(to=agent):
-            return (agent.id,)
-        case OpenCase(owner=Agent() as owner):
-            return (owner.id,)
-        case _:
-            return ()
+    """The agents a command hands the case (or its stewardship, or a follow-up) to."""
+    field = _RECEIVING.get(type(command))
+    if field is None:
+        return ()  # the usual case: a move, a note, an offer
+    agent = getattr(command, field)
+    return () if agent is None else (agent.id,)
+
+
+_RECEIVING: dict[type, str] = {
+    AssignCase: "to",
+    TransferCase: "to",
+    ReassignSteward: "to",
+    HandOverFollowUp: "to",
+    ScheduleFollowUp: "assignee",
+    OpenCase: "owner",
+}
+"""The field of each command that names an agent who must still be active when it commits."""
 
 
 def _fingerprint(case_id: str, command: Command) -> str:

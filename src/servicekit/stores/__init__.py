@@ -15,9 +15,12 @@ from servicekit.stores.base import (
     IdempotencyRecord,
     Store,
     StoredEvent,
+    check_agent,
     check_append,
     counts_against_capacity,
+    inactive_agent,
     over_capacity,
+    storable,
 )
 from servicekit.stores.memory import InMemoryStore
 from servicekit.stores.sqlite import SQLiteStore
@@ -31,7 +34,10 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoredEvent",
+    "check_agent",
     "check_append",
     "counts_against_capacity",
+    "inactive_agent",
     "over_capacity",
+    "storable",
 ]

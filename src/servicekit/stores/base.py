@@ -28,11 +28,13 @@ __all__ = [
     "IdempotencyRecord",
     "Store",
     "StoredEvent",
+    "check_agent",
     "check_append",
     "counts_against_capacity",
     "inactive_agent",
     "open_follow_up_assignees",
     "over_capacity",
+    "storable",
 ]
 
 
@@ -308,20 +310,25 @@ def open_follow_up_assignees(history: Iterable[Event]) -> frozenset[str]:
     return frozenset(assignees.values())
 
 
-def check_append(
+def check_append(  # noqa: PLR0913 - what an append holds, and its options keyword-only
     case_id: str,
     events: Sequence[Event],
     expected_version: int,
     summary: CaseSummary,
     *,
+    idempotency: IdempotencyRecord | None = None,
     require_active: Collection[str] = (),
 ) -> None:
     """Refuse an append that could not be a continuation of the case (for store authors).
 
     The events must be non-empty, all of `case_id`, numbered on from
     `expected_version` without gaps, and `summary` must describe the case at the
-    last of them; `require_active` must hold agent ids (strings).
+    last of them; `require_active` must hold agent ids (strings). Every id and
+    name the store keeps as text (the case id, the summary's names, the
+    idempotency key) must be storable as UTF-8: a lone surrogate such as
+    U+D800 is refused. Raises `InvalidValue`; call it before writing.
     """
+    _check_text(case_id, summary, idempotency)
     for agent_id in require_active:
         if type(agent_id) is not str:  # a caller's mistake typing cannot catch at run time
             msg = (
@@ -369,3 +376,43 @@ def inactive_agent(
         if not agent.active:
             return f"agent {agent_id!r} is no longer active"
     return None
+
+
+def _check_text(case_id: str, summary: CaseSummary, idempotency: IdempotencyRecord | None) -> None:
+    """Refuse the ids and names of an append a store could not keep as text."""
+    storable(case_id, "the case id")
+    for what, value in (
+        ("the customer id", summary.customer_id),
+        ("the workflow name", summary.workflow),
+        ("the stage", summary.stage),
+        ("the owner id", summary.owner_id),
+        ("the steward id", summary.steward_id),
+        ("the idempotency key", None if idempotency is None else idempotency.key),
+    ):
+        if value is not None:
+            storable(value, what)
+    for agent_id in summary.follow_up_assignee_ids:
+        storable(agent_id, "a follow-up's assignee id")
+
+
+def check_agent(agent: Agent) -> None:
+    """Refuse an agent a store could not keep (for store authors): `InvalidValue`.
+
+    The id and every team name must be storable as UTF-8 text (no lone surrogate
+    such as U+D800). Call it in `put_agent` before writing.
+    """
+    storable(agent.id, "the agent id")
+    for team in agent.teams:
+        storable(team, f"a team name of agent {agent.id!r}")
+
+
+def storable(value: str, what: str) -> None:
+    """Refuse a string that cannot be stored as UTF-8 text (for store authors): `InvalidValue`."""
+    try:
+        value.encode()
+    except UnicodeEncodeError as error:
+        msg = (
+            f"{what} {value!r} cannot be stored: it is not valid Unicode text "
+            f"({error.reason} at index {error.start})"
+        )
+        raise InvalidValue(msg) from None

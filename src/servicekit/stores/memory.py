@@ -20,6 +20,7 @@ from servicekit.stores.base import (
     CaseSummary,
     IdempotencyRecord,
     StoredEvent,
+    check_agent,
     check_append,
     inactive_agent,
     over_capacity,
@@ -79,7 +80,14 @@ class InMemoryStore:
         agent of `require_active` is not registered and active, or the append
         breaks the `capacity` claim.
         """
-        check_append(case_id, events, expected_version, summary, require_active=require_active)
+        check_append(
+            case_id,
+            events,
+            expected_version,
+            summary,
+            idempotency=idempotency,
+            require_active=require_active,
+        )
         with self._lock:
             stored = self._events.get(case_id, [])
             if len(stored) != expected_version:
@@ -91,7 +99,7 @@ class InMemoryStore:
                     len(stored),
                     detail=f"idempotency key {idempotency.key!r} was used meanwhile",
                 )
-            reason = inactive_agent(require_active, self._agents.get)
+            reason = inactive_agent(require_active, self._agents.get) if require_active else None
             if reason is None and capacity is not None:
                 held = self._index["owner"].get(capacity.agent_id, set())
                 reason = over_capacity(capacity, summary, (self._summaries[c] for c in held))
@@ -107,18 +115,20 @@ class InMemoryStore:
     def _reindex(self, summary: CaseSummary) -> None:
         case_id = summary.case_id
         old = self._summaries.get(case_id)
-        for name, value, previous in (
-            ("owner", summary.owner_id, None if old is None else old.owner_id),
-            ("steward", summary.steward_id, None if old is None else old.steward_id),
-            ("customer", summary.customer_id, None if old is None else old.customer_id),
-            ("stage", summary.stage, None if old is None else old.stage),
-            ("workflow", summary.workflow, None if old is None else old.workflow),
-        ):
-            if value != previous:  # most appends change one criterion at most
-                if previous is not None:
-                    self._index[name][previous].discard(case_id)
-                if value is not None:
-                    self._index[name][value].add(case_id)
+        index = self._index
+        if old is None:
+            self._index_new(summary)
+        else:
+            # Most appends change one criterion at most (the stage, on a move): compare
+            # each directly, and touch the index only where it changed. A case's customer
+            # and workflow never change once it is opened.
+            if summary.stage != old.stage:
+                index["stage"][old.stage].discard(case_id)
+                index["stage"][summary.stage].add(case_id)
+            if summary.owner_id != old.owner_id:
+                _move(index["owner"], case_id, old.owner_id, summary.owner_id)
+            if summary.steward_id != old.steward_id:
+                _move(index["steward"], case_id, old.steward_id, summary.steward_id)
         if old is None or summary.follow_up_assignee_ids != old.follow_up_assignee_ids:
             self._index_assignees(summary, old)
         before = None if old is None else old.next_due
@@ -128,6 +138,19 @@ class InMemoryStore:
             if summary.next_due is not None:
                 bisect.insort(self._due, (summary.next_due, case_id))
         self._summaries[case_id] = summary
+
+    def _index_new(self, summary: CaseSummary) -> None:
+        """Index a case seen for the first time under every criterion."""
+        index, case_id = self._index, summary.case_id
+        for name, value in (
+            ("owner", summary.owner_id),
+            ("steward", summary.steward_id),
+            ("customer", summary.customer_id),
+            ("stage", summary.stage),
+            ("workflow", summary.workflow),
+        ):
+            if value is not None:
+                index[name][value].add(case_id)
 
     def _index_assignees(self, summary: CaseSummary, old: CaseSummary | None) -> None:
         """Index the agents with an open follow-up on the case (a set per case)."""
@@ -215,6 +238,7 @@ class InMemoryStore:
 
     def put_agent(self, agent: Agent) -> None:
         """Add an agent to the directory, or replace the one with the same id."""
+        check_agent(agent)
         with self._lock:
             old = self._agents.get(agent.id)
             for team in () if old is None else old.teams - agent.teams:
@@ -247,3 +271,13 @@ class InMemoryStore:
         """Record that the consumer `name` has handled every event up to `position`."""
         with self._lock:
             self._checkpoints[name] = position
+
+
+def _move(
+    index: defaultdict[str, set[str]], case_id: str, old: str | None, new: str | None
+) -> None:
+    """Move the case from one value's entry of an index to another's."""
+    if old is not None:
+        index[old].discard(case_id)
+    if new is not None:
+        index[new].add(case_id)

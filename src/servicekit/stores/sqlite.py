@@ -17,15 +17,22 @@ Design notes (see also DESIGN.md's pitfalls):
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
+import json.scanner
 import os
 import sqlite3
 import threading
+import time
+import typing
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, get_type_hints
+
+import attrs
 
 from servicekit._values import utc
 from servicekit.errors import (
@@ -33,17 +40,30 @@ from servicekit.errors import (
     CorruptHistory,
     IncompatibleStore,
     InvalidValue,
+    ServiceKitError,
     StoreError,
 )
-from servicekit.events import CaseOpened, Event
-from servicekit.ownership import Agent
-from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
+from servicekit.events import CaseOpened, Event, EventBase
+from servicekit.ownership import Actor, Agent, Customer, System
+from servicekit.serialization import (
+    _BASE_FIELDS,
+    _TOP_KEYS,
+    EVENT_TYPES,
+    SCHEMA_VERSIONS,
+    _fields,
+    actor_from_dict,
+    agent_from_dict,
+    agent_to_dict,
+    event_from_dict,
+    event_to_dict,
+)
 from servicekit.stores.base import (
     CapacityClaim,
     CaseHistory,
     CaseSummary,
     IdempotencyRecord,
     StoredEvent,
+    check_agent,
     check_append,
     inactive_agent,
     open_follow_up_assignees,
@@ -202,6 +222,25 @@ _SUMMARY_COLUMNS = (
 )
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+"""Compact JSON; one encoder for every append (`json.dumps` with options builds one per call)."""
+_SUMMARY_NAMES = tuple(name.strip() for name in _SUMMARY_COLUMNS.split(","))
+_VERSION = _SUMMARY_NAMES.index("version")
+_ASSIGNEES = _SUMMARY_NAMES.index("follow_up_assignees")
+_SELECT_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM cases WHERE case_id = ?"  # noqa: S608 - constant columns
+_INSERT_SUMMARY = (
+    f"INSERT INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
+    f"VALUES ({', '.join('?' for _ in _SUMMARY_NAMES)})"
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _update_summary(changed: tuple[int, ...]) -> str:
+    """The UPDATE of the index entry's columns at the positions `changed` (version at least)."""
+    columns = ", ".join(f"{_SUMMARY_NAMES[n]} = ?" for n in changed)
+    return f"UPDATE cases SET {columns} WHERE case_id = ?"  # noqa: S608 - constant columns
+
+
 def _micros(moment: datetime) -> int:
     """Microseconds since the epoch: an integer that sorts like the instant."""
     return (moment - _EPOCH) // timedelta(microseconds=1)
@@ -246,7 +285,8 @@ class SQLiteStore:
             raise InvalidValue(msg)
         self.path = Path(path)
         self._lock = threading.RLock()
-        existing = _check_header(self.path)
+        self._timeout = timeout
+        _check_header(self.path)
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -256,18 +296,17 @@ class SQLiteStore:
             raise StoreError(msg) from error
         try:
             with self._guard():
-                # The header on disk may lag behind the write-ahead log: ask SQLite.
-                version = self._db.execute("PRAGMA user_version").fetchone()[0]
-                if existing:
-                    _check_identity(
-                        self.path, self._db.execute("PRAGMA application_id").fetchone()[0], version
-                    )
-                    if check_integrity:
-                        self._check_integrity()
                 self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-                self._db.execute("PRAGMA journal_mode = WAL")
+                # Read the identity inside a transaction: the main file's header lags
+                # behind the write-ahead log while another process has the file open.
+                with self._transaction():
+                    version = self._identify()
+                if version is not None and check_integrity:
+                    self._check_integrity()
+                self._use_wal()
                 self._db.execute(f"PRAGMA synchronous = {synchronous}")
-                self._migrate(version)
+                if version != SCHEMA_VERSION:
+                    self._migrate()
         except BaseException:
             self._db.close()
             raise
@@ -297,11 +336,56 @@ class SQLiteStore:
             msg = f"{str(self.path)!r} is damaged: {'; '.join(problems)}"
             raise StoreError(msg)
 
-    def _migrate(self, version: int) -> None:
-        if version == SCHEMA_VERSION:
-            return
+    def _identify(self) -> int | None:
+        """The schema version of this servicekit file, or None for a new, empty one.
+
+        Raises `StoreError` for another application's database and
+        `IncompatibleStore` for a newer servicekit's. Runs inside a transaction.
+        """
+        application_id = self._db.execute("PRAGMA application_id").fetchone()[0]
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if application_id == 0 and version == 0:
+            tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables == 0:
+                return None
+        _check_identity(self.path, application_id, version)
+        return int(version)
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL, waiting out the other processes that open it meanwhile.
+
+        Switching a new file from its rollback journal to WAL takes an exclusive lock
+        without calling the busy handler, so a process that meets another one reading
+        the file gets SQLITE_BUSY at once: retry until the store's timeout.
+        """
+        deadline = time.monotonic() + self._timeout
+        pause = 0.001
+        while True:
+            try:
+                mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            else:
+                if mode == "wal":
+                    return
+                msg = f"{str(self.path)!r} cannot be switched to WAL mode (it stays in {mode!r})"
+                raise StoreError(msg)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def _migrate(self) -> None:
+        """Create the schema, or bring an older one up to date, under the write lock.
+
+        The version is read again after taking the lock: another process may have
+        created or migrated the file meanwhile.
+        """
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            version = self._identify() or 0
+            if version == SCHEMA_VERSION:  # another process got here first
+                self._db.execute("COMMIT")
+                return
             for step in range(version, SCHEMA_VERSION):
                 script, fill = _MIGRATIONS[step]
                 for statement in _statements(script):
@@ -323,6 +407,9 @@ class SQLiteStore:
         except sqlite3.DatabaseError as error:
             msg = f"{str(self.path)!r} cannot be used: {error}"
             raise StoreError(msg) from error
+        except UnicodeEncodeError as error:  # a lone surrogate in an id asked for
+            msg = f"{error.object!r} cannot be looked up: it is not valid Unicode text"
+            raise InvalidValue(msg) from None
 
     @contextmanager
     def _transaction(self, begin: str = "BEGIN") -> Iterator[sqlite3.Connection]:
@@ -347,19 +434,8 @@ class SQLiteStore:
                 (case_id, after_version),
             ).fetchall()
             row = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-        events: list[Event] = []
-        expected = max(after_version, 0) + 1
-        for position, version, data in rows:
-            event = _decode(position, data)
-            if version != expected or event.version != version or event.case_id != case_id:
-                msg = (
-                    f"case {case_id!r} has a gap or a mismatch in its history at position "
-                    f"{position}: expected version {expected}, found {version}"
-                )
-                raise CorruptHistory(msg)
-            events.append(event)
-            expected += 1
-        return CaseHistory(case_id, tuple(events), 0 if row is None else row[0])
+        events = _rebuild(rows, case_id, max(after_version, 0) + 1)
+        return CaseHistory(case_id, events, 0 if row is None else row[0])
 
     def append(  # noqa: PLR0913 - the contract's options, keyword-only
         self,
@@ -378,16 +454,18 @@ class SQLiteStore:
         agent of `require_active` is not registered and active, or the append
         breaks the `capacity` claim (counted under the write lock).
         """
-        check_append(case_id, events, expected_version, summary, require_active=require_active)
-        rows = [
-            (case_id, event.version, json.dumps(event_to_dict(event), separators=(",", ":")))
-            for event in events
-        ]
+        check_append(
+            case_id,
+            events,
+            expected_version,
+            summary,
+            idempotency=idempotency,
+            require_active=require_active,
+        )
+        rows = [(case_id, event.version, _ENCODE(event_to_dict(event))) for event in events]
         with self._transaction("BEGIN IMMEDIATE") as db:
-            row = db.execute(
-                "SELECT version, follow_up_assignees FROM cases WHERE case_id = ?", (case_id,)
-            ).fetchone()
-            current = 0 if row is None else row[0]
+            row = db.execute(_SELECT_SUMMARY, (case_id,)).fetchone()
+            current = 0 if row is None else row[_VERSION]
             if current != expected_version:
                 raise ConcurrencyConflict(case_id, expected_version, current)
             if (
@@ -406,26 +484,22 @@ class SQLiteStore:
                 reason = inactive_agent(require_active, self._read_agent)
                 if reason is not None:
                     raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
-            if capacity is not None:
-                held = db.execute(
-                    f"SELECT {_SUMMARY_COLUMNS} FROM cases "  # noqa: S608 - constant columns
-                    "WHERE owner_id = ? AND channel = ? AND finished = 0",
-                    (capacity.agent_id, capacity.channel),
-                ).fetchall()
-                reason = over_capacity(capacity, summary, map(_summary, held))
-                if reason is not None:
-                    raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
+            if capacity is not None and (reason := _over_capacity(db, capacity, summary)):
+                raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
             try:
                 db.executemany("INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)", rows)
             except sqlite3.IntegrityError as error:
                 raise ConcurrencyConflict(case_id, expected_version, None) from error
-            db.execute(
-                f"INSERT OR REPLACE INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _summary_row(summary),
-            )
-            before = _NO_ASSIGNEES if row is None else row[1]
-            if _assignees_text(summary.follow_up_assignee_ids) != before:
+            entry = _summary_row(summary)
+            if row is None:
+                db.execute(_INSERT_SUMMARY, entry)
+            else:  # only the columns that changed, so that only their indexes are touched
+                changed = tuple(
+                    n for n, (old, new) in enumerate(zip(row, entry, strict=True)) if old != new
+                )
+                db.execute(_update_summary(changed), [entry[n] for n in changed] + [case_id])
+            before = _NO_ASSIGNEES if row is None else row[_ASSIGNEES]
+            if entry[_ASSIGNEES] != before:
                 db.execute("DELETE FROM case_follow_ups WHERE case_id = ?", (case_id,))
                 db.executemany(
                     "INSERT INTO case_follow_ups VALUES (?, ?)",
@@ -520,6 +594,7 @@ class SQLiteStore:
 
     def put_agent(self, agent: Agent) -> None:
         """Add an agent to the directory, or replace the one with the same id."""
+        check_agent(agent)
         data = json.dumps(agent_to_dict(agent))
         with self._transaction("BEGIN IMMEDIATE") as db:
             db.execute("INSERT OR REPLACE INTO agents VALUES (?, ?)", (agent.id, data))
@@ -568,25 +643,29 @@ class SQLiteStore:
             db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?)", (name, position))
 
 
-def _check_header(path: Path) -> bool:
-    """Whether the file exists with content, after checking its header without writing to it."""
+def _check_header(path: Path) -> None:
+    """Refuse, before SQLite opens it, a file that is not SQLite or names another application.
+
+    A header that names no application (id 0) proves nothing yet: it may be a
+    new servicekit file whose schema is still in the write-ahead log of the
+    process that created it. `SQLiteStore._identify` decides inside a transaction.
+    """
     try:
         with path.open("rb") as file:
             header = file.read(_HEADER_SIZE)
     except FileNotFoundError:
-        return False
+        return
     except OSError as error:
         msg = f"cannot read {str(path)!r}: {error}"
         raise StoreError(msg) from error
     if not header:
-        return False
+        return
     if len(header) < _HEADER_SIZE or not header.startswith(_SQLITE_MAGIC):
         msg = f"{str(path)!r} is not a servicekit database (not an SQLite file, or truncated)"
         raise StoreError(msg)
-    _check_identity(
-        path, int.from_bytes(header[68:72], "big"), int.from_bytes(header[60:64], "big")
-    )
-    return True
+    application_id = int.from_bytes(header[68:72], "big")
+    if application_id != 0:
+        _check_identity(path, application_id, int.from_bytes(header[60:64], "big"))
 
 
 def _check_identity(path: Path, application_id: int, version: int) -> None:
@@ -610,16 +689,159 @@ def _statements(script: str) -> list[str]:
 
 
 def _decode(position: int, data: str) -> Event:
+    return _checked(position, _parse(position, data))
+
+
+def _parse(position: int, data: str) -> object:
     try:
-        loaded = json.loads(data)
+        return json.loads(data)
     except json.JSONDecodeError as error:
         msg = f"the event at position {position} is not valid JSON: {error}"
         raise CorruptHistory(msg) from error
+
+
+def _checked(position: int, loaded: object) -> Event:
+    """The event, every field checked (`event_from_dict`); `CorruptHistory` naming the row."""
     try:
         return event_from_dict(loaded)
     except CorruptHistory as error:
         msg = f"position {position}: {error}"
         raise CorruptHistory(msg) from error
+
+
+# -- loading rows this store wrote ------------------------------------------------------------
+#
+# `load` is the hot read: every command on an uncached case replays its history. A row
+# is *trusted* when it has exactly the shape `event_to_dict` gives the current schema
+# of a known event type (keys in their written order), its case id and version equal
+# the row's own columns (which the store wrote from the same event, under
+# UNIQUE(case_id, version)), and every payload value has the JSON type its field is
+# written as. A trusted row skips the general decoder's per-field dispatch: plain text
+# and number fields are taken as stored, and only the fields that need a conversion
+# (times, actors, enums, amounts) go through their loaders, which still refuse a
+# malformed value. Anything else (an older schema to upcast, or damage) takes
+# `event_from_dict`, which names the problem precisely.
+
+
+@attrs.frozen
+class _Plan:
+    """How to rebuild a trusted row of one event type (built once per type)."""
+
+    kind: type[EventBase]
+    schema_version: int
+    payload_keys: tuple[str, ...]  # in the order event_to_dict writes them
+    json_types: frozenset[tuple[type, ...]]  # every allowed tuple of payload value types
+    conversions: tuple[tuple[int, Callable[[Any], Any]], ...]  # (index in the values, loader)
+
+
+_PLANS: dict[str, _Plan] = {}
+_TOP_KEY_COUNT = len(_TOP_KEYS)
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type] # typeshed's TODO
+"""The standard library's C scanner behind `json.loads`, called without the Python
+wrapper around it (which costs about as much per short row as the scanning)."""
+_PLAIN = (str, int, bool, str | None, int | None)
+_MAX_SHAPES = 64
+
+
+def _json_types(hint: object) -> tuple[type, ...]:
+    """The JSON types a field of this type is written as."""
+    arguments = typing.get_args(hint)
+    if type(None) in arguments and len(arguments) == 2:  # noqa: PLR2004 - X | None
+        (inner,) = (argument for argument in arguments if argument is not type(None))
+        return (*_json_types(inner), type(None))
+    if hint in (str, int, bool):
+        return (hint,)
+    if hint is Agent or set(arguments) == {Agent, Customer, System}:
+        return (dict,)
+    return (str,)  # times, amounts, channels and enums are written as text
+
+
+def _plans() -> dict[str, _Plan]:
+    """The plan of every event type, built on first use."""
+    if not _PLANS:
+        for name, kind in EVENT_TYPES.items():
+            hints = get_type_hints(kind)
+            payload = [
+                (field, load) for field, (_, load) in _fields(kind) if field not in _BASE_FIELDS
+            ]
+            shapes = frozenset(itertools.product(*(_json_types(hints[f]) for f, _ in payload)))
+            if len(shapes) <= _MAX_SHAPES:  # else its rows take the checked path
+                _PLANS[name] = _Plan(
+                    kind,
+                    SCHEMA_VERSIONS[name],
+                    tuple(field for field, _ in payload),
+                    shapes,
+                    tuple(
+                        (index, load)
+                        for index, (field, load) in enumerate(payload, start=len(_BASE_FIELDS))
+                        if hints[field] not in _PLAIN
+                    ),
+                )
+    return _PLANS
+
+
+def _rebuild(  # noqa: C901 - the hot loop of every load, written out on purpose
+    rows: list[tuple[int, int, str]], case_id: str, first: int
+) -> tuple[Event, ...]:
+    """The events of a case's rows, numbered on from `first`; `CorruptHistory` at any damage.
+
+    Trusted rows (see above) are rebuilt inline, in this one function with local
+    names, because it runs once per stored event of every case that is loaded.
+    """
+    events: list[Event] = []
+    append, scan, parse_time, plans = events.append, _SCAN, datetime.fromisoformat, _plans()
+    stored_actor: object = None
+    actor: Actor | None = None
+    expected = first
+    for position, version, data in rows:
+        if version != expected:
+            raise _gap(case_id, position, expected, version)
+        expected += 1
+        try:
+            loaded, end = scan(data, 0)
+        except (StopIteration, ValueError):
+            end = -1
+        if end != len(data):  # not one JSON value alone: json.loads names the problem
+            loaded = _parse(position, data)
+        try:
+            plan = plans[loaded["type"]]
+            payload = loaded["payload"]
+            if (
+                len(loaded) == _TOP_KEY_COUNT
+                and loaded["case_id"] == case_id
+                and loaded["version"] == version
+                and type(loaded["version"]) is int
+                and loaded["schema_version"] == plan.schema_version
+                and tuple(payload) == plan.payload_keys
+                and tuple(map(type, payload.values())) in plan.json_types
+            ):
+                if actor is None or loaded["actor"] != stored_actor:
+                    stored_actor, actor = loaded["actor"], actor_from_dict(loaded["actor"])
+                moment = parse_time(loaded["at"])
+                if moment.tzinfo is not None:
+                    if not plan.conversions:
+                        append(plan.kind(case_id, version, moment, actor, *payload.values()))  # type: ignore[arg-type]
+                        continue
+                    values = [case_id, version, moment, actor, *payload.values()]
+                    for index, load in plan.conversions:
+                        values[index] = load(values[index])
+                    append(plan.kind(*values))  # type: ignore[arg-type]
+                    continue
+        except (ServiceKitError, ValueError, TypeError, KeyError, AttributeError):
+            pass  # not a trusted row: the checked path names the problem
+        event = _checked(position, loaded)
+        if event.version != version or event.case_id != case_id:
+            raise _gap(case_id, position, version, event.version)
+        append(event)
+    return tuple(events)
+
+
+def _gap(case_id: str, position: int, expected: int, found: int) -> CorruptHistory:
+    msg = (
+        f"case {case_id!r} has a gap or a mismatch in its history at position "
+        f"{position}: expected version {expected}, found {found}"
+    )
+    return CorruptHistory(msg)
 
 
 def _agent(data: str) -> Agent:
@@ -628,6 +850,18 @@ def _agent(data: str) -> Agent:
     except (json.JSONDecodeError, InvalidValue) as error:
         msg = f"a stored agent is malformed: {error}"
         raise StoreError(msg) from error
+
+
+def _over_capacity(
+    db: sqlite3.Connection, claim: CapacityClaim, summary: CaseSummary
+) -> str | None:
+    """Why the append breaks `claim`, counting the agent's entries under the write lock."""
+    held = db.execute(
+        f"SELECT {_SUMMARY_COLUMNS} FROM cases "  # noqa: S608 - constant columns
+        "WHERE owner_id = ? AND channel = ? AND finished = 0",
+        (claim.agent_id, claim.channel),
+    ).fetchall()
+    return over_capacity(claim, summary, map(_summary, held))
 
 
 def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:

@@ -350,6 +350,39 @@ class StoreContract:
         store.append("case-1", events, expected_version=0, summary=CaseSummary.of(after))
         assert [summary.channel for summary in store.find_cases()] == ["web"]
 
+    # -- what cannot be stored as text ---------------------------------------------------
+
+    def test_an_index_entry_that_does_not_describe_the_last_event_is_refused(
+        self, store: Store
+    ) -> None:
+        events, after = self.opening(store)
+        behind = attrs.evolve(CaseSummary.of(after), version=after.version - 1)
+        other = attrs.evolve(CaseSummary.of(after), case_id="case-2")
+        for summary in (behind, other):
+            with pytest.raises(InvalidValue, match="index entry must describe case 'case-1'"):
+                store.append("case-1", events, expected_version=0, summary=summary)
+        assert store.read_all() == []
+        assert store.find_cases() == []
+
+    def test_a_case_id_that_is_not_valid_text_is_refused_and_nothing_written(
+        self, store: Store
+    ) -> None:
+        events, after = self.opening(store, "bad-\ud800")
+        with pytest.raises(InvalidValue, match="the case id 'bad-\\\\ud800' cannot be stored"):
+            store.append("bad-\ud800", events, expected_version=0, summary=CaseSummary.of(after))
+        assert store.read_all() == []
+        assert store.find_cases() == []
+
+    def test_an_agent_id_that_is_not_valid_text_is_refused_and_nothing_written(
+        self, store: Store
+    ) -> None:
+        bad = Agent("bo", teams={"service"})
+        object.__setattr__(bad, "id", "bo\udfff")  # past Agent's own check, as a host's might be
+        with pytest.raises(InvalidValue, match="the agent id 'bo\\\\udfff' cannot be stored"):
+            store.put_agent(bad)
+        assert store.agents() == []
+        assert store.agents_in_team("service") == []
+
     # -- the global order ---------------------------------------------------------------
 
     def test_read_all_gives_every_event_in_one_order_from_position_one(self, store: Store) -> None:
