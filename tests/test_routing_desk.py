@@ -310,6 +310,17 @@ def test_an_offline_agents_answered_cases_stay_and_are_listed_for_reassignment()
     assert [s.case_id for s in desk.cases_needing_reassignment()] == [case_id]
 
 
+def test_a_deactivated_agents_unanswered_cases_are_routed_again_at_once() -> None:
+    desk = desk_with(Agent("ana"), Agent("bo"))
+    case_id = chat(desk)
+    desk.register_agent(Agent("ana", active=False))  # the host deactivated ana directly
+    later(desk, 1)
+    desk.tick()
+    assert owner_of(desk, case_id) == "bo"
+    note = next(e for e in desk.history(case_id) if isinstance(e, CaseReturnedToQueue))
+    assert "was deactivated before answering" in note.handoff_note
+
+
 # -- explanations ---------------------------------------------------------------------------
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from helpers import START
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,7 +29,9 @@ from servicekit import (
     OwnerAssigned,
     Routing,
     ServiceDesk,
+    SQLiteStore,
     StatusCategory,
+    Store,
     System,
     buying_cycle,
 )
@@ -40,7 +44,7 @@ ROUTER = System("routing")
 WORKING = {StatusCategory.NEW, StatusCategory.OPEN}
 
 
-def working_loads(store: InMemoryStore) -> Counter[tuple[str, str]]:
+def working_loads(store: Store) -> Counter[tuple[str, str]]:
     """Working cases per (owner, channel), from the store's index: the oracle."""
     return Counter(
         (summary.owner_id, summary.channel or "")
@@ -249,18 +253,26 @@ def test_equal_agents_loads_never_differ_by_more_than_one_after_each_assignment(
             summary="help",
             skills={"de"},
         )
-        loads = working_loads(desk.store)  # type: ignore[arg-type]
+        loads = working_loads(desk.store)
         for each in CHANNELS:
             counts = [loads[(name, each.name)] for name in NAMES]
             assert max(counts) - min(counts) <= 1, (each, counts)
 
 
-def test_two_desks_deciding_at_once_never_put_an_agent_over_capacity() -> None:
-    store = InMemoryStore()
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_two_desks_deciding_at_once_never_put_an_agent_over_capacity(
+    kind: str, tmp_path: Path
+) -> None:
     clock = ManualClock(START)
+    shared = InMemoryStore()
+    stores: list[Store] = (
+        [shared, shared]
+        if kind == "memory"
+        else [SQLiteStore(tmp_path / "desk.sqlite"), SQLiteStore(tmp_path / "desk.sqlite")]
+    )
     desks = [
         ServiceDesk(workflow=WORKFLOW, store=store, clock=clock, routing=Routing())
-        for _ in range(2)
+        for store in stores
     ]
     for name in NAMES:
         desks[0].register_agent(Agent(name, capacity={"chat": 2}))
@@ -285,6 +297,9 @@ def test_two_desks_deciding_at_once_never_put_an_agent_over_capacity() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    loads = working_loads(store)
+    loads = working_loads(stores[0])
+    for store in stores:
+        if isinstance(store, SQLiteStore):
+            store.close()
     assert all(held <= 2 for held in loads.values()), loads
     assert sum(loads.values()) == 8  # every place is taken; the other 16 cases wait
