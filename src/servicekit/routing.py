@@ -29,6 +29,7 @@ import bisect
 import enum
 import heapq
 import itertools
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -297,13 +298,15 @@ class _Buckets:
     __slots__ = ("_by_load", "_loads")
 
     def __init__(self) -> None:
-        self._by_load: dict[int, dict[str, None]] = {}
+        # OrderedDict, not dict: taking agents off the front of a plain dict leaves holes
+        # that every later look at its head walks over.
+        self._by_load: dict[int, OrderedDict[str, None]] = {}
         self._loads: list[int] = []  # the loads that have a bucket, ascending
 
     def add(self, agent_id: str, load: int) -> None:
         bucket = self._by_load.get(load)
         if bucket is None:
-            bucket = self._by_load[load] = {}
+            bucket = self._by_load[load] = OrderedDict()
             bisect.insort(self._loads, load)
         bucket[agent_id] = None
 
@@ -500,13 +503,18 @@ class RoutingIndex:
     def _list_on(self, agent_id: str, channel: str, buckets: dict[str | None, _Buckets]) -> None:
         agent = self._agents[agent_id]
         load = self._loads[agent_id].get(channel, 0)
+        limit = agent.capacity_on(channel)
         if (
-            skip_reason(agent, self._presence[agent_id], load, RoutingNeed(channel=channel))
-            is not None
+            not agent.active
+            or self._presence[agent_id].availability is not Availability.AVAILABLE
+            or (limit is not None and load >= limit)
         ):
-            return
+            return  # what `skip_reason` checks, skills aside: the agent is listed by skill
         for skill in itertools.chain((None,), agent.skills):
-            buckets.setdefault(skill, _Buckets()).add(agent_id, load)
+            listed = buckets.get(skill)
+            if listed is None:
+                listed = buckets[skill] = _Buckets()
+            listed.add(agent_id, load)
 
     def _unlist_on(self, agent_id: str, channel: str, buckets: dict[str | None, _Buckets]) -> None:
         agent = self._agents[agent_id]
