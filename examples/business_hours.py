@@ -56,7 +56,7 @@ def policies() -> PolicySet:
                 version=3,
                 calendar=SAO_PAULO,
                 conditions=Conditions(tiers={"brazil"}),
-                targets=[Target(Metric.FIRST_RESPONSE, "4h"), Target(Metric.RESOLUTION, "3d")],
+                targets=[Target(Metric.FIRST_RESPONSE, "4h"), Target(Metric.RESOLUTION, "3bd")],
             ),
             Policy(
                 name="germany",
@@ -65,7 +65,7 @@ def policies() -> PolicySet:
                 targets=[
                     Target(Metric.FIRST_RESPONSE, "4h"),
                     Target(Metric.NEXT_RESPONSE, "8h"),
-                    Target(Metric.RESOLUTION, "2d"),
+                    Target(Metric.RESOLUTION, "2 business days"),
                 ],
             ),
         ]

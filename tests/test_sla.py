@@ -48,8 +48,8 @@ STANDARD = Policy(
     targets=[
         Target(Metric.FIRST_RESPONSE, "4h"),
         Target(Metric.NEXT_RESPONSE, "8h"),
-        Target(Metric.PERIODIC_UPDATE, "1d"),
-        Target(Metric.RESOLUTION, "2d"),
+        Target(Metric.PERIODIC_UPDATE, "24h"),
+        Target(Metric.RESOLUTION, "48h"),
         Target(Metric.REACH_STAGE, "3h", stage="in_service"),
     ],
 )
@@ -79,15 +79,15 @@ class Desk:
         return self
 
     def report(self, *, supervisor: str | None = "sue") -> SlaReport:
-        def supervisor_of(_owner: Agent) -> Agent | None:
-            return None if supervisor is None else self.desk.agent(supervisor)
+        def supervisors_of(_team: str | None) -> list[Agent]:
+            return [] if supervisor is None else [self.desk.agent(supervisor)]
 
         return assess(
             self.desk.history("k"),
             POLICIES,
             now=self.clock.now(),
             workflow=WORKFLOW,
-            supervisor_of=supervisor_of,
+            supervisors_of=supervisors_of,
         )
 
     def customer_writes(self, summary: str = "hello") -> None:
@@ -328,7 +328,7 @@ def test_asking_for_an_unknown_clock_names_the_known_ones(desk: Desk) -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: Target(Metric.RESOLUTION, timedelta(0)), "positive duration"),
+        (lambda: Target(Metric.RESOLUTION, timedelta(0)), "positive business time"),
         (lambda: Target(Metric.RESOLUTION, "soon"), "soon"),
         (lambda: Target(Metric.RESOLUTION, "4h", warn_at=1.5), "warn_at"),
         (lambda: Target(Metric.REACH_STAGE, "4h"), "REACH_STAGE"),

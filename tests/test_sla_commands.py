@@ -53,7 +53,7 @@ def test_only_the_system_fires_timers(play: Play) -> None:
     play.to_stage("in_service", owner=ANA)
     due = START + timedelta(hours=4)
     timers = [
-        Timer(TimerKind.WARNING, "resolution", due),
+        Timer(TimerKind.WARNING, "first_response", due, deadline=due + timedelta(hours=1)),
         Timer(TimerKind.BREACH, "resolution", due),
         Timer(TimerKind.ESCALATION, "resolution", due, notify=ANA, level=1),
     ]

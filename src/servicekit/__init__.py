@@ -115,6 +115,8 @@ from servicekit.routing import (
     skip_reason,
 )
 from servicekit.sla import (
+    BusinessDays,
+    ClockSegment,
     ClockState,
     ClockStatus,
     Conditions,
@@ -122,6 +124,7 @@ from servicekit.sla import (
     Policy,
     PolicySet,
     SlaReport,
+    SlaTracker,
     Target,
     assess,
 )
@@ -150,6 +153,7 @@ __all__ = [
     "Availability",
     "Briefing",
     "BusinessCalendar",
+    "BusinessDays",
     "Candidate",
     "CapacityClaim",
     "Case",
@@ -166,6 +170,7 @@ __all__ = [
     "Channel",
     "CheckpointStore",
     "Clock",
+    "ClockSegment",
     "ClockState",
     "ClockStatus",
     "Command",
@@ -249,6 +254,7 @@ __all__ = [
     "SlaPolicyApplied",
     "SlaReport",
     "SlaResumed",
+    "SlaTracker",
     "SlaWarned",
     "Stage",
     "StageChanged",

@@ -81,7 +81,7 @@ from servicekit.followups import FollowUp, FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.offers import Offer
 from servicekit.ownership import Actor, Agent, Customer, System, may_steer
-from servicekit.timers import TimerKind
+from servicekit.timers import Timer, TimerKind
 from servicekit.workflow import Stage, StatusCategory, Workflow
 
 __all__ = ["decide"]
@@ -967,38 +967,34 @@ def _resume_sla(decision: _Decision, command: ResumeSla, _stage: Stage) -> tuple
     return (decision.event(SlaResumed, reason=command.reason),)
 
 
-def _fire_timers(decision: _Decision, command: FireTimers, _stage: Stage) -> tuple[Event, ...]:
+def _fire_timers(decision: _Decision, command: FireTimers, stage: Stage) -> tuple[Event, ...]:
     if not isinstance(command.actor, System):
         decision.reject(NotPermitted, "only the system fires timers")
+    breaching = {timer.clock for timer in command.timers if timer.kind is TimerKind.BREACH}
     events: list[Event] = []
     for timer in command.timers:
         if timer.kind is TimerKind.WARNING:
-            events.append(decision.event(SlaWarned, clock=timer.clock, due=timer.due))
-        elif timer.kind is TimerKind.BREACH:
-            events.append(decision.event(SlaBreached, clock=timer.clock, due=timer.due))
-        elif timer.kind is TimerKind.FOLLOW_UP:
-            assert timer.follow_up_id is not None  # noqa: S101 - a Timer checks it
-            assert timer.notify is not None  # noqa: S101 - a Timer checks it
-            waiting = [f.follow_up_id for f in decision.case.open_follow_ups if not f.notified]
-            if timer.follow_up_id not in waiting:
-                decision.reject(
-                    UnknownReference,
-                    f"follow-up {timer.follow_up_id} is not open and waiting to be announced",
-                    [f"follow-up {number}" for number in waiting],
-                )
+            if timer.clock in breaching:
+                continue  # a late tick: the breach is told, saying the warning was skipped
             events.append(
-                decision.event(FollowUpDue, follow_up_id=timer.follow_up_id, assignee=timer.notify)
-            )
-        elif timer.kind is TimerKind.CLOSE:
-            closing = _follow_rule(
-                decision, _stage, "close", "the customer confirmed they were served"
-            )
-            if not closing:
-                decision.reject(
-                    InvalidTransition,
-                    f"no {decision.case.workflow.follow_ups.close_trigger!r} leaves this stage",
+                decision.event(
+                    SlaWarned, clock=timer.clock, warning_at=timer.due, due=timer.deadline
                 )
-            events += closing
+            )
+        elif timer.kind is TimerKind.BREACH:
+            skipped = any(
+                other.kind is TimerKind.WARNING and other.clock == timer.clock
+                for other in command.timers
+            )
+            events.append(
+                decision.event(
+                    SlaBreached, clock=timer.clock, due=timer.due, warning_skipped=skipped
+                )
+            )
+        elif timer.kind is TimerKind.FOLLOW_UP:
+            events.append(_announce(decision, timer))
+        elif timer.kind is TimerKind.CLOSE:
+            events += _system_close(decision, stage)
         else:
             assert timer.notify is not None  # noqa: S101 - a Timer checks it
             events.append(
@@ -1007,6 +1003,41 @@ def _fire_timers(decision: _Decision, command: FireTimers, _stage: Stage) -> tup
                 )
             )
     return tuple(events)
+
+
+def _announce(decision: _Decision, timer: Timer) -> Event:
+    """A follow-up fell due: over to its assignee."""
+    assert timer.follow_up_id is not None  # noqa: S101 - a Timer checks it
+    assert timer.notify is not None  # noqa: S101 - a Timer checks it
+    waiting = [f.follow_up_id for f in decision.case.open_follow_ups if not f.notified]
+    if timer.follow_up_id not in waiting:
+        decision.reject(
+            UnknownReference,
+            f"follow-up {timer.follow_up_id} is not open and waiting to be announced",
+            [f"follow-up {number}" for number in waiting],
+        )
+    return decision.event(FollowUpDue, follow_up_id=timer.follow_up_id, assignee=timer.notify)
+
+
+def _system_close(decision: _Decision, stage: Stage) -> tuple[Event, ...]:
+    """The system closes a served case, never past a follow-up that is still open."""
+    still_open = decision.case.open_follow_ups
+    if still_open:
+        numbers = ", ".join(str(follow_up.follow_up_id) for follow_up in still_open)
+        decision.reject(
+            OwnershipViolation,
+            f"the system does not close a case while a follow-up is open (follow-up {numbers}); "
+            "complete it first, or a supervisor of the owner's team may close the case with a "
+            "recorded reason",
+            [f"CompleteFollowUp({follow_up.follow_up_id})" for follow_up in still_open],
+        )
+    closing = _follow_rule(decision, stage, "close", "the customer confirmed they were served")
+    if not closing:
+        decision.reject(
+            InvalidTransition,
+            f"no {decision.case.workflow.follow_ups.close_trigger!r} leaves this stage",
+        )
+    return closing
 
 
 _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]] = {

@@ -387,26 +387,43 @@ class SlaResumed(EventBase):
 
 @attrs.frozen
 class SlaWarned(EventBase):
-    """An SLA clock reached its warning share; it is due at `due`."""
+    """An SLA clock reached its warning share at `warning_at`; the target is due at `due`.
+
+    `due` is None only on warnings stored before schema 2, which recorded the
+    warning moment alone.
+    """
 
     clock: str
-    due: datetime
+    warning_at: datetime
+    due: datetime | None
 
     def describe(self) -> str:
         """What happened, in words."""
-        return f"warning: {self.clock} is due {self.due:%Y-%m-%d %H:%M}Z"
+        due = "" if self.due is None else f"; it is due {self.due:%Y-%m-%d %H:%M}Z"
+        return (
+            f"warning: {self.clock} reached its warning at {self.warning_at:%Y-%m-%d %H:%M}Z{due}"
+        )
 
 
 @attrs.frozen
 class SlaBreached(EventBase):
-    """An SLA clock ran past its target, which was due at `due`."""
+    """An SLA clock ran past its target, which was due at `due`.
+
+    `warning_skipped` is true when the warning and the breach fell due before the
+    same tick: only the breach is told, and it says that the warning was skipped.
+    """
 
     clock: str
     due: datetime
+    warning_skipped: bool = False
 
     def describe(self) -> str:
         """What happened, in words."""
-        return f"breached: {self.clock} was due {self.due:%Y-%m-%d %H:%M}Z"
+        skipped = " (its warning was skipped: both fell due before this tick)"
+        return (
+            f"breached: {self.clock} was due {self.due:%Y-%m-%d %H:%M}Z"
+            f"{skipped if self.warning_skipped else ''}"
+        )
 
 
 @attrs.frozen

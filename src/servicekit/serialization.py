@@ -82,6 +82,8 @@ SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {
     "CaseOpened": 4,
     "FollowUpScheduled": 2,
     "OwnerAssigned": 2,
+    "SlaWarned": 2,
+    "SlaBreached": 2,
     "OfferAccepted": 2,
     "OfferRejected": 2,
 }
@@ -115,6 +117,17 @@ def _follow_up_scheduled_v1_to_v2(payload: Json) -> Json:
     return {**payload, "attempt": 1}
 
 
+def _sla_warned_v1_to_v2(payload: Json) -> Json:
+    """Version 1 of `SlaWarned` stored the warning moment as `due`, and not the target's due."""
+    rest = {key: value for key, value in payload.items() if key != "due"}
+    return {**rest, "warning_at": payload.get("due"), "due": None}
+
+
+def _sla_breached_v1_to_v2(payload: Json) -> Json:
+    """Version 1 of `SlaBreached` predates skipped warnings: none was skipped."""
+    return {**payload, "warning_skipped": False}
+
+
 def _offer_answer_v1_to_v2(payload: Json) -> Json:
     """Version 1 of an offer's answer predates answers recorded for the customer."""
     return {**payload, "via": None}
@@ -126,6 +139,8 @@ _UPCASTERS: Mapping[tuple[str, int], Callable[[Json], Json]] = {
     ("CaseOpened", 3): _case_opened_v3_to_v4,
     ("OwnerAssigned", 1): _owner_assigned_v1_to_v2,
     ("FollowUpScheduled", 1): _follow_up_scheduled_v1_to_v2,
+    ("SlaWarned", 1): _sla_warned_v1_to_v2,
+    ("SlaBreached", 1): _sla_breached_v1_to_v2,
     ("OfferAccepted", 1): _offer_answer_v1_to_v2,
     ("OfferRejected", 1): _offer_answer_v1_to_v2,
 }
@@ -332,6 +347,7 @@ _Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 
 _CODECS: dict[object, _Codec] = {
     str: (lambda v: v, _exact(str)),
+    bool: (lambda v: v, _exact(bool)),
     int: (lambda v: v, _exact(int)),
     datetime: (lambda v: v.isoformat(), _datetime_from),
     Decimal: (str, _decimal_from),

@@ -62,11 +62,23 @@ def _level(instance: Timer, _attribute: object, value: int) -> None:
     ):
         msg = f"a {instance.kind.value} timer notifies nobody, got {instance!r}"
         raise InvalidValue(msg)
+    warning = instance.kind is TimerKind.WARNING
+    if warning != (instance.deadline is not None):
+        msg = f"a warning timer, and only it, names the target's due time (deadline): {instance!r}"
+        raise InvalidValue(msg)
+
+
+def _deadline(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value, what="a warning's deadline")
 
 
 @attrs.frozen
 class Timer:
-    """One timer that fell due: its kind, the SLA clock it belongs to, and when it was due."""
+    """One timer that fell due: its kind, the SLA clock it belongs to, and when it was due.
+
+    A warning's `due` is the moment it falls due (the warning share of the target
+    used) and its `deadline` the moment the target itself is due.
+    """
 
     kind: TimerKind
     clock: str = attrs.field(validator=non_blank)
@@ -74,3 +86,4 @@ class Timer:
     notify: Agent | None = None
     level: int = attrs.field(default=0, validator=_level)
     follow_up_id: int | None = None
+    deadline: datetime | None = attrs.field(default=None, converter=_deadline)

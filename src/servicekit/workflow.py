@@ -166,7 +166,8 @@ class Workflow:
     problem: unknown stages in transitions or start stages, duplicate stage names,
     a trigger used twice from one stage, stages unreachable from the start stages,
     non-final stages with no way out, final stages with a way out, stages from
-    which no final stage can be reached, and intake stages that schedule follow-ups.
+    which no final stage can be reached, and intake or final stages that schedule
+    follow-ups.
 
     Args:
         name: what the workflow is called in messages and histories.
@@ -360,7 +361,7 @@ def _exits(
 
 
 def _stage_problems(names: Mapping[str, Stage], exits: Mapping[str, list[str]]) -> list[str]:
-    """Problems of single stages: final with exits, non-final without, intake follow-ups."""
+    """Problems of single stages: final with exits, non-final without, misplaced follow-ups."""
     problems: list[str] = []
     for name, stage in names.items():
         if stage.is_intake and stage.follow_up is not None:
@@ -370,6 +371,11 @@ def _stage_problems(names: Mapping[str, Stage], exits: Mapping[str, list[str]]) 
             )
         if stage.final and exits[name]:
             problems.append(f"final stage {name!r} has outgoing transitions")
+        if stage.final and stage.follow_up is not None:
+            problems.append(
+                f"final stage {name!r} schedules a follow-up, but a finished case takes no "
+                "more commands, so nobody could complete it"
+            )
         if not stage.final and not exits[name]:
             problems.append(f"stage {name!r} is not final and has no way out")
     return problems

@@ -145,11 +145,9 @@ class CommandPath:
         `ConcurrencyConflict` (and forgets the cached case) if another writer got
         there first, a receiver was deactivated or the claim no longer holds.
         """
-        if self._upkeep.policies is None:
-            next_due = self._upkeep.next_due(after, ())
-        else:
-            earlier = self._store.load(case.case_id).events if history is None else history
-            next_due = self._upkeep.next_due(after, (*earlier[: case.version], *events))
+        before = self._upkeep.tracker(case, history=history)
+        tracker = None if before is None else before.apply(events)
+        next_due = self._upkeep.next_due(after, tracker)
         summary = CaseSummary.of(after, next_due=next_due)
         try:
             self._store.append(
@@ -163,8 +161,10 @@ class CommandPath:
             )
         except ConcurrencyConflict:
             self._cases.forget(case.case_id)
+            self._upkeep.forget(case.case_id)
             raise
         self._cases.remember(after)
+        self._upkeep.remember(case.case_id, tracker)
         if self.routing is not None:
             self.routing.appended(case, after, events, summary)
 

@@ -14,7 +14,7 @@ import attrs
 from servicekit._values import require
 from servicekit.case import Case
 from servicekit.errors import AgentStillResponsible, UnknownAgent
-from servicekit.ownership import Actor, Agent, Customer, System
+from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.stores.base import CaseSummary, Store
 
 __all__ = ["ActorRef", "AgentRef", "Directory"]
@@ -104,6 +104,16 @@ class Directory:
             if other.id != current.id and other.supervises(current)
         }
         return [found[agent_id] for agent_id in sorted(found)]
+
+    def supervisors_in(self, team: str | None) -> list[Agent]:
+        """Active supervisors of `team`, by id, from the store's team index; None: of every team.
+
+        This is whom an SLA breach escalates to (`servicekit.sla.SupervisorsOf`):
+        with a team, one look-up in the index; every supervisor only for a case
+        nobody owns whose policy names no team.
+        """
+        agents = self._store.agents() if team is None else self._store.agents_in_team(team)
+        return [agent for agent in agents if agent.active and Role.SUPERVISOR in agent.roles]
 
     def supervisor_of(self, agent: Agent) -> Agent | None:
         """The first active supervisor of the agent's teams by id, if any."""

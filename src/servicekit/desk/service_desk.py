@@ -125,7 +125,7 @@ class ServiceDesk:
         self.directory = Directory(self.store)
         self.cases_reader = CaseReader(self.store, self.workflows, cache_size=cache_size)
         self.queries = Queries(self.store, self.workflows, self.cases_reader, self.directory)
-        self.sla_upkeep = SlaUpkeep(sla, self.directory)
+        self.sla_upkeep = SlaUpkeep(sla, self.directory, store=self.store, cache_size=cache_size)
         self.command_path = CommandPath(
             store=self.store,
             clock=self.clock,
@@ -804,7 +804,7 @@ class ServiceDesk:
         """
         history = self.history(case_id)
         case = self.cases_reader.replay(case_id, history)
-        return self.sla_upkeep.assess(history, self.clock.now(), workflow=case.workflow)
+        return self.sla_upkeep.report(case, history, self.clock.now())
 
     def next_due(self) -> datetime | None:
         """The earliest moment at which a timer of any case falls due (from the index)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -13,9 +15,10 @@ from servicekit.errors import InvalidValue
 from servicekit.events import Event
 from servicekit.followups import FollowUpOutcome
 from servicekit.ownership import System
-from servicekit.sla import Facts, PolicySet, SlaReport, assess
+from servicekit.sla import Facts, PolicySet, SlaReport, SlaTracker
+from servicekit.stores.base import Store
 from servicekit.timers import Timer, TimerKind
-from servicekit.workflow import StatusCategory, Workflow
+from servicekit.workflow import StatusCategory
 
 __all__ = ["SlaUpkeep", "case_timers", "earliest"]
 
@@ -24,15 +27,32 @@ _SLA = System("sla")
 
 
 class SlaUpkeep:
-    """Applies the desk's SLA policies to cases and finds each case's pending timers."""
+    """Applies the desk's SLA policies to cases and finds each case's pending timers.
 
-    def __init__(self, policies: PolicySet | None, directory: Directory) -> None:
+    Each case's `SlaTracker` is kept beside the cached case (a bounded cache of
+    its own, keyed by case id and holding only what was committed), so an append
+    folds only its new events into the SLA clocks; on a miss the tracker is
+    rebuilt from the case's history.
+    """
+
+    def __init__(
+        self,
+        policies: PolicySet | None,
+        directory: Directory,
+        *,
+        store: Store,
+        cache_size: int,
+    ) -> None:
         """Serve `policies` (None: no SLAs), escalating through `directory`."""
         self.policies = policies
         self._directory = directory
+        self._store = store
+        self._cache_size = cache_size
+        self._trackers: OrderedDict[str, SlaTracker] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def assess(self, history: Sequence[Event], now: datetime, *, workflow: Workflow) -> SlaReport:
-        """Every SLA clock of the case whose `history` this is, at `now`.
+    def report(self, case: Case, history: Sequence[Event], now: datetime) -> SlaReport:
+        """Every SLA clock of `case`, whose events `history` holds, at `now`.
 
         Raises:
             InvalidValue: the desk has no SLA policies.
@@ -40,13 +60,10 @@ class SlaUpkeep:
         if self.policies is None:
             msg = "this desk has no SLA policies: ServiceDesk(..., sla=PolicySet([...]))"
             raise InvalidValue(msg)
-        return assess(
-            history,
-            self.policies,
-            now=now,
-            workflow=workflow,
-            supervisor_of=self._directory.supervisor_of,
-        )
+        tracker = self.tracker(case, history=history)
+        assert tracker is not None  # noqa: S101 - the desk has policies
+        self.remember(case.case_id, tracker)
+        return tracker.report(now)
 
     def policy_events(self, case: Case, now: datetime) -> tuple[Event, ...]:
         """Record the SLA policy the case now falls under, when it is another one.
@@ -69,18 +86,67 @@ class SlaUpkeep:
         command = ApplySlaPolicy(actor=_SLA, policy=policy.name, version=policy.version)
         return decide(case, command, now=now)
 
-    def timers(self, case: Case, history: Sequence[Event], now: datetime) -> list[Timer]:
+    def tracker(self, case: Case, *, history: Sequence[Event] | None = None) -> SlaTracker | None:
+        """The case's SLA tracker at `case.version` (None without policies).
+
+        From the cache when it holds the case, with the events it lacks; else
+        folded from `history` (the case's events, at least up to its version), or
+        from the store when no history is given.
+        """
+        if self.policies is None:
+            return None
+        case_id, version = case.case_id, case.version
+        with self._lock:
+            tracker = self._trackers.get(case_id)
+        if tracker is None or tracker.version > version:
+            earlier = self._store.load(case_id).events if history is None else history
+            tracker = SlaTracker.start(
+                self.policies,
+                workflow=case.workflow,
+                supervisors_of=self._directory.supervisors_in,
+            )
+            return tracker.apply(earlier[:version])
+        if tracker.version < version:
+            missing = (
+                self._store.load(case_id, after_version=tracker.version).events
+                if history is None
+                else history[tracker.version : version]
+            )
+            tracker = tracker.apply(missing[: version - tracker.version])
+        return tracker
+
+    def remember(self, case_id: str, tracker: SlaTracker | None) -> None:
+        """Keep a committed case's tracker (unless a later one is kept already)."""
+        if tracker is None or not self._cache_size:
+            return
+        with self._lock:
+            known = self._trackers.get(case_id)
+            if known is None or known.version < tracker.version:
+                self._trackers[case_id] = tracker
+            self._trackers.move_to_end(case_id)
+            while len(self._trackers) > self._cache_size:
+                self._trackers.popitem(last=False)
+
+    def forget(self, case_id: str) -> None:
+        """Drop the case's tracker (another writer moved the case on)."""
+        with self._lock:
+            self._trackers.pop(case_id, None)
+
+    def timers(self, case: Case, history: Sequence[Event]) -> list[Timer]:
         """Every timer of the case not fired yet: follow-ups, closing, and SLA clocks."""
         timers = case_timers(case)
         if self.policies is not None and not case.is_finished:
-            timers += self.assess(history, now, workflow=case.workflow).pending
+            tracker = self.tracker(case, history=history)
+            assert tracker is not None  # noqa: S101 - the desk has policies
+            self.remember(case.case_id, tracker)
+            timers += tracker.pending()
         return timers
 
-    def next_due(self, after: Case, history: Sequence[Event]) -> datetime | None:
-        """When the case's next timer falls due, `history` being all of `after`'s events."""
+    def next_due(self, after: Case, tracker: SlaTracker | None) -> datetime | None:
+        """When the case's next timer falls due, `tracker` being its SLA clocks at `after`."""
         timers = case_timers(after)
-        if self.policies is not None and not after.is_finished and history:
-            timers += self.assess(history, history[-1].at, workflow=after.workflow).pending
+        if tracker is not None and not after.is_finished:
+            timers += tracker.pending()
         return earliest(timers)
 
 

@@ -74,7 +74,7 @@ class Ticker:
             # Events are never stamped before the case's last one; judge what is due at
             # that same moment, or timers just fired would look unfired.
             at = max(now, case.updated_at or now)
-            timers = self._upkeep.timers(case, history, at)
+            timers = self._upkeep.timers(case, history)
             due = [timer for timer in timers if timer.due <= at]
             if not due:
                 self._correct_stale(summary, case.version, earliest(timers))

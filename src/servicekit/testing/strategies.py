@@ -216,7 +216,8 @@ def timers(agent: st.SearchStrategy[Agent] | None = None) -> st.SearchStrategy[T
             follow_up_id=st.integers(1, 3),
         ),
         st.builds(Timer, st.just(TimerKind.CLOSE), st.just("close"), moments()),
-        st.builds(Timer, st.sampled_from([TimerKind.WARNING, TimerKind.BREACH]), clocks, moments()),
+        st.builds(Timer, st.just(TimerKind.BREACH), clocks, moments()),
+        st.builds(Timer, st.just(TimerKind.WARNING), clocks, moments(), deadline=moments()),
         st.builds(
             Timer,
             st.just(TimerKind.ESCALATION),
