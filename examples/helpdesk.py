@@ -22,6 +22,7 @@ from servicekit import (
     ManualClock,
     Role,
     ServiceDesk,
+    Survey,
     buying_cycle,
 )
 
@@ -120,7 +121,9 @@ def main() -> None:
         outcome=FollowUpOutcome.SERVED,
         note="refund arrived",
     )
-    desk.record_feedback("T-102", actor=tom, rating=5, comment="sorted within the morning")
+    desk.record_feedback(
+        "T-102", actor=tom, survey=Survey.CSAT, score=5, comment="sorted within the morning"
+    )
     print(f"T-102 is {desk.close('T-102', actor='bo').case.stage}")
 
     heading(5, "Lu confirmed on social; supervisor dee closes T-103 with its follow-up open")

@@ -26,6 +26,7 @@ from servicekit import (
     OpenCase,
     RecordFeedback,
     RecordInteraction,
+    Survey,
     TransferCase,
     buying_cycle,
     decide,
@@ -100,7 +101,7 @@ def main() -> None:
                 note="customer is happy",
             )
         )
-    act(RecordFeedback(actor=customer, rating=5, comment="quick and friendly"))
+    act(RecordFeedback(actor=customer, survey=Survey.CSAT, score=5, comment="quick and friendly"))
     act(Move(actor=bo, trigger="close"))
 
     owner = case.owner.id if case.owner else "-"

@@ -20,6 +20,7 @@ from servicekit import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    Survey,
     UnknownReference,
 )
 
@@ -153,7 +154,7 @@ def test_a_finished_case_still_hears_the_customer(play: Play) -> None:
             summary="actually, still interested",
         )
     )
-    play(RecordFeedback(actor=CUSTOMER, rating=2))
+    play(RecordFeedback(actor=CUSTOMER, survey=Survey.CSAT, score=2))
     assert play.case.interactions[-1].summary == "actually, still interested"
     with pytest.raises(InvalidTransition, match="the case is finished") as error:
         play.attempt(Move(actor=ANA, trigger="negotiate"))

@@ -33,6 +33,7 @@ from servicekit import (
     Party,
     Role,
     ServiceDesk,
+    Survey,
     System,
     SystemClock,
     UnknownAgent,
@@ -150,7 +151,7 @@ def test_the_whole_journey_through_the_desk(desk: ServiceDesk, clock: ManualCloc
         desk.complete_follow_up(
             case_id, follow_up.follow_up_id, actor="ana", outcome=FollowUpOutcome.SERVED
         )
-    desk.record_feedback(case_id, actor=CUSTOMER, rating=5, comment="great")
+    desk.record_feedback(case_id, actor=CUSTOMER, survey=Survey.CSAT, score=5, comment="great")
     outcome = desk.close(case_id, actor="bo")
     assert outcome.case.stage == "closed"
     assert replay(WORKFLOW, desk.history(case_id)) == outcome.case
@@ -361,7 +362,7 @@ def test_a_briefing_shows_the_deal_and_the_feedback(desk: ServiceDesk) -> None:
     desk.negotiate(case_id, actor="ana")
     desk.make_offer(case_id, actor="ana", amount=Decimal("10.00"), currency="EUR")
     desk.accept_offer(case_id, 1, actor=CUSTOMER)
-    desk.record_feedback(case_id, actor=CUSTOMER, rating=4, comment="fair price")
+    desk.record_feedback(case_id, actor=CUSTOMER, survey=Survey.CSAT, score=4, comment="fair price")
     briefing = desk.briefing(case_id)
     assert briefing.accepted_offer is not None
     assert "The deal: offer 1 from the company: 10.00 EUR" in str(briefing)

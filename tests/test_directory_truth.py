@@ -25,6 +25,7 @@ from servicekit import (
     OwnershipViolation,
     Role,
     ServiceDesk,
+    Survey,
     System,
     buying_cycle,
 )
@@ -267,4 +268,4 @@ def test_the_system_never_records_customer_feedback() -> None:
     desk = make_desk()
     case_id = open_for(desk, "ana")
     with pytest.raises(NotPermitted, match="system never records it"):
-        desk.record_feedback(case_id, actor=System("bot"), rating=5)
+        desk.record_feedback(case_id, actor=System("bot"), survey=Survey.CSAT, score=5)

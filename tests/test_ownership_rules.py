@@ -20,6 +20,7 @@ from servicekit import (
     RecordFeedback,
     RecordInteraction,
     ScheduleFollowUp,
+    Survey,
     TransferCase,
 )
 from servicekit.interactions import Channel, Direction
@@ -184,9 +185,9 @@ def test_a_customer_may_add_interactions_and_feedback(play: Play) -> None:
             actor=CUSTOMER, channel=Channel.SOCIAL, direction=Direction.INBOUND, summary="hi"
         )
     )
-    play(RecordFeedback(actor=CUSTOMER, rating=4, comment="fine"))
+    play(RecordFeedback(actor=CUSTOMER, survey=Survey.CSAT, score=4, comment="fine"))
     assert play.case.interactions[-1].summary == "hi"
-    assert play.case.feedback[-1].rating == 4
+    assert play.case.feedback[-1].score == 4
 
 
 def test_another_customer_may_not_touch_the_case(play: Play) -> None:

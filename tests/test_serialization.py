@@ -70,7 +70,7 @@ def test_times_are_stored_with_their_offset(play: Play) -> None:
 
 def test_every_event_type_has_a_schema_version() -> None:
     assert set(SCHEMA_VERSIONS) == set(EVENT_TYPES)
-    assert len(EVENT_TYPES) == 24
+    assert len(EVENT_TYPES) == 25
 
 
 def test_a_stored_v1_case_opened_loads_as_the_current_version(play: Play) -> None:

@@ -38,6 +38,7 @@ from servicekit import (
     ScheduleFollowUp,
     StageChanged,
     StewardReassigned,
+    Survey,
     System,
     TransferCase,
     buying_cycle,
@@ -120,7 +121,12 @@ def commands(actor: st.SearchStrategy[Actor]) -> st.SearchStrategy[Command]:
             follow_up_id=numbers,
             outcome=st.sampled_from(FollowUpOutcome),
         ),
-        st.builds(RecordFeedback, actor=actor, rating=st.integers(min_value=1, max_value=5)),
+        st.builds(
+            RecordFeedback,
+            actor=actor,
+            survey=st.just(Survey.CSAT),
+            score=st.integers(min_value=1, max_value=5),
+        ),
     )
 
 

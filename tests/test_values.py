@@ -18,7 +18,6 @@ from servicekit import (
     MakeOffer,
     Move,
     OpenCase,
-    RecordFeedback,
     RecordInteraction,
     Role,
     ScheduleFollowUp,
@@ -48,12 +47,6 @@ def test_currencies_are_iso_codes(currency: object) -> None:
 def test_the_actor_must_be_an_agent_a_customer_or_the_system() -> None:
     with pytest.raises(InvalidValue, match="actor must be an Agent, a Customer or a System"):
         Move(actor="ana", trigger="go")  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("rating", [0, 6, True, 4.5])
-def test_ratings_are_whole_numbers_from_one_to_five(rating: object) -> None:
-    with pytest.raises(InvalidValue, match="from 1 to 5"):
-        RecordFeedback(actor=CUSTOMER, rating=rating)  # type: ignore[arg-type]
 
 
 def test_a_due_time_must_be_aware() -> None:

@@ -93,6 +93,7 @@ def test_every_command_has_a_desk_method_whose_keywords_are_its_fields() -> None
         "CompleteFollowUp": "complete_follow_up",
         "HandOverFollowUp": "hand_over_follow_up",
         "RecordFeedback": "record_feedback",
+        "RequestFeedback": "request_feedback",
         "ChangePriority": "change_priority",
         "PauseSla": "pause_sla",
         "ResumeSla": "resume_sla",

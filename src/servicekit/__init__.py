@@ -29,6 +29,7 @@ from servicekit.commands import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     ReturnToQueue,
     ScheduleFollowUp,
@@ -43,6 +44,7 @@ from servicekit.desk import (
     Outcome,
     ServiceDesk,
     TickReport,
+    TimelineEntry,
 )
 from servicekit.errors import (
     AgentStillResponsible,
@@ -72,6 +74,7 @@ from servicekit.events import (
     Event,
     EventBase,
     FeedbackRecorded,
+    FeedbackRequested,
     FollowUpCompleted,
     FollowUpDue,
     FollowUpHandedOver,
@@ -93,6 +96,7 @@ from servicekit.events import (
     StewardAppointed,
     StewardReassigned,
 )
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUp, FollowUpOutcome, FollowUpRules
 from servicekit.guards import has_accepted_offer, reason_given
 from servicekit.interactions import Channel, Direction, Interaction, Party
@@ -186,6 +190,7 @@ __all__ = [
     "EventBase",
     "Feedback",
     "FeedbackRecorded",
+    "FeedbackRequested",
     "FireTimers",
     "FollowUp",
     "FollowUpCompleted",
@@ -231,6 +236,7 @@ __all__ = [
     "RecordFeedback",
     "RecordInteraction",
     "RejectOffer",
+    "RequestFeedback",
     "ResumeSla",
     "ReturnToQueue",
     "Role",
@@ -264,10 +270,12 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredEvent",
+    "Survey",
     "System",
     "SystemClock",
     "Target",
     "TickReport",
+    "TimelineEntry",
     "Timer",
     "TimerKind",
     "TransferCase",

@@ -21,6 +21,7 @@ from servicekit.events import (
     CaseTransferred,
     Event,
     FeedbackRecorded,
+    FeedbackRequested,
     FollowUpCompleted,
     FollowUpDue,
     FollowUpHandedOver,
@@ -42,6 +43,7 @@ from servicekit.events import (
     StewardAppointed,
     StewardReassigned,
 )
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUp
 from servicekit.interactions import Interaction, Party
 from servicekit.offers import Offer, OfferStatus
@@ -63,11 +65,12 @@ class Handoff:
 
 @attrs.frozen
 class Feedback:
-    """What the customer said about the service: a rating from 1 to 5 and a comment."""
+    """What the customer said about the service: a survey's score and a comment."""
 
     at: datetime
     actor: Actor
-    rating: int
+    survey: Survey
+    score: int
     comment: str
 
 
@@ -572,7 +575,7 @@ def _follow_up_due(case: Case, event: FollowUpDue) -> Case:
 
 
 def _feedback_recorded(case: Case, event: FeedbackRecorded) -> Case:
-    feedback = Feedback(event.at, event.actor, event.rating, event.comment)
+    feedback = Feedback(event.at, event.actor, event.survey, event.score, event.comment)
     return _step(case, event, record=_with(case.record, feedback=(*case.record.feedback, feedback)))
 
 
@@ -639,6 +642,7 @@ _APPLY: dict[type[Any], Callable[[Case, Any], Case]] = {
     FollowUpHandedOver: _follow_up_handed_over,
     FollowUpDue: _follow_up_due,
     FeedbackRecorded: _feedback_recorded,
+    FeedbackRequested: _noted,
     PriorityChanged: _priority_changed,
     SlaPaused: _sla_paused,
     SlaPolicyApplied: _sla_policy_applied,

@@ -23,6 +23,7 @@ from servicekit.case import replay
 from servicekit.clock import SystemClock
 from servicekit.desk import ServiceDesk
 from servicekit.errors import ServiceKitError
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction
 from servicekit.ownership import Agent, Customer, Role
@@ -101,7 +102,9 @@ def run_demo(path: Path) -> None:
             desk.complete_follow_up(
                 case_id, follow_up.follow_up_id, actor="ana", outcome=FollowUpOutcome.SERVED
             )
-        desk.record_feedback(case_id, actor=customer, rating=5, comment="quick and friendly")
+        desk.record_feedback(
+            case_id, actor=customer, survey=Survey.CSAT, score=5, comment="quick and friendly"
+        )
         desk.close(case_id, actor="bo")
         print(f"The briefing bo read when the case reached him:\n\n{briefing}\n")
         print(f"The history of case {case_id}:\n")

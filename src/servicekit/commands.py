@@ -17,6 +17,7 @@ import attrs
 
 from servicekit._values import non_blank, optional_non_blank, text, utc
 from servicekit.errors import InvalidValue
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.offers import check_money
@@ -41,14 +42,12 @@ __all__ = [
     "RecordFeedback",
     "RecordInteraction",
     "RejectOffer",
+    "RequestFeedback",
     "ResumeSla",
     "ReturnToQueue",
     "ScheduleFollowUp",
     "TransferCase",
 ]
-
-_MIN_RATING = 1
-_MAX_RATING = 5
 
 
 def _actor(_instance: object, _attribute: Any, value: Any) -> None:
@@ -315,23 +314,41 @@ class HandOverFollowUp:
     idempotency_key: str | None = _KEY
 
 
-def _rating(_instance: object, _attribute: Any, value: Any) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or not (_MIN_RATING <= value <= _MAX_RATING)
-    ):
-        msg = f"a rating is a whole number from {_MIN_RATING} to {_MAX_RATING}, got {value!r}"
+def _score(instance: RecordFeedback, _attribute: Any, value: Any) -> None:
+    low, high = instance.survey.scale
+    if isinstance(value, bool) or not isinstance(value, int) or not (low <= value <= high):
+        msg = (
+            f"a {instance.survey.name} score is a whole number from {low} to {high}, got {value!r}"
+        )
         raise InvalidValue(msg)
 
 
 @attrs.frozen(kw_only=True)
 class RecordFeedback:
-    """Record how satisfied the customer is: a rating from 1 to 5 and a comment."""
+    """Record the customer's answer to a survey: a score on its scale and a comment.
+
+    CSAT scores run from 1 to 5, NPS from 0 to 10 and CES from 1 to 7; anything
+    else (a float, a boolean, a number off the scale) is refused.
+    """
 
     actor: Actor = _ACTOR
-    rating: int = attrs.field(validator=_rating)
+    survey: Survey = attrs.field(validator=_instance_of(Survey, "a Survey (Survey.CSAT, ...)"))
+    score: int = attrs.field(validator=_score)
     comment: str = attrs.field(default="", validator=text)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class RequestFeedback:
+    """Record that the customer was asked to answer a survey, on a channel.
+
+    The host application sends the survey; recording the request lets KPIs
+    measure how many requests were answered.
+    """
+
+    actor: Actor = _ACTOR
+    survey: Survey = attrs.field(validator=_instance_of(Survey, "a Survey (Survey.CSAT, ...)"))
+    channel: Channel = attrs.field(validator=_instance_of(Channel, "a Channel"))
     idempotency_key: str | None = _KEY
 
 
@@ -411,6 +428,7 @@ Command: TypeAlias = (
     | CompleteFollowUp
     | HandOverFollowUp
     | RecordFeedback
+    | RequestFeedback
     | ChangePriority
     | PauseSla
     | ResumeSla

@@ -33,6 +33,7 @@ from servicekit.commands import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     ReturnToQueue,
     ScheduleFollowUp,
@@ -55,6 +56,7 @@ from servicekit.events import (
     Event,
     EventBase,
     FeedbackRecorded,
+    FeedbackRequested,
     FollowUpCompleted,
     FollowUpDue,
     FollowUpHandedOver,
@@ -207,10 +209,12 @@ def _owner_moves(case: Case, command: Move, at: datetime) -> tuple[Event, ...] |
     if route is None or route.transition.guards or route.source.final:
         return None
     dest = route.dest
-    if dest.follow_up is not None or (
-        dest.final and case.record.follow_ups and case.open_follow_ups
+    if (
+        dest.follow_up is not None
+        or (dest.final and case.record.follow_ups and case.open_follow_ups)
+        or _asks_feedback(case, route.source, dest)
     ):
-        return None  # a follow-up to schedule, or open ones to settle before finishing
+        return None  # a follow-up to schedule, open ones to settle, or a survey to ask for
     return (
         new_stage_changed(
             case.case_id,
@@ -251,8 +255,10 @@ def _attempted(command: Command) -> str:  # noqa: C901, PLR0911, PLR0912 - one c
             return f"complete follow-up {follow_up_id}"
         case HandOverFollowUp(follow_up_id=follow_up_id, to=to):
             return f"hand follow-up {follow_up_id} over to {to}"
-        case RecordFeedback():
-            return "record feedback"
+        case RecordFeedback(survey=survey):
+            return f"record {survey.name} feedback"
+        case RequestFeedback(survey=survey):
+            return f"request {survey.name} feedback"
         case ChangePriority(priority=priority):
             return f"change the priority to {priority!r}"
         case PauseSla():
@@ -534,8 +540,29 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
     )
     if dest.follow_up is not None:
         days = _entry_days(dest, workflow)
-        return (*waived, moved, decision.steward_follow_up(dest.follow_up, days))
-    return (*waived, moved) if waived else (moved,)
+        follow_up = decision.steward_follow_up(dest.follow_up, days)
+        return (*waived, moved, follow_up, *_feedback_request(decision, stage, dest))
+    asked = _feedback_request(decision, stage, dest)
+    return (*waived, moved, *asked) if waived or asked else (moved,)
+
+
+def _asks_feedback(case: Case, source: Stage, dest: Stage) -> bool:
+    """Whether entering `dest` from `source` resolves the case and the rules ask for feedback."""
+    return (
+        case.workflow.follow_ups.request_feedback is not None
+        and dest.category is StatusCategory.RESOLVED
+        and source.category is not StatusCategory.RESOLVED
+    )
+
+
+def _feedback_request(decision: _Decision, source: Stage, dest: Stage) -> tuple[Event, ...]:
+    """The survey the follow-up rules ask for on each resolution, if they ask for one."""
+    case = decision.case
+    rules = case.workflow.follow_ups
+    if rules.request_feedback is None or not _asks_feedback(case, source, dest):
+        return ()
+    channel = rules.feedback_channel or Channel(case.record.channel or Channel.WEB.name)
+    return (decision.event(FeedbackRequested, survey=rules.request_feedback, channel=channel),)
 
 
 def _entry_days(stage: Stage, workflow: Workflow) -> int:
@@ -888,7 +915,18 @@ def _follow_rule(decision: _Decision, stage: Stage, rule: str, reason: str) -> t
 def _feedback(decision: _Decision, command: RecordFeedback, _stage: Stage) -> tuple[Event, ...]:
     if isinstance(command.actor, System):
         decision.reject(NotPermitted, "feedback is the customer's; the system never records it")
-    return (decision.event(FeedbackRecorded, rating=command.rating, comment=command.comment),)
+    return (
+        decision.event(
+            FeedbackRecorded, survey=command.survey, score=command.score, comment=command.comment
+        ),
+    )
+
+
+def _request_feedback(
+    decision: _Decision, command: RequestFeedback, _stage: Stage
+) -> tuple[Event, ...]:
+    _require_steering(decision)  # a customer answers surveys; the company asks
+    return (decision.event(FeedbackRequested, survey=command.survey, channel=command.channel),)
 
 
 def _change_priority(
@@ -1054,6 +1092,7 @@ _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]]
     CompleteFollowUp: _complete,
     HandOverFollowUp: _hand_over,
     RecordFeedback: _feedback,
+    RequestFeedback: _request_feedback,
     ChangePriority: _change_priority,
     PauseSla: _pause_sla,
     ResumeSla: _resume_sla,

@@ -14,6 +14,7 @@ from typing import TypeAlias
 
 import attrs
 
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.ownership import Actor, Agent
@@ -25,6 +26,7 @@ __all__ = [
     "Event",
     "EventBase",
     "FeedbackRecorded",
+    "FeedbackRequested",
     "FollowUpCompleted",
     "FollowUpDue",
     "FollowUpHandedOver",
@@ -326,15 +328,29 @@ class FollowUpCompleted(EventBase):
 
 @attrs.frozen
 class FeedbackRecorded(EventBase):
-    """The customer said how satisfied they are."""
+    """The customer answered a survey: a score on its scale and a comment."""
 
-    rating: int
+    survey: Survey
+    score: int
     comment: str
 
     def describe(self) -> str:
         """What happened, in words."""
         comment = f": {self.comment}" if self.comment else ""
-        return f"rated the service {self.rating}/5{comment}"
+        high = self.survey.scale[1]
+        return f"{self.survey.name} {self.score}/{high}{comment}"
+
+
+@attrs.frozen
+class FeedbackRequested(EventBase):
+    """The customer was asked for feedback on a survey, on a channel."""
+
+    survey: Survey
+    channel: Channel
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"asked for {self.survey.name} feedback on {self.channel}"
 
 
 @attrs.frozen
@@ -457,6 +473,7 @@ Event: TypeAlias = (
     | FollowUpCompleted
     | FollowUpHandedOver
     | FeedbackRecorded
+    | FeedbackRequested
     | PriorityChanged
     | SlaPolicyApplied
     | SlaPaused

@@ -10,6 +10,8 @@ import attrs
 
 from servicekit.calendar import BusinessCalendar
 from servicekit.errors import InvalidValue
+from servicekit.feedback import Survey
+from servicekit.interactions import Channel
 from servicekit.ownership import Agent
 
 __all__ = ["FollowUp", "FollowUpOutcome", "FollowUpRules"]
@@ -59,6 +61,18 @@ def _attempts(_instance: object, _attribute: object, value: Any) -> None:
         raise InvalidValue(msg)
 
 
+def _survey(_instance: object, _attribute: object, value: Any) -> None:
+    if value is not None and not isinstance(value, Survey):
+        msg = f"request_feedback is a Survey (Survey.CSAT, ...) or None, got {value!r}"
+        raise InvalidValue(msg)
+
+
+def _feedback_channel(_instance: object, _attribute: object, value: Any) -> None:
+    if value is not None and not isinstance(value, Channel):
+        msg = f"feedback_channel is a Channel (Channel.EMAIL, ...) or None, got {value!r}"
+        raise InvalidValue(msg)
+
+
 @attrs.frozen(kw_only=True)
 class FollowUpRules:
     """When follow-ups fall due, and what their outcomes do; part of a `Workflow`.
@@ -82,6 +96,10 @@ class FollowUpRules:
         reopen_trigger: the trigger that reopens a case (also after "not served").
         close_trigger: the trigger that closes a case (after the customer was
             served, or did not answer).
+        request_feedback: the survey to ask the customer for each time the case
+            is resolved (enters a stage of category resolved); None asks nothing.
+        feedback_channel: where that survey is sent; the case's opening channel
+            by default.
     """
 
     calendar: BusinessCalendar = attrs.field(factory=BusinessCalendar.always_open)
@@ -94,6 +112,8 @@ class FollowUpRules:
     reopen_window: int = attrs.field(default=7, validator=_days)
     reopen_trigger: str = "reopen"
     close_trigger: str = "close"
+    request_feedback: Survey | None = attrs.field(default=None, validator=_survey)
+    feedback_channel: Channel | None = attrs.field(default=None, validator=_feedback_channel)
 
     def due(self, start: datetime, days: int) -> datetime:
         """`days` open days after `start`, at the same local time, in UTC."""

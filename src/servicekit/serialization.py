@@ -28,6 +28,7 @@ import attrs
 from servicekit import events as _events
 from servicekit.errors import CorruptHistory, InvalidValue, ServiceKitError
 from servicekit.events import Event, EventBase
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.ownership import Actor, Agent, Customer, Role, System, skill_names
@@ -65,6 +66,7 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
         _events.FollowUpCompleted,
         _events.FollowUpHandedOver,
         _events.FeedbackRecorded,
+        _events.FeedbackRequested,
         _events.PriorityChanged,
         _events.SlaPolicyApplied,
         _events.SlaPaused,
@@ -86,6 +88,7 @@ SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {
     "SlaBreached": 2,
     "OfferAccepted": 2,
     "OfferRejected": 2,
+    "FeedbackRecorded": 2,
 }
 """The current schema version of each event type."""
 
@@ -133,6 +136,12 @@ def _offer_answer_v1_to_v2(payload: Json) -> Json:
     return {**payload, "via": None}
 
 
+def _feedback_recorded_v1_to_v2(payload: Json) -> Json:
+    """Version 1 of `FeedbackRecorded` predates surveys: its 1-5 rating is a CSAT score."""
+    rest = {key: value for key, value in payload.items() if key != "rating"}
+    return {**rest, "survey": Survey.CSAT.value, "score": payload.get("rating")}
+
+
 _UPCASTERS: Mapping[tuple[str, int], Callable[[Json], Json]] = {
     ("CaseOpened", 1): _case_opened_v1_to_v2,
     ("CaseOpened", 2): _case_opened_v2_to_v3,
@@ -143,6 +152,7 @@ _UPCASTERS: Mapping[tuple[str, int], Callable[[Json], Json]] = {
     ("SlaBreached", 1): _sla_breached_v1_to_v2,
     ("OfferAccepted", 1): _offer_answer_v1_to_v2,
     ("OfferRejected", 1): _offer_answer_v1_to_v2,
+    ("FeedbackRecorded", 1): _feedback_recorded_v1_to_v2,
 }
 
 
@@ -355,6 +365,7 @@ _CODECS: dict[object, _Codec] = {
     Direction: (lambda v: v.value, functools.partial(_enum, Direction)),
     Party: (lambda v: v.value, functools.partial(_enum, Party)),
     FollowUpOutcome: (lambda v: v.value, functools.partial(_enum, FollowUpOutcome)),
+    Survey: (lambda v: v.value, functools.partial(_enum, Survey)),
     Agent: (agent_to_dict, agent_from_dict),
     frozenset[str]: (sorted, _skills_from),
 }

@@ -5,7 +5,7 @@
 """
 
 from servicekit.desk.directory import ActorRef, AgentRef
-from servicekit.desk.results import Briefing, CaseProblem, Outcome, TickReport
+from servicekit.desk.results import Briefing, CaseProblem, Outcome, TickReport, TimelineEntry
 from servicekit.desk.service_desk import ServiceDesk
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "Outcome",
     "ServiceDesk",
     "TickReport",
+    "TimelineEntry",
 ]

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from servicekit.desk.cases import CaseReader
 from servicekit.desk.directory import Directory
-from servicekit.desk.results import Briefing, CaseProblem
+from servicekit.desk.results import Briefing, CaseProblem, TimelineEntry
 from servicekit.desk.workflows import WorkflowCatalogue
 from servicekit.errors import InvalidValue, ServiceKitError
+from servicekit.events import (
+    CaseTransferred,
+    FeedbackRecorded,
+    FeedbackRequested,
+    InteractionRecorded,
+    OfferAccepted,
+    OfferMade,
+    OfferRejected,
+)
 from servicekit.interactions import Interaction
 from servicekit.stores.base import CaseSummary, Store
 
@@ -117,6 +126,45 @@ class Queries:
             feedback=case.feedback,
             problems=tuple(problems),
         )
+
+    def customer_history(self, customer_id: str) -> tuple[TimelineEntry, ...]:
+        """The customer's contacts, offers, handoffs and feedback on every case, newest first.
+
+        A case the desk cannot read is left out; the rest of the timeline stands.
+        """
+        entries: list[TimelineEntry] = []
+        for summary in self.of_customer(customer_id, workflow=None):
+            try:
+                history = self._cases.history(summary.case_id)
+            except ServiceKitError:
+                continue
+            entries += [
+                TimelineEntry(
+                    event.at,
+                    event.case_id,
+                    summary.workflow,
+                    event.channel.name
+                    if isinstance(event, InteractionRecorded | FeedbackRequested)
+                    else None,
+                    event,
+                )
+                for event in history
+                if isinstance(event, _TIMELINE)
+            ]
+        entries.sort(key=lambda entry: (entry.at, entry.case_id, entry.event.version), reverse=True)
+        return tuple(entries)
+
+
+_TIMELINE = (
+    InteractionRecorded,
+    OfferMade,
+    OfferAccepted,
+    OfferRejected,
+    CaseTransferred,
+    FeedbackRequested,
+    FeedbackRecorded,
+)
+"""What a customer's timeline shows: contacts, offers, handoffs and feedback."""
 
 
 def _unfinished(summaries: list[CaseSummary], *, include_finished: bool) -> list[CaseSummary]:

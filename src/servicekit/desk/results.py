@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import attrs
 
@@ -14,7 +15,7 @@ from servicekit.offers import Offer
 from servicekit.ownership import Agent
 from servicekit.stores.base import CaseSummary
 
-__all__ = ["Briefing", "CaseProblem", "Outcome", "TickReport"]
+__all__ = ["Briefing", "CaseProblem", "Outcome", "TickReport", "TimelineEntry"]
 
 
 @attrs.frozen
@@ -142,7 +143,10 @@ class Briefing:
             ]
         if self.feedback:
             lines.append("Feedback:")
-            lines += [f"  {f.rating}/5 {f.comment}".rstrip() for f in self.feedback]
+            lines += [
+                f"  {f.survey.name} {f.score}/{f.survey.scale[1]} {f.comment}".rstrip()
+                for f in self.feedback
+            ]
         if self.problems:
             lines.append("Not shown:")
             lines += [f"  {problem}" for problem in self.problems]
@@ -151,3 +155,24 @@ class Briefing:
 
 def _name(agent: Agent | None) -> str:
     return "nobody yet" if agent is None else agent.id
+
+
+@attrs.frozen
+class TimelineEntry:
+    """One entry of a customer's timeline: when, on which case and workflow, and what happened.
+
+    `event` is the fact itself (an `InteractionRecorded`, an `OfferMade`, a
+    `CaseTransferred`, a `FeedbackRecorded`, ...); `channel` is the contact's
+    channel where it has one.
+    """
+
+    at: datetime
+    case_id: str
+    workflow: str
+    channel: str | None
+    event: Event
+
+    def __str__(self) -> str:
+        """The entry as a line: when, which case, what."""
+        on = f" on {self.channel}" if self.channel else ""
+        return f"{self.at:%Y-%m-%d %H:%M}Z {self.case_id}{on}: {self.event.describe()}"

@@ -41,6 +41,7 @@ from servicekit.commands import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     ScheduleFollowUp,
     TransferCase,
@@ -49,16 +50,17 @@ from servicekit.desk.cases import CaseReader
 from servicekit.desk.command_path import CommandPath
 from servicekit.desk.directory import ActorRef, AgentRef, Directory
 from servicekit.desk.queries import Queries
-from servicekit.desk.results import Briefing, Outcome, TickReport
+from servicekit.desk.results import Briefing, Outcome, TickReport, TimelineEntry
 from servicekit.desk.routing import RoutingRoom
 from servicekit.desk.sla_upkeep import SlaUpkeep
 from servicekit.desk.ticker import Ticker
 from servicekit.desk.workflows import WorkflowCatalogue
 from servicekit.errors import InvalidValue
 from servicekit.events import Event
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
-from servicekit.ownership import Agent
+from servicekit.ownership import Agent, System
 from servicekit.routing import Availability, Presence, QueuedCase, Routing, RoutingExplanation
 from servicekit.sla import PolicySet, SlaReport
 from servicekit.stores.base import CaseSummary, Store
@@ -66,6 +68,9 @@ from servicekit.stores.memory import InMemoryStore
 from servicekit.workflow import Workflow
 
 __all__ = ["ServiceDesk"]
+
+_SURVEYS = System("surveys")
+"""Who asks for feedback when the host application does not name an actor."""
 
 
 class ServiceDesk:
@@ -307,6 +312,14 @@ class ServiceDesk:
     def briefing(self, case_id: str) -> Briefing:
         """What a receiving agent reads so that the customer never has to repeat themselves."""
         return self.queries.briefing(case_id)
+
+    def customer_history(self, customer_id: str) -> tuple[TimelineEntry, ...]:
+        """One timeline of the customer's contacts, offers, handoffs and feedback, newest first.
+
+        Across all of the customer's cases, workflows and channels, each entry with
+        the case it belongs to; a case the desk cannot read is left out of it.
+        """
+        return self.queries.customer_history(customer_id)
 
     # -- commands -----------------------------------------------------------------------
 
@@ -709,20 +722,44 @@ class ServiceDesk:
         )
         return self.execute(case_id, command)
 
-    def record_feedback(
+    def record_feedback(  # noqa: PLR0913 - the parts of an answer, all keyword-only
         self,
         case_id: str,
         *,
         actor: ActorRef,
-        rating: int,
+        survey: Survey,
+        score: int,
         comment: str = "",
         idempotency_key: str | None = None,
     ) -> Outcome:
-        """Record how satisfied the customer is (1 to 5)."""
+        """Record the customer's answer to a survey: CSAT 1-5, NPS 0-10 or CES 1-7."""
         command = RecordFeedback(
             actor=self.directory.actor(actor),
-            rating=rating,
+            survey=survey,
+            score=score,
             comment=comment,
+            idempotency_key=idempotency_key,
+        )
+        return self.execute(case_id, command)
+
+    def request_feedback(
+        self,
+        case_id: str,
+        *,
+        survey: Survey,
+        channel: Channel,
+        actor: ActorRef | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Record that the customer was asked to answer `survey` on `channel` (by the system).
+
+        The host application sends the survey; the request lets `servicekit.metrics`
+        measure how many were answered.
+        """
+        command = RequestFeedback(
+            actor=_SURVEYS if actor is None else self.directory.actor(actor),
+            survey=survey,
+            channel=channel,
             idempotency_key=idempotency_key,
         )
         return self.execute(case_id, command)

@@ -31,6 +31,7 @@ from servicekit.commands import (
     RecordFeedback,
     RecordInteraction,
     RejectOffer,
+    RequestFeedback,
     ResumeSla,
     ScheduleFollowUp,
     TransferCase,
@@ -38,6 +39,7 @@ from servicekit.commands import (
 from servicekit.decisions import decide
 from servicekit.errors import CommandRejected
 from servicekit.events import Event
+from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.ownership import Actor, Agent, Customer, Role, System
@@ -50,6 +52,7 @@ __all__ = [
     "channels",
     "commands",
     "customers",
+    "feedback",
     "histories",
     "moments",
     "timers",
@@ -182,7 +185,8 @@ def commands(
             outcome=st.sampled_from(FollowUpOutcome),
             note=st.just("") | _TEXT,
         ),
-        st.builds(RecordFeedback, actor=actor, rating=st.integers(1, 5), comment=st.just("")),
+        feedback(actor),
+        st.builds(RequestFeedback, actor=actor, survey=st.sampled_from(Survey), channel=channels()),
         st.builds(
             ChangePriority,
             actor=actor,
@@ -200,6 +204,19 @@ def commands(
             policy=st.sampled_from(["standard", "urgent"]),
             version=st.integers(1, 3),
         ),
+    )
+
+
+def feedback(actor: st.SearchStrategy[Actor]) -> st.SearchStrategy[RecordFeedback]:
+    """Answers to every survey, each with a score on its scale."""
+    return st.sampled_from(Survey).flatmap(
+        lambda survey: st.builds(
+            RecordFeedback,
+            actor=actor,
+            survey=st.just(survey),
+            score=st.integers(*survey.scale),
+            comment=st.just("") | _TEXT,
+        )
     )
 
 
