@@ -40,7 +40,7 @@ from servicekit import (
 LANGUAGES = ("de", "en", "fr", "it")
 CHANNELS = ("chat", "phone", "email")
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-FULL = {"many": 1_000, "few": 10, "routes": 20_000, "queue": 1_000, "freed": 50, "repeats": 7}
+FULL = {"many": 1_000, "few": 10, "routes": 10_000, "queue": 1_000, "freed": 50, "repeats": 15}
 QUICK = {"many": 1_000, "few": 10, "routes": 2_000, "queue": 1_000, "freed": 20, "repeats": 3}
 
 
