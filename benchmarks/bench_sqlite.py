@@ -58,7 +58,7 @@ QUICK = {"moves": 300, "opens": 100, "history": 100, "loads": 5, "load_repeats":
 QUICK |= {"small": 10_000, "big": 20_000, "per_case": 20, "picked": 100, "repeats": 3}
 QUICK |= {"commands": 20, "desk_cases": 20, "command_repeats": 10}
 INSERT_EVENT = "INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)"
-UPSERT_CASE = "INSERT OR REPLACE INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+UPSERT_CASE = "INSERT OR REPLACE INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 SELECT_EVENTS = (  # the store's own query
     "SELECT position, version, data FROM events WHERE case_id = ? AND version > ? ORDER BY version"
 )
@@ -97,7 +97,17 @@ def index_row(summary: CaseSummary) -> tuple[Any, ...]:
     due = None if s.next_due is None else (s.next_due - EPOCH) // micros
     flags = (s.stage, s.category.value, int(s.finished), s.owner_id, s.steward_id, s.version)
     assignees = json.dumps(sorted(s.follow_up_assignee_ids), separators=(",", ":"))
-    return (s.case_id, s.customer_id, *flags, opened, updated, due, s.workflow, assignees)
+    return (
+        s.case_id,
+        s.customer_id,
+        *flags,
+        opened,
+        updated,
+        due,
+        s.workflow,
+        assignees,
+        s.channel,
+    )
 
 
 def raw_appends(db: sqlite3.Connection, raws: list[Raw]) -> None:

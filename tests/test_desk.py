@@ -13,6 +13,7 @@ from helpers import START
 from servicekit import (
     Agent,
     AgentStillResponsible,
+    CapacityClaim,
     CaseNotFound,
     CaseSummary,
     Channel,
@@ -448,6 +449,7 @@ class RacingStore(InMemoryStore):
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
         require_active: Collection[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> int:
         rival, self.rival = self.rival, None  # the rival's own append does not race
         if self.races and rival is not None and expected_version > 0:
@@ -467,6 +469,7 @@ class RacingStore(InMemoryStore):
             summary=summary,
             idempotency=idempotency,
             require_active=require_active,
+            capacity=capacity,
         )
 
 

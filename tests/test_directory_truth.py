@@ -29,7 +29,7 @@ from servicekit import (
     System,
     buying_cycle,
 )
-from servicekit.stores.base import CaseSummary, IdempotencyRecord
+from servicekit.stores.base import CapacityClaim, CaseSummary, IdempotencyRecord
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 IVY = Customer("ivy")
@@ -150,6 +150,7 @@ class SlowAppends(InMemoryStore):
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
         require_active: Collection[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> int:
         if self.slow:
             self.slow = False
@@ -162,6 +163,7 @@ class SlowAppends(InMemoryStore):
             summary=summary,
             idempotency=idempotency,
             require_active=require_active,
+            capacity=capacity,
         )
 
 

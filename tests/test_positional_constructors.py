@@ -36,7 +36,14 @@ def test_closing_keeps_every_other_field_of_the_record() -> None:
     from servicekit.case import _closed_at  # noqa: PLC0415
 
     record = CaseRecord(
-        customer_id="c", priority="high", tier="gold", sla_paused=True, channel="chat"
+        customer_id="c",
+        priority="high",
+        tier="gold",
+        sla_paused=True,
+        channel="chat",
+        skills=frozenset({"de"}),
+        queued_at=NOW,
+        unanswered_by=frozenset({"bo"}),
     )
     closed = _closed_at(record, NOW)
     assert closed == attrs.evolve(record, closed_at=NOW)

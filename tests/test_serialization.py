@@ -68,14 +68,14 @@ def test_times_are_stored_with_their_offset(play: Play) -> None:
 
 def test_every_event_type_has_a_schema_version() -> None:
     assert set(SCHEMA_VERSIONS) == set(EVENT_TYPES)
-    assert len(EVENT_TYPES) == 23
+    assert len(EVENT_TYPES) == 25
 
 
 def test_a_stored_v1_case_opened_loads_as_the_current_version(play: Play) -> None:
     play.open(CUSTOMER)
     data = through_json(event_to_dict(play.history[0]))
-    assert data["schema_version"] == 3
-    for field in ("initiated_by", "priority", "tier"):  # how version 1 stored it
+    assert data["schema_version"] == 4
+    for field in ("initiated_by", "priority", "tier", "skills"):  # how version 1 stored it
         del data["payload"][field]
     data["schema_version"] = 1
     loaded = event_from_dict(data)
@@ -100,7 +100,7 @@ def corrupted(play: Play, change: Any) -> dict[str, Any]:
         (lambda d: d.pop("at"), r"missing fields \['at'\]"),
         (lambda d: d.update(at="2026-03-02T09:10:00"), "must carry its offset"),
         (lambda d: d.update(at="yesterday"), "not an ISO 8601 time"),
-        (lambda d: d.update(schema_version=9), "newer than this library's 3: upgrade"),
+        (lambda d: d.update(schema_version=9), "newer than this library's 4: upgrade"),
         (lambda d: d.update(schema_version="2"), "schema version '2'"),
         (lambda d: d.update(payload=[]), "payload that is not a dict"),
         (lambda d: d.update(version="1"), "expected a int"),

@@ -188,6 +188,15 @@ def test_a_schema_3_file_is_migrated_with_each_cases_workflow_from_its_opening(
         assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
+def test_an_older_file_is_migrated_with_each_cases_channel_from_its_opening(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v3.sqlite"
+    schema_3_file(path)
+    with SQLiteStore(path) as store:
+        assert [s.channel for s in store.find_cases()] == ["phone", "phone"]
+
+
 def test_a_schema_3_case_without_its_opening_is_refused_and_not_migrated(tmp_path: Path) -> None:
     path = tmp_path / "v3.sqlite"
     schema_3_file(path)

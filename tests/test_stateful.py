@@ -71,6 +71,10 @@ from servicekit import (
 )
 from servicekit.serialization import EVENT_TYPES
 
+ROUTING_EVENTS = frozenset({"SkillsChanged", "CaseReturnedToQueue"})
+"""Routing's events: drawn and checked by tests/test_routing_stateful.py, which drives the
+desk's routing (skills, capacity, the queue); this test covers the ownership rules."""
+
 WORKFLOW = buying_cycle()
 AGENTS = [ANA, BO, CY, SUE, SAL, GONE]
 ACTIVE = [agent for agent in AGENTS if agent.active]
@@ -569,6 +573,6 @@ def test_case_rules() -> None:
     # The run explored: most commands were accepted, and every stage and event was reached.
     assert tally.accepted >= 0.65 * tally.steps, (tally.accepted, tally.steps)
     assert set(tally.stages) == set(STAGES)
-    assert set(tally.events) == set(EVENT_TYPES)
+    assert set(tally.events) == set(EVENT_TYPES) - ROUTING_EVENTS
     assert tally.accepted_kinds["MakeOffer"] >= 10
     assert tally.accepted_kinds["AcceptOffer"] >= 5

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from servicekit import (
     Agent,
+    CapacityClaim,
     CaseSummary,
     Channel,
     ConcurrencyConflict,
@@ -37,6 +38,7 @@ class CountingStore(SQLiteStore):
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
         require_active: Collection[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> int:
         try:
             return super().append(
@@ -46,6 +48,7 @@ class CountingStore(SQLiteStore):
                 summary=summary,
                 idempotency=idempotency,
                 require_active=require_active,
+                capacity=capacity,
             )
         except ConcurrencyConflict:
             self.conflicts += 1

@@ -17,6 +17,7 @@ from servicekit._values import utc
 from servicekit.errors import CorruptHistory
 from servicekit.events import (
     CaseOpened,
+    CaseReturnedToQueue,
     CaseTransferred,
     Event,
     FeedbackRecorded,
@@ -31,6 +32,7 @@ from servicekit.events import (
     OfferRejected,
     OwnerAssigned,
     PriorityChanged,
+    SkillsChanged,
     SlaBreached,
     SlaEscalated,
     SlaPaused,
@@ -89,6 +91,9 @@ class CaseRecord:
     closed_at: datetime | None = None
     channel: str | None = None
     sla_policy: tuple[str, int] | None = None
+    skills: frozenset[str] = frozenset()
+    queued_at: datetime | None = None
+    unanswered_by: frozenset[str] = frozenset()
     interactions: tuple[Interaction, ...] = ()
     handoffs: tuple[Handoff, ...] = ()
     offers: tuple[Offer, ...] = ()
@@ -143,6 +148,26 @@ class Case:
     def tier(self) -> str | None:
         """The customer's tier, as the host application gave it."""
         return self.record.tier
+
+    @property
+    def skills(self) -> frozenset[str]:
+        """The skills an agent needs to serve the case (routing matches them)."""
+        return self.record.skills
+
+    @property
+    def unanswered_by(self) -> frozenset[str]:
+        """Ids of agents the case was routed to who did not answer (routing avoids them)."""
+        return self.record.unanswered_by
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """Since when the case has waited for an owner: its opening, or its return to the queue.
+
+        None once it has an owner.
+        """
+        if self.owner is not None:
+            return None
+        return self.record.queued_at or self.record.opened_at
 
     @property
     def interactions(self) -> tuple[Interaction, ...]:
@@ -306,6 +331,9 @@ def _with(  # noqa: PLR0913 - each part of the record a fold may change is named
         record.closed_at,
         record.channel,
         record.sla_policy,
+        record.skills,
+        record.queued_at,
+        record.unanswered_by,
         record.interactions if interactions is None else interactions,
         record.handoffs if handoffs is None else handoffs,
         record.offers if offers is None else offers,
@@ -381,6 +409,9 @@ def _closed_at(record: CaseRecord, closed_at: datetime | None) -> CaseRecord:
         closed_at,
         record.channel,
         record.sla_policy,
+        record.skills,
+        record.queued_at,
+        record.unanswered_by,
         record.interactions,
         record.handoffs,
         record.offers,
@@ -403,6 +434,7 @@ def _opened(case: Case, event: CaseOpened) -> Case:
         event.priority,
         event.tier,
         channel=event.channel.name,
+        skills=event.skills,
     )
     return _step(case, event, stage=event.stage, record=record)
 
@@ -564,6 +596,31 @@ def _sla_resumed(case: Case, event: SlaResumed) -> Case:
     return _step(case, event, record=attrs.evolve(case.record, sla_paused=False))
 
 
+def _skills_changed(case: Case, event: SkillsChanged) -> Case:
+    return _step(case, event, record=attrs.evolve(case.record, skills=event.skills))
+
+
+def _returned_to_queue(case: Case, event: CaseReturnedToQueue) -> Case:
+    # `_step` keeps a field given None, so the unowned case is built here.
+    steward = case.steward
+    if steward is not None and steward.id == event.from_owner.id:
+        steward = None  # they never answered: the next owner becomes the steward
+    return Case(
+        case.workflow,
+        case.case_id,
+        event.version,
+        case.stage,
+        None,
+        steward,
+        event.at,
+        attrs.evolve(
+            case.record,
+            queued_at=event.at,
+            unanswered_by=case.record.unanswered_by | {event.from_owner.id},
+        ),
+    )
+
+
 def _noted(case: Case, event: Event) -> Case:
     """An event that changes nothing but the version and time (a timer that fired)."""
     return _step(case, event)
@@ -590,6 +647,8 @@ _APPLY: dict[type[Any], Callable[[Case, Any], Case]] = {
     SlaPaused: _sla_paused,
     SlaPolicyApplied: _sla_policy_applied,
     SlaResumed: _sla_resumed,
+    SkillsChanged: _skills_changed,
+    CaseReturnedToQueue: _returned_to_queue,
     SlaWarned: _noted,
     SlaBreached: _noted,
     SlaEscalated: _noted,

@@ -21,7 +21,7 @@ from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.offers import check_money
-from servicekit.ownership import Actor, Agent, Customer, System
+from servicekit.ownership import Actor, Agent, Customer, System, skill_names
 from servicekit.timers import Timer
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "ApplySlaPolicy",
     "AssignCase",
     "ChangePriority",
+    "ChangeSkills",
     "Command",
     "CompleteFollowUp",
     "FireTimers",
@@ -43,6 +44,7 @@ __all__ = [
     "RejectOffer",
     "RequestFeedback",
     "ResumeSla",
+    "ReturnToQueue",
     "ScheduleFollowUp",
     "TransferCase",
 ]
@@ -105,6 +107,8 @@ class OpenCase:
         priority: the case's priority ("normal" by default); SLA policies may
             depend on it.
         tier: the customer's tier in the host application ("gold"), if any.
+        skills: the skills an agent needs to serve the case ({"de", "billing"});
+            routing offers the case only to agents who have every one.
     """
 
     actor: Actor = _ACTOR
@@ -118,6 +122,7 @@ class OpenCase:
     owner: Agent | None = attrs.field(default=None, validator=_optional_agent)
     priority: str = attrs.field(default="normal", validator=non_blank)
     tier: str | None = attrs.field(default=None, validator=optional_non_blank)
+    skills: frozenset[str] = attrs.field(default=frozenset(), converter=skill_names)
     workflow: str | None = attrs.field(default=None, validator=optional_non_blank)
     idempotency_key: str | None = _KEY
 
@@ -127,10 +132,40 @@ class AssignCase:
     """Give an unowned case its owner: an agent taking it, or routing by a supervisor or the system.
 
     A case that has an owner changes hands only by `TransferCase`, with a handoff note.
+    `reason` says why this agent (routing records the rule that chose them).
     """
 
     actor: Actor = _ACTOR
     to: Agent = attrs.field(validator=_agent)
+    reason: str | None = attrs.field(default=None, validator=optional_non_blank)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class ChangeSkills:
+    """Change the skills the case needs (the customer turned out to speak German, ...).
+
+    The owner, a supervisor of the owner's team, or the system may; on a case
+    nobody owns yet, any active supervisor or the system.
+    """
+
+    actor: Actor = _ACTOR
+    skills: frozenset[str] = attrs.field(converter=skill_names)
+    reason: str | None = attrs.field(default=None, validator=optional_non_blank)
+    idempotency_key: str | None = _KEY
+
+
+@attrs.frozen(kw_only=True)
+class ReturnToQueue:
+    """Take an unanswered case back from its owner, with a handoff note: the system's command.
+
+    Routing issues it when the owner does not answer within the answer time, or
+    has gone offline; the case must still be in an intake stage, where a case may
+    be unowned.
+    """
+
+    actor: Actor = _ACTOR
+    handoff_note: str = attrs.field(validator=non_blank)
     idempotency_key: str | None = _KEY
 
 
@@ -399,5 +434,7 @@ Command: TypeAlias = (
     | ResumeSla
     | FireTimers
     | ApplySlaPolicy
+    | ChangeSkills
+    | ReturnToQueue
 )
 """Any command `decide` accepts."""

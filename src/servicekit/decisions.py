@@ -20,6 +20,7 @@ from servicekit.commands import (
     ApplySlaPolicy,
     AssignCase,
     ChangePriority,
+    ChangeSkills,
     Command,
     CompleteFollowUp,
     FireTimers,
@@ -34,6 +35,7 @@ from servicekit.commands import (
     RejectOffer,
     RequestFeedback,
     ResumeSla,
+    ReturnToQueue,
     ScheduleFollowUp,
     TransferCase,
 )
@@ -49,6 +51,7 @@ from servicekit.errors import (
 )
 from servicekit.events import (
     CaseOpened,
+    CaseReturnedToQueue,
     CaseTransferred,
     Event,
     EventBase,
@@ -64,6 +67,7 @@ from servicekit.events import (
     OfferRejected,
     OwnerAssigned,
     PriorityChanged,
+    SkillsChanged,
     SlaBreached,
     SlaEscalated,
     SlaPaused,
@@ -263,8 +267,12 @@ def _attempted(command: Command) -> str:  # noqa: C901, PLR0911, PLR0912 - one c
             return "resume the SLA clocks"
         case FireTimers():
             return "fire timers"
-        case ApplySlaPolicy(policy=policy, version=version):  # pragma: no branch - exhausted
+        case ApplySlaPolicy(policy=policy, version=version):
             return f"apply SLA policy {policy!r} v{version}"
+        case ChangeSkills(skills=skills):
+            return f"change the skills the case needs to {sorted(skills)}"
+        case ReturnToQueue():  # pragma: no branch - exhausted
+            return "return the case to the queue"
 
 
 def _check_active(decision: _Decision) -> None:
@@ -347,6 +355,7 @@ def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
             summary=command.summary,
             priority=command.priority,
             tier=command.tier,
+            skills=command.skills,
         ),
         decision.event(
             InteractionRecorded,
@@ -423,7 +432,7 @@ def _assign(decision: _Decision, command: AssignCase, _stage: Stage) -> tuple[Ev
             "receiving agent's team or the system may assign it to someone else",
         )
     _require_active(decision, agent, "the owner")
-    pending: list[Event] = [decision.event(OwnerAssigned, owner=agent)]
+    pending: list[Event] = [decision.event(OwnerAssigned, owner=agent, reason=command.reason)]
     if case.steward is None:
         pending.append(decision.event(StewardAppointed, steward=agent))
     return tuple(pending)
@@ -936,6 +945,40 @@ def _change_priority(
     return (decision.event(PriorityChanged, priority=command.priority, reason=command.reason),)
 
 
+def _change_skills(decision: _Decision, command: ChangeSkills, _stage: Stage) -> tuple[Event, ...]:
+    actor = command.actor
+    if decision.case.owner is not None:
+        _require_steering(decision)
+    elif not (isinstance(actor, System) or (isinstance(actor, Agent) and actor.is_supervisor)):
+        decision.reject(
+            NotPermitted,
+            "nobody owns the case yet: only a supervisor or the system may change its skills",
+        )
+    if command.skills == decision.case.skills:
+        needs = sorted(command.skills)
+        decision.reject(InvalidTransition, f"the case needs exactly {needs} already")
+    return (decision.event(SkillsChanged, skills=command.skills, reason=command.reason),)
+
+
+def _return_to_queue(
+    decision: _Decision, command: ReturnToQueue, stage: Stage
+) -> tuple[Event, ...]:
+    if not isinstance(command.actor, System):
+        decision.reject(NotPermitted, "only the system returns a case to the queue")
+    owner = decision.case.owner
+    if owner is None:
+        decision.reject(InvalidTransition, "nobody owns the case: it is waiting already")
+    if not stage.is_intake:
+        decision.reject(
+            OwnershipViolation,
+            f"past intake a case keeps an owner; {owner} must transfer it with a handoff note",
+            ("TransferCase",),
+        )
+    return (
+        decision.event(CaseReturnedToQueue, from_owner=owner, handoff_note=command.handoff_note),
+    )
+
+
 def _apply_sla_policy(
     decision: _Decision, command: ApplySlaPolicy, _stage: Stage
 ) -> tuple[Event, ...]:
@@ -1062,4 +1105,6 @@ _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]]
     ResumeSla: _resume_sla,
     FireTimers: _fire_timers,
     ApplySlaPolicy: _apply_sla_policy,
+    ChangeSkills: _change_skills,
+    ReturnToQueue: _return_to_queue,
 }

@@ -21,6 +21,7 @@ from servicekit.ownership import Actor, Agent
 
 __all__ = [
     "CaseOpened",
+    "CaseReturnedToQueue",
     "CaseTransferred",
     "Event",
     "EventBase",
@@ -36,6 +37,7 @@ __all__ = [
     "OfferRejected",
     "OwnerAssigned",
     "PriorityChanged",
+    "SkillsChanged",
     "SlaBreached",
     "SlaEscalated",
     "SlaPaused",
@@ -85,12 +87,14 @@ class CaseOpened(EventBase):
     summary: str
     priority: str = "normal"
     tier: str | None = None
+    skills: frozenset[str] = frozenset()
 
     def describe(self) -> str:
         """What happened, in words."""
+        needs = f" (needs {', '.join(sorted(self.skills))})" if self.skills else ""
         return (
             f"opened the case in {self.stage!r} for customer {self.customer_id!r} "
-            f"on {self.channel} (started by the {self.initiated_by.value}): {self.summary}"
+            f"on {self.channel} (started by the {self.initiated_by.value}){needs}: {self.summary}"
         )
 
 
@@ -112,10 +116,43 @@ class OwnerAssigned(EventBase):
     """An unowned case got its owner (an agent took it, or it was routed)."""
 
     owner: Agent
+    reason: str | None = None
 
     def describe(self) -> str:
         """What happened, in words."""
-        return f"{self.owner} owns the case"
+        because = f" ({self.reason})" if self.reason else ""
+        return f"{self.owner} owns the case{because}"
+
+
+@attrs.frozen
+class CaseReturnedToQueue(EventBase):
+    """The owner did not answer in time: the case is unowned again and waits to be routed.
+
+    When the owner who did not answer was also the steward, the case has no
+    steward either: its next owner becomes its steward (someone who never
+    touched the case cannot be accountable for it).
+    """
+
+    from_owner: Agent
+    handoff_note: str
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        return f"returned the case to the queue from {self.from_owner}: {self.handoff_note}"
+
+
+@attrs.frozen
+class SkillsChanged(EventBase):
+    """The skills the case needs changed; routing matches agents against the new set."""
+
+    skills: frozenset[str]
+    reason: str | None
+
+    def describe(self) -> str:
+        """What happened, in words."""
+        needs = ", ".join(sorted(self.skills)) or "no particular skill"
+        because = f" ({self.reason})" if self.reason else ""
+        return f"the case needs {needs}{because}"
 
 
 @attrs.frozen
@@ -422,6 +459,8 @@ Event: TypeAlias = (
     CaseOpened
     | InteractionRecorded
     | OwnerAssigned
+    | CaseReturnedToQueue
+    | SkillsChanged
     | StewardAppointed
     | StewardReassigned
     | CaseTransferred

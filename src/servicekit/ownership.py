@@ -9,6 +9,8 @@ moment, and only that person, their supervisor or the system moves the case.
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias
 
 import attrs
@@ -16,7 +18,7 @@ import attrs
 from servicekit._values import non_blank
 from servicekit.errors import InvalidValue
 
-__all__ = ["Actor", "Agent", "Customer", "Role", "System", "may_steer"]
+__all__ = ["Actor", "Agent", "Customer", "Role", "System", "may_steer", "skill_names"]
 
 
 class Role(enum.Enum):
@@ -51,12 +53,67 @@ def _roles(value: Any) -> frozenset[Role]:
     return frozenset(role for role in roles if isinstance(role, Role))
 
 
+_SKILL = re.compile(r"\S+\Z")
+_CHANNEL = re.compile(r"[a-z][a-z0-9_\-]*\Z")  # the same shape as `Channel.name`
+
+
+def skill_names(value: Any) -> frozenset[str]:
+    """Skills as a frozenset of words: any iterable of strings, or one string for one skill.
+
+    A skill is an open word ("de", "billing", "sales"): non-blank, without spaces.
+    `InvalidValue` names the first one that is not.
+    """
+    if isinstance(value, Mapping | bytes) or not isinstance(value, str | Iterable):
+        msg = f"skills are a set of words (for example {{'de', 'billing'}}), got {value!r}"
+        raise InvalidValue(msg)
+    words = _names(value)
+    for word in words:
+        if not isinstance(word, str) or not _SKILL.match(word):
+            msg = f"a skill is one non-blank word without spaces, got {word!r}"
+            raise InvalidValue(msg)
+    return words
+
+
+def _capacity(value: Any) -> tuple[tuple[str, int], ...]:
+    """Capacity per channel, keyed by channel name or `Channel`, as sorted (name, limit) pairs.
+
+    A tuple keeps `Agent` hashable and its equality independent of the order given.
+    """
+    if isinstance(value, tuple) and all(isinstance(pair, tuple) for pair in value):
+        value = dict(value)
+    if not isinstance(value, Mapping):
+        msg = f"capacity maps channels to whole numbers (for example {{'chat': 3}}), got {value!r}"
+        raise InvalidValue(msg)
+    limits: dict[str, int] = {}
+    for key, limit in value.items():
+        name = getattr(key, "name", key)
+        if not isinstance(name, str) or not _CHANNEL.match(name):
+            msg = f"a capacity is keyed by a channel name or a Channel, got {key!r}"
+            raise InvalidValue(msg)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            msg = f"the capacity on {name!r} must be a whole number from 0, got {limit!r}"
+            raise InvalidValue(msg)
+        if name in limits:
+            msg = f"the capacity on {name!r} is given twice"
+            raise InvalidValue(msg)
+        limits[name] = limit
+    return tuple(sorted(limits.items()))
+
+
 @attrs.frozen
 class Agent:
     """A human representative of the company.
 
     `teams` and `roles` accept any iterable (or a single value); a supervisor
     supervises every agent who shares one of their teams.
+
+    `skills` (open words: languages, products, "sales") and `capacity` (how many
+    open cases the agent works at once per channel, keyed by channel name or
+    `Channel`; a channel left out has no limit) are what routing matches a case
+    against. Whether the agent is available right now is not part of the agent:
+    it changes by the minute and lives in the desk's directory beside it
+    (`servicekit.Presence`), so the agent recorded in a case's history stays the
+    same value all day.
     """
 
     id: str = attrs.field(validator=non_blank)
@@ -65,6 +122,16 @@ class Agent:
     )
     roles: frozenset[Role] = attrs.field(default=frozenset((Role.AGENT,)), converter=_roles)
     active: bool = True
+    skills: frozenset[str] = attrs.field(default=frozenset(), converter=skill_names)
+    capacity: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_capacity)
+
+    def capacity_on(self, channel: object) -> int | None:
+        """The agent's limit of open cases on `channel` (a name or a `Channel`); None: no limit."""
+        name = getattr(channel, "name", channel)
+        for key, limit in self.capacity:
+            if key == name:
+                return limit
+        return None
 
     @property
     def is_supervisor(self) -> bool:

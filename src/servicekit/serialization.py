@@ -31,7 +31,7 @@ from servicekit.events import Event, EventBase
 from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
-from servicekit.ownership import Actor, Agent, Customer, Role, System
+from servicekit.ownership import Actor, Agent, Customer, Role, System, skill_names
 
 __all__ = [
     "EVENT_TYPES",
@@ -74,13 +74,16 @@ EVENT_TYPES: Mapping[str, type[EventBase]] = {
         _events.SlaWarned,
         _events.SlaBreached,
         _events.SlaEscalated,
+        _events.CaseReturnedToQueue,
+        _events.SkillsChanged,
     )
 }
 """Every event type, by the name stored with it."""
 
 SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {
-    "CaseOpened": 3,
+    "CaseOpened": 4,
     "FollowUpScheduled": 2,
+    "OwnerAssigned": 2,
     "SlaWarned": 2,
     "SlaBreached": 2,
     "OfferAccepted": 2,
@@ -100,6 +103,16 @@ def _case_opened_v1_to_v2(payload: Json) -> Json:
 def _case_opened_v2_to_v3(payload: Json) -> Json:
     """Version 2 of `CaseOpened` predates priorities and customer tiers."""
     return {**payload, "priority": "normal", "tier": None}
+
+
+def _case_opened_v3_to_v4(payload: Json) -> Json:
+    """Version 3 of `CaseOpened` predates routing: a case needed no particular skill."""
+    return {**payload, "skills": []}
+
+
+def _owner_assigned_v1_to_v2(payload: Json) -> Json:
+    """Version 1 of `OwnerAssigned` predates routing: an assignment gave no reason."""
+    return {**payload, "reason": None}
 
 
 def _follow_up_scheduled_v1_to_v2(payload: Json) -> Json:
@@ -132,6 +145,8 @@ def _feedback_recorded_v1_to_v2(payload: Json) -> Json:
 _UPCASTERS: Mapping[tuple[str, int], Callable[[Json], Json]] = {
     ("CaseOpened", 1): _case_opened_v1_to_v2,
     ("CaseOpened", 2): _case_opened_v2_to_v3,
+    ("CaseOpened", 3): _case_opened_v3_to_v4,
+    ("OwnerAssigned", 1): _owner_assigned_v1_to_v2,
     ("FollowUpScheduled", 1): _follow_up_scheduled_v1_to_v2,
     ("SlaWarned", 1): _sla_warned_v1_to_v2,
     ("SlaBreached", 1): _sla_breached_v1_to_v2,
@@ -150,36 +165,78 @@ def upcasters() -> Mapping[tuple[str, int], Callable[[Json], Json]]:
 
 
 def agent_to_dict(agent: Agent) -> Json:
-    """An agent as a JSON-safe dict (teams and roles sorted, so equal agents give equal dicts)."""
-    return {
+    """An agent as a JSON-safe dict (teams, roles and skills sorted: equal agents, equal dicts).
+
+    `skills` and `capacity` are written only when the agent has some, so an agent
+    without routing attributes keeps the shape stored before routing existed.
+    """
+    data: Json = {
         "id": agent.id,
         "teams": sorted(agent.teams),
         "roles": sorted(role.value for role in agent.roles),
         "active": agent.active,
     }
+    if agent.skills:
+        data["skills"] = sorted(agent.skills)
+    if agent.capacity:
+        data["capacity"] = dict(agent.capacity)
+    return data
+
+
+_REQUIRED_AGENT_KEYS = frozenset({"id", "teams", "roles", "active"})
+_OPTIONAL_AGENT_KEYS = frozenset({"skills", "capacity"})
 
 
 def agent_from_dict(data: Json) -> Agent:
     """The agent `agent_to_dict` wrote; `InvalidValue` if it is malformed."""
-    _expect_keys(data, {"id", "teams", "roles", "active"}, "an agent")
+    if not isinstance(data, dict) or not (
+        _REQUIRED_AGENT_KEYS <= data.keys() <= _REQUIRED_AGENT_KEYS | _OPTIONAL_AGENT_KEYS
+    ):
+        got = sorted(data) if isinstance(data, dict) else data
+        msg = (
+            f"an agent needs exactly the keys {sorted(_REQUIRED_AGENT_KEYS)} (and may have "
+            f"{sorted(_OPTIONAL_AGENT_KEYS)}), got {got!r}"
+        )
+        raise InvalidValue(msg)
     if not isinstance(data["active"], bool) or not isinstance(data["teams"], list):
         msg = f"an agent's 'active' is a boolean and 'teams' a list, got {data!r}"
         raise InvalidValue(msg)
     roles = _list(data["roles"], "roles")
-    if not all(type(item) is str for item in [data["id"], *data["teams"], *roles]):
-        msg = f"an agent's id, teams and roles are strings, got {data!r}"
+    skills = _list(data.get("skills", []), "skills")
+    capacity = data.get("capacity", {})
+    if not isinstance(capacity, dict):
+        msg = f"an agent's 'capacity' maps channel names to whole numbers, got {capacity!r}"
         raise InvalidValue(msg)
-    return _agent(data["id"], tuple(data["teams"]), tuple(roles), data["active"])
+    if not all(type(item) is str for item in [data["id"], *data["teams"], *roles, *skills]):
+        msg = f"an agent's id, teams, roles and skills are strings, got {data!r}"
+        raise InvalidValue(msg)
+    return _agent(
+        data["id"],
+        tuple(data["teams"]),
+        tuple(roles),
+        data["active"],
+        tuple(skills),
+        tuple(capacity.items()),
+    )
 
 
 @functools.lru_cache(maxsize=4096)
-def _agent(agent_id: str, teams: tuple[str, ...], roles: tuple[str, ...], active: bool) -> Agent:  # noqa: FBT001 - cached by position
+def _agent(  # noqa: PLR0913, PLR0917 - cached by position
+    agent_id: str,
+    teams: tuple[str, ...],
+    roles: tuple[str, ...],
+    active: bool,  # noqa: FBT001 - cached by position
+    skills: tuple[str, ...] = (),
+    capacity: tuple[tuple[Any, Any], ...] = (),
+) -> Agent:
     """One `Agent` for each stored form: nearly every event of a case carries the same actors."""
     return Agent(
         agent_id,
         teams=frozenset(teams),
         roles=frozenset(_enum(Role, role) for role in roles),
         active=active,
+        skills=frozenset(skills),
+        capacity=dict(capacity),
     )
 
 
@@ -284,6 +341,13 @@ def _exact(kind: type[Any]) -> Callable[[object], Any]:
     return check
 
 
+def _skills_from(value: object) -> frozenset[str]:
+    if not isinstance(value, list) or not all(type(item) is str for item in value):
+        msg = f"skills are stored as a list of strings, got {value!r}"
+        raise InvalidValue(msg)
+    return skill_names(value)
+
+
 def _optional(load: Callable[[object], Any]) -> Callable[[object], Any]:
     return lambda value: None if value is None else load(value)
 
@@ -303,6 +367,7 @@ _CODECS: dict[object, _Codec] = {
     FollowUpOutcome: (lambda v: v.value, functools.partial(_enum, FollowUpOutcome)),
     Survey: (lambda v: v.value, functools.partial(_enum, Survey)),
     Agent: (agent_to_dict, agent_from_dict),
+    frozenset[str]: (sorted, _skills_from),
 }
 
 

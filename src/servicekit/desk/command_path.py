@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -35,7 +36,10 @@ from servicekit.desk.sla_upkeep import SlaUpkeep
 from servicekit.errors import CommandRejected, ConcurrencyConflict, IdempotencyConflict
 from servicekit.events import Event
 from servicekit.ownership import Agent
-from servicekit.stores.base import CaseSummary, IdempotencyRecord, Store
+from servicekit.stores.base import CapacityClaim, CaseSummary, IdempotencyRecord, Store
+
+if TYPE_CHECKING:
+    from servicekit.desk.routing import RoutingRoom
 
 __all__ = ["CommandPath"]
 
@@ -60,6 +64,7 @@ class CommandPath:
         self._directory = directory
         self._upkeep = upkeep
         self._max_attempts = max_attempts
+        self.routing: RoutingRoom | None = None  # set by `RoutingRoom.wire` when routing is on
 
     def execute(self, case_id: str, command: Command) -> Outcome:
         """Decide `command` on the case and append its events, retrying lost races.
@@ -86,15 +91,27 @@ class CommandPath:
                 applied = self._upkeep.policy_events(after, events[-1].at)
                 if applied:
                     events, after = (*events, *applied), fold(after, applied)
+            claim = None
+            if self.routing is not None:
+                events, after, claim = self.routing.plan(command, after, events)
             record = (
                 None
                 if key is None
                 else IdempotencyRecord(key, case_id, fingerprint, case.version + 1, after.version)
             )
             try:
-                self.append(case, events, after, idempotency=record, receivers=_receivers(command))
+                self.append(
+                    case,
+                    events,
+                    after,
+                    idempotency=record,
+                    receivers=_receivers(command),
+                    capacity=claim,
+                )
             except ConcurrencyConflict as lost:
                 conflict = lost
+                if claim is not None and self.routing is not None:
+                    self.routing.lost_claim(claim)
                 continue
             return Outcome(after, events)
         assert conflict is not None  # noqa: S101 - the loop ran at least once
@@ -117,25 +134,30 @@ class CommandPath:
         history: Sequence[Event] | None = None,
         idempotency: IdempotencyRecord | None = None,
         receivers: Sequence[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> None:
         """Append `events`, which take `case` to `after`, with its index entry and next due time.
 
         `history` is the case's history before the events, if the caller has it;
         `receivers` are agents the events hand the case to, who must still be active
-        when the store commits. Raises `ConcurrencyConflict` (and forgets the cached
-        case) if another writer got there first or a receiver was deactivated.
+        when the store commits; `capacity` is routing's claim on the new owner's
+        capacity, which the store checks in the same transaction. Raises
+        `ConcurrencyConflict` (and forgets the cached case) if another writer got
+        there first, a receiver was deactivated or the claim no longer holds.
         """
         before = self._upkeep.tracker(case, history=history)
         tracker = None if before is None else before.apply(events)
         next_due = self._upkeep.next_due(after, tracker)
+        summary = CaseSummary.of(after, next_due=next_due)
         try:
             self._store.append(
                 case.case_id,
                 events,
                 expected_version=case.version,
-                summary=CaseSummary.of(after, next_due=next_due),
+                summary=summary,
                 idempotency=idempotency,
                 require_active=receivers,
+                capacity=capacity,
             )
         except ConcurrencyConflict:
             self._cases.forget(case.case_id)
@@ -143,6 +165,8 @@ class CommandPath:
             raise
         self._cases.remember(after)
         self._upkeep.remember(case.case_id, tracker)
+        if self.routing is not None:
+            self.routing.appended(case, after, events, summary)
 
     def now(self, case: Case) -> datetime:
         """The clock's time, but never before the case's last event.

@@ -8,7 +8,9 @@ The desk is thin: it wires the parts that do the work, each in its own module.
 - `queries` (`Queries`): "which cases" from the index, and briefings;
 - `command_path` (`CommandPath`): decide, append, retry lost races, idempotency;
 - `sla_upkeep` (`SlaUpkeep`): SLA policies and the next due time of each case;
-- `ticker` (`Ticker`): firing due timers, one failing case never stopping the rest.
+- `ticker` (`Ticker`): firing due timers, one failing case never stopping the rest;
+- `routing` (`RoutingRoom`, when routing is on): who takes a new case, the queue,
+  and cases nobody answered.
 
 It is the only place in servicekit that reads a clock.
 """
@@ -27,6 +29,7 @@ from servicekit.commands import (
     AcceptOffer,
     AssignCase,
     ChangePriority,
+    ChangeSkills,
     Command,
     CompleteFollowUp,
     HandOverFollowUp,
@@ -48,6 +51,7 @@ from servicekit.desk.command_path import CommandPath
 from servicekit.desk.directory import ActorRef, AgentRef, Directory
 from servicekit.desk.queries import Queries
 from servicekit.desk.results import Briefing, Outcome, TickReport, TimelineEntry
+from servicekit.desk.routing import RoutingRoom
 from servicekit.desk.sla_upkeep import SlaUpkeep
 from servicekit.desk.ticker import Ticker
 from servicekit.desk.workflows import WorkflowCatalogue
@@ -57,6 +61,7 @@ from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
 from servicekit.ownership import Agent, System
+from servicekit.routing import Availability, Presence, QueuedCase, Routing, RoutingExplanation
 from servicekit.sla import PolicySet, SlaReport
 from servicekit.stores.base import CaseSummary, Store
 from servicekit.stores.memory import InMemoryStore
@@ -90,6 +95,9 @@ class ServiceDesk:
             with a concurrent writer before `ConcurrencyConflict` is raised.
         cache_size: how many folded cases are kept in memory, so that a command
             on a busy case folds only the events it has not seen.
+        routing: how to route cases (off by default, and then nothing changes):
+            with it, a case opened unowned goes in the same append to a
+            qualifying agent, or waits in the queue until someone qualifies.
     """
 
     def __init__(  # noqa: PLR0913 - every option is keyword-only and has a default
@@ -102,6 +110,7 @@ class ServiceDesk:
         sla: PolicySet | None = None,
         max_attempts: int = 5,
         cache_size: int = 10_000,
+        routing: Routing | None = None,
     ) -> None:
         """Set the desk up; nothing is read or written yet."""
         if (workflow is None) == (workflows is None):
@@ -112,6 +121,8 @@ class ServiceDesk:
         _whole_number(cache_size, "cache_size", lowest=0)
         if sla is not None:
             require(sla, PolicySet, "sla must be a PolicySet")
+        if routing is not None:
+            require(routing, Routing, "routing must be a Routing")
         self.store: Store = InMemoryStore() if store is None else store
         self.clock: Clock = SystemClock() if clock is None else clock
         self.sla_policies = sla
@@ -135,6 +146,17 @@ class ServiceDesk:
             self.sla_upkeep,
             max_attempts=max_attempts,
         )
+        self._presence: dict[str, Presence] = {}
+        self.routing: RoutingRoom | None = None
+        if routing is not None:
+            self.routing = RoutingRoom(
+                routing,
+                calendar=routing.calendar or self.workflows.default.follow_ups.calendar,
+                store=self.store,
+                cases=self.cases_reader,
+                presences=self._presence,
+            )
+            self.routing.wire(self.command_path)
 
     @property
     def workflow(self) -> Workflow:
@@ -149,8 +171,40 @@ class ServiceDesk:
     # -- the agent directory ------------------------------------------------------------
 
     def register_agent(self, agent: Agent) -> Agent:
-        """Add an agent to the directory, or update one (teams, roles); returns it."""
-        return self.directory.register(agent)
+        """Add an agent to the directory, or update one (teams, roles, skills, capacity).
+
+        With routing on, the agent is offered the queue at once (a raised
+        capacity or a new skill may let them take a waiting case).
+        """
+        registered = self.directory.register(agent)
+        if self.routing is not None:
+            self.routing.start()
+            self.routing.put_agent(registered)
+            self.routing.drain([registered.id])
+        return registered
+
+    def set_availability(self, agent: AgentRef, availability: Availability) -> Presence:
+        """Record whether a registered agent takes new work now, with the clock's time.
+
+        Every agent is `available` when registered. With routing on, an agent who
+        becomes available is offered the queue at once; one who goes offline
+        keeps their cases for the routing's grace period, after which `tick`
+        routes again the ones they have not answered.
+        """
+        registered = self.directory.agent(agent)
+        require(availability, Availability, "availability must be an Availability")
+        presence = Presence(availability=availability, since=self.clock.now())
+        self._presence[registered.id] = presence
+        if self.routing is not None:
+            self.routing.start()
+            self.routing.set_presence(registered.id, presence)
+            if availability is Availability.AVAILABLE:
+                self.routing.drain([registered.id])
+        return presence
+
+    def availability(self, agent: AgentRef) -> Presence:
+        """A registered agent's availability and since when (`available` unless set)."""
+        return self._presence.get(self.directory.agent(agent).id, Presence())
 
     def agent(self, agent_id: str) -> Agent:
         """The registered agent with this id; `UnknownAgent` if there is none."""
@@ -172,11 +226,46 @@ class ServiceDesk:
                 owns, stewards or has an open follow-up on; transfer them, reassign
                 their stewardship and hand over their follow-ups first.
         """
-        return self.directory.deactivate(agent_id)
+        inactive = self.directory.deactivate(agent_id)
+        if self.routing is not None:
+            self.routing.start()
+            self.routing.put_agent(inactive)
+        return inactive
 
     def cases_needing_reassignment(self) -> list[CaseSummary]:
-        """Unfinished cases whose owner, steward or a follow-up's assignee is inactive."""
-        return self.directory.needing_reassignment()
+        """Unfinished cases whose owner, steward or a follow-up's assignee is inactive.
+
+        With routing on, also the cases an owner answered and then went offline
+        from, once the routing's grace period has passed (`tick` routes again the
+        unanswered ones).
+        """
+        found = self.directory.needing_reassignment()
+        if self.routing is None:
+            return found
+        gone = self.routing.answered_but_gone(self.store, self.clock.now())
+        every = {summary.case_id: summary for summary in [*found, *gone]}
+        return sorted(every.values(), key=lambda s: (s.opened_at, s.case_id))
+
+    def routing_explanation(self, case_id: str) -> RoutingExplanation:
+        """Why the case went where it did: candidates, their loads, and who was skipped and why.
+
+        Raises:
+            InvalidValue: the desk does not route cases.
+            CaseNotFound: there is no such case.
+        """
+        if self.routing is None:
+            msg = "this desk does not route cases: ServiceDesk(..., routing=Routing())"
+            raise InvalidValue(msg)
+        self.routing.start()
+        case = self.case(case_id)
+        return self.routing.explain(case, self.store, self.history(case_id))
+
+    def routing_queue(self) -> list[QueuedCase]:
+        """The cases waiting for an owner, in the order routing offers them (empty: no routing)."""
+        if self.routing is None:
+            return []
+        self.routing.start()
+        return self.routing.queue.cases()
 
     # -- queries ----------------------------------------------------------------------
 
@@ -263,11 +352,13 @@ class ServiceDesk:
         priority: str = "normal",
         tier: str | None = None,
         workflow: str | None = None,
+        skills: Iterable[str] = (),
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Open a case (a new id unless `case_id` is given) on `workflow` (the default if None).
 
-        See `OpenCase`.
+        See `OpenCase`. With routing on, a case opened unowned goes to a
+        qualifying agent in the same append, or waits in the queue.
         """
         command = OpenCase(
             actor=self.directory.actor(actor),
@@ -280,12 +371,34 @@ class ServiceDesk:
             priority=priority,
             tier=tier,
             workflow=workflow,
+            skills=frozenset(skills),
             idempotency_key=idempotency_key,
         )
         if case_id is None:
             # A retry must name the same case: derive it from the key when there is one.
             case_id = uuid.uuid4().hex if idempotency_key is None else _case_id_for(idempotency_key)
         return self.execute(case_id, command)
+
+    def change_skills(
+        self,
+        case_id: str,
+        *,
+        actor: ActorRef,
+        skills: Iterable[str],
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Change the skills the case needs; a waiting case is offered again on the new ones."""
+        command = ChangeSkills(
+            actor=self.directory.actor(actor),
+            skills=frozenset(skills),
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+        outcome = self.execute(case_id, command)
+        if self.routing is not None and outcome.case.owner is None:
+            self.routing.drain()
+        return outcome
 
     def take(self, case_id: str, *, actor: AgentRef, idempotency_key: str | None = None) -> Outcome:
         """An agent takes an unowned case: they own it at once."""
@@ -746,9 +859,18 @@ class ServiceDesk:
         race to append decides again on the new history. The cost follows the
         cases that are due (read from the index), not all cases. A case whose
         timers cannot fire is reported in `TickReport.failed` and the rest go on.
+
+        With routing on, a routed case its owner has not answered within the
+        answer time (or whose owner went offline or was deactivated more than the
+        grace period ago) returns to the queue with a handoff note and is routed
+        again; those appends are in `TickReport.fired` too.
         """
         moment = utc(now if now is not None else self.clock.now(), what="now")
-        return self.ticker.tick(moment)
+        report = self.ticker.tick(moment)
+        if self.routing is None:
+            return report
+        returned, problems = self.routing.return_unanswered(moment)
+        return TickReport((*report.fired, *returned), (*report.failed, *problems))
 
 
 _CASE_IDS = uuid.UUID("0b6f3d5e-8c1a-4f7e-9d2b-3a4c5e6f7a8b")

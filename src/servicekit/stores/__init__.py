@@ -9,6 +9,7 @@ single `append` writes is written atomically: all of it, or nothing.
 """
 
 from servicekit.stores.base import (
+    CapacityClaim,
     CaseHistory,
     CaseSummary,
     IdempotencyRecord,
@@ -16,13 +17,16 @@ from servicekit.stores.base import (
     StoredEvent,
     check_agent,
     check_append,
+    counts_against_capacity,
     inactive_agent,
+    over_capacity,
     storable,
 )
 from servicekit.stores.memory import InMemoryStore
 from servicekit.stores.sqlite import SQLiteStore
 
 __all__ = [
+    "CapacityClaim",
     "CaseHistory",
     "CaseSummary",
     "IdempotencyRecord",
@@ -32,6 +36,8 @@ __all__ = [
     "StoredEvent",
     "check_agent",
     "check_append",
+    "counts_against_capacity",
     "inactive_agent",
+    "over_capacity",
     "storable",
 ]

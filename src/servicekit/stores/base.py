@@ -22,6 +22,7 @@ from servicekit.ownership import Agent
 from servicekit.workflow import StatusCategory
 
 __all__ = [
+    "CapacityClaim",
     "CaseHistory",
     "CaseSummary",
     "IdempotencyRecord",
@@ -29,8 +30,10 @@ __all__ = [
     "StoredEvent",
     "check_agent",
     "check_append",
+    "counts_against_capacity",
     "inactive_agent",
     "open_follow_up_assignees",
+    "over_capacity",
     "storable",
 ]
 
@@ -46,7 +49,9 @@ class CaseSummary:
     visit without looking at the others. `workflow` is the name of the workflow
     the case was opened on (from its `CaseOpened`). `follow_up_assignee_ids` are
     the agents with an open follow-up on the case, so that an agent who still owes
-    a customer a call is found without folding every case.
+    a customer a call is found without folding every case. `channel` is the
+    channel the case came in on (None in entries written before routing), so that
+    a store counts an agent's working cases per channel for a `CapacityClaim`.
     """
 
     case_id: str
@@ -62,6 +67,7 @@ class CaseSummary:
     updated_at: datetime
     next_due: datetime | None = None
     follow_up_assignee_ids: frozenset[str] = frozenset()
+    channel: str | None = None
 
     @classmethod
     def of(cls, case: Case, *, next_due: datetime | None = None) -> CaseSummary:
@@ -89,10 +95,68 @@ class CaseSummary:
             _NOBODY
             if not record.follow_ups
             else frozenset(f.assignee.id for f in case.open_follow_ups),
+            record.channel,
         )
 
 
 _NOBODY: frozenset[str] = frozenset()
+
+
+_WORKING = frozenset({StatusCategory.NEW, StatusCategory.OPEN})
+
+
+def counts_against_capacity(summary: CaseSummary) -> bool:
+    """Whether the case takes up its owner's capacity: owned, unfinished, new or open.
+
+    A case waiting on the customer, won, lost or resolved frees its owner.
+    """
+    return (
+        summary.owner_id is not None
+        and not summary.finished
+        and summary.category in _WORKING
+        and summary.channel is not None
+    )
+
+
+@attrs.frozen
+class CapacityClaim:
+    """What an append claims: after it, `agent_id` owns at most `limit` working cases on `channel`.
+
+    Routing passes one with the append that assigns a case, so that two desks on
+    one store deciding at once cannot both give an agent their last free place:
+    the store counts inside the append's transaction and refuses the loser with
+    `ConcurrencyConflict`.
+    """
+
+    agent_id: str
+    channel: str
+    limit: int
+
+
+def over_capacity(
+    claim: CapacityClaim, summary: CaseSummary, others: Iterable[CaseSummary]
+) -> str | None:
+    """Why the append breaks `claim`, or None (for store authors).
+
+    `summary` is the appended case's new entry; `others` are the agent's other
+    entries as the store holds them inside the append's transaction.
+    """
+    held = sum(
+        1
+        for other in others
+        if other.case_id != summary.case_id
+        and other.owner_id == claim.agent_id
+        and other.channel == claim.channel
+        and counts_against_capacity(other)
+    )
+    if summary.owner_id == claim.agent_id and summary.channel == claim.channel:
+        held += counts_against_capacity(summary)
+    if held > claim.limit:
+        return (
+            f"agent {claim.agent_id!r} would hold {held} working cases on {claim.channel}, "
+            f"over their capacity of {claim.limit}"
+        )
+    return None
 
 
 @attrs.frozen
@@ -143,6 +207,7 @@ class Store(Protocol):
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
         require_active: Collection[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> int:
         """Append atomically and return the new version.
 
@@ -151,8 +216,11 @@ class Store(Protocol):
         an agent id in `require_active` is not registered and active in the
         directory at the moment of the append (checked inside the append's
         transaction, so that a transfer to an agent and the agent's deactivation
-        exclude each other); then nothing is written. Raises `InvalidValue` for
-        events that do not follow `expected_version` (see `check_append`).
+        exclude each other), or when the append breaks a `capacity` claim (the
+        agent would own more working cases on the channel than the claim's
+        limit, counted inside the same transaction); then nothing is written.
+        Raises `InvalidValue` for events that do not follow `expected_version`
+        (see `check_append`).
         """
         ...  # pragma: no cover - a protocol has no body
 

@@ -15,6 +15,7 @@ from servicekit.errors import ConcurrencyConflict
 from servicekit.events import Event
 from servicekit.ownership import Agent
 from servicekit.stores.base import (
+    CapacityClaim,
     CaseHistory,
     CaseSummary,
     IdempotencyRecord,
@@ -22,6 +23,7 @@ from servicekit.stores.base import (
     check_agent,
     check_append,
     inactive_agent,
+    over_capacity,
 )
 
 __all__ = ["InMemoryStore"]
@@ -70,11 +72,13 @@ class InMemoryStore:
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
         require_active: Collection[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> int:
         """Append atomically, or raise `ConcurrencyConflict` and write nothing.
 
-        The conflict means the version moved, the idempotency key is used, or an
-        agent of `require_active` is not registered and active.
+        The conflict means the version moved, the idempotency key is used, an
+        agent of `require_active` is not registered and active, or the append
+        breaks the `capacity` claim.
         """
         check_append(
             case_id,
@@ -95,10 +99,12 @@ class InMemoryStore:
                     len(stored),
                     detail=f"idempotency key {idempotency.key!r} was used meanwhile",
                 )
-            if require_active:
-                reason = inactive_agent(require_active, self._agents.get)
-                if reason is not None:
-                    raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
+            reason = inactive_agent(require_active, self._agents.get) if require_active else None
+            if reason is None and capacity is not None:
+                held = self._index["owner"].get(capacity.agent_id, set())
+                reason = over_capacity(capacity, summary, (self._summaries[c] for c in held))
+            if reason is not None:
+                raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
             self._events.setdefault(case_id, stored).extend(events)
             self._log.extend(events)
             self._reindex(summary)

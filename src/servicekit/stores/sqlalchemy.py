@@ -43,6 +43,7 @@ from servicekit.events import Event
 from servicekit.ownership import Agent
 from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
 from servicekit.stores.base import (
+    CapacityClaim,
     CaseHistory,
     CaseSummary,
     IdempotencyRecord,
@@ -50,6 +51,7 @@ from servicekit.stores.base import (
     check_agent,
     check_append,
     inactive_agent,
+    over_capacity,
 )
 from servicekit.workflow import StatusCategory
 
@@ -103,6 +105,7 @@ cases = sa.Table(
         nullable=False,
         comment="The agents with an open follow-up on the case.",
     ),
+    sa.Column("channel", sa.Text, nullable=True),
     sa.Column("claimed_by", sa.Text, nullable=True),
     sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
     sa.Index("servicekit_cases_by_owner", "owner_id", "opened_at", "case_id"),
@@ -113,6 +116,7 @@ cases = sa.Table(
     sa.Index(
         "servicekit_cases_by_follow_up_assignee", "follow_up_assignees", postgresql_using="gin"
     ),
+    sa.Index("servicekit_cases_by_owner_channel", "owner_id", "channel"),
     sa.Index("servicekit_cases_by_opening", "opened_at", "case_id"),
     sa.Index(
         "servicekit_cases_by_due",
@@ -163,6 +167,7 @@ _SUMMARY = (
     cases.c.updated_at,
     cases.c.next_due,
     cases.c.follow_up_assignees,
+    cases.c.channel,
 )
 
 _UPSERT_CASE = postgresql.insert(cases)
@@ -189,7 +194,7 @@ _CLAIM = sa.text(
     FROM picked WHERE c.case_id = picked.case_id
     RETURNING c.case_id, c.customer_id, c.workflow, c.stage, c.category, c.finished,
               c.owner_id, c.steward_id, c.version, c.opened_at, c.updated_at, c.next_due,
-              c.follow_up_assignees
+              c.follow_up_assignees, c.channel
     """
 )
 """Claim a batch of due cases that no other live claim holds (see `SQLAlchemyStore`)."""
@@ -382,13 +387,17 @@ class SQLAlchemyStore:
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
         require_active: Collection[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> int:
         """Append atomically, or raise `ConcurrencyConflict` and write nothing.
 
-        The conflict means the version moved, the idempotency key is used, or an
-        agent of `require_active` is not registered and active. Their directory
-        rows are read ``FOR SHARE``: a deactivation waits for the append, or the
-        append for the deactivation.
+        The conflict means the version moved, the idempotency key is used, an
+        agent of `require_active` is not registered and active, or the append
+        breaks the `capacity` claim. Their directory rows are read ``FOR SHARE``:
+        a deactivation waits for the append, or the append for the deactivation.
+        A capacity claim locks the agent's row ``FOR UPDATE`` first, so that two
+        claims on one agent count one after the other (under READ COMMITTED both
+        would otherwise see the same free place).
         """
         check_append(case_id, events_, expected_version, summary, require_active=require_active)
         rows = [
@@ -414,6 +423,10 @@ class SQLAlchemyStore:
                     reason = inactive_agent(require_active, found.get)
                     if reason is not None:
                         raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
+                if capacity is not None and (
+                    reason := _over_capacity(connection, capacity, summary)
+                ):
+                    raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
                 connection.execute(events.insert(), rows)
                 connection.execute(_UPSERT_CASE, _summary_row(summary))
         except StoreError as error:
@@ -623,6 +636,23 @@ def _decode(where: str, data: str) -> Event:
         raise CorruptHistory(msg) from error
 
 
+def _over_capacity(
+    connection: Connection, claim: CapacityClaim, summary: CaseSummary
+) -> str | None:
+    """Why the append breaks `claim`: the agent's row locked, their working cases counted."""
+    connection.execute(
+        sa.select(agents.c.agent_id).where(agents.c.agent_id == claim.agent_id).with_for_update()
+    )
+    held = connection.execute(
+        sa.select(*_SUMMARY).where(
+            cases.c.owner_id == claim.agent_id,
+            cases.c.channel == claim.channel,
+            cases.c.finished.is_(False),
+        )
+    ).all()
+    return over_capacity(claim, summary, (_summary(row) for row in held))
+
+
 def _locked_agents(connection: Connection, agent_ids: Collection[str]) -> dict[str, Agent]:
     """The directory's entries for `agent_ids`, locked against a change until the commit."""
     rows = connection.execute(
@@ -656,6 +686,7 @@ def _summary_row(summary: CaseSummary) -> dict[str, Any]:
         "updated_at": summary.updated_at,
         "next_due": summary.next_due,
         "follow_up_assignees": sorted(summary.follow_up_assignee_ids),
+        "channel": summary.channel,
     }
 
 
@@ -674,6 +705,7 @@ def _summary(row: Sequence[Any]) -> CaseSummary:
         updated,
         due,
         assignees,
+        channel,
     ) = row
     return CaseSummary(
         case_id,
@@ -689,4 +721,5 @@ def _summary(row: Sequence[Any]) -> CaseSummary:
         updated.astimezone(UTC),
         None if due is None else due.astimezone(UTC),
         frozenset(assignees),
+        channel,
     )

@@ -58,6 +58,7 @@ from servicekit.serialization import (
     event_to_dict,
 )
 from servicekit.stores.base import (
+    CapacityClaim,
     CaseHistory,
     CaseSummary,
     IdempotencyRecord,
@@ -66,6 +67,7 @@ from servicekit.stores.base import (
     check_append,
     inactive_agent,
     open_follow_up_assignees,
+    over_capacity,
 )
 from servicekit.workflow import StatusCategory
 
@@ -74,7 +76,7 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 APPLICATION_ID = 0x53564B54
 """Stored in the SQLite header (``PRAGMA application_id``): "SVKT", a servicekit file."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema this version writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -176,6 +178,29 @@ def _fill_schema_4(db: sqlite3.Connection) -> None:
         )
 
 
+_SCHEMA_V5 = """
+ALTER TABLE cases ADD COLUMN channel TEXT;
+"""
+"""Schema version 5: each case's channel in the index, so that capacity claims count by channel.
+
+`_fill_schema_5` fills it from each case's `CaseOpened`.
+"""
+
+
+def _fill_schema_5(db: sqlite3.Connection) -> None:
+    """Fill a schema-4 file's new column: each case's channel, from its `CaseOpened`."""
+    rows = db.execute(
+        "SELECT cases.case_id, events.position, events.data FROM cases "
+        "JOIN events ON events.case_id = cases.case_id AND events.version = 1"
+    ).fetchall()
+    for case_id, position, data in rows:
+        opened = _decode(position, data)
+        if isinstance(opened, CaseOpened):
+            db.execute(
+                "UPDATE cases SET channel = ? WHERE case_id = ?", (opened.channel.name, case_id)
+            )
+
+
 _MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] = {
     0: (_SCHEMA_V1, None),
     1: ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);", None),
@@ -187,12 +212,13 @@ _MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] 
         None,
     ),
     3: (_SCHEMA_V4, _fill_schema_4),
+    4: (_SCHEMA_V5, _fill_schema_5),
 }
 """What takes a file from a schema version to the next one: DDL, then a data step."""
 
 _SUMMARY_COLUMNS = (
     "case_id, customer_id, workflow, stage, category, finished, owner_id, steward_id, "
-    "version, opened_at, updated_at, next_due, follow_up_assignees"
+    "version, opened_at, updated_at, next_due, follow_up_assignees, channel"
 )
 
 
@@ -420,11 +446,13 @@ class SQLiteStore:
         summary: CaseSummary,
         idempotency: IdempotencyRecord | None = None,
         require_active: Collection[str] = (),
+        capacity: CapacityClaim | None = None,
     ) -> int:
         """Append atomically, or raise `ConcurrencyConflict` and write nothing.
 
-        The conflict means the version moved, the idempotency key is used, or an
-        agent of `require_active` is not registered and active.
+        The conflict means the version moved, the idempotency key is used, an
+        agent of `require_active` is not registered and active, or the append
+        breaks the `capacity` claim (counted under the write lock).
         """
         check_append(
             case_id,
@@ -456,6 +484,8 @@ class SQLiteStore:
                 reason = inactive_agent(require_active, self._read_agent)
                 if reason is not None:
                     raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
+            if capacity is not None and (reason := _over_capacity(db, capacity, summary)):
+                raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
             try:
                 db.executemany("INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)", rows)
             except sqlite3.IntegrityError as error:
@@ -822,6 +852,18 @@ def _agent(data: str) -> Agent:
         raise StoreError(msg) from error
 
 
+def _over_capacity(
+    db: sqlite3.Connection, claim: CapacityClaim, summary: CaseSummary
+) -> str | None:
+    """Why the append breaks `claim`, counting the agent's entries under the write lock."""
+    held = db.execute(
+        f"SELECT {_SUMMARY_COLUMNS} FROM cases "  # noqa: S608 - constant columns
+        "WHERE owner_id = ? AND channel = ? AND finished = 0",
+        (claim.agent_id, claim.channel),
+    ).fetchall()
+    return over_capacity(claim, summary, map(_summary, held))
+
+
 def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
     return (
         summary.case_id,
@@ -837,6 +879,7 @@ def _summary_row(summary: CaseSummary) -> tuple[Any, ...]:
         _micros(summary.updated_at),
         None if summary.next_due is None else _micros(summary.next_due),
         _assignees_text(summary.follow_up_assignee_ids),
+        summary.channel,
     )
 
 
@@ -864,6 +907,7 @@ def _summary(row: tuple[Any, ...]) -> CaseSummary:
         updated,
         due,
         assignees,
+        channel,
     ) = row
     return CaseSummary(
         case_id,
@@ -879,6 +923,7 @@ def _summary(row: tuple[Any, ...]) -> CaseSummary:
         _instant(updated),
         None if due is None else _instant(due),
         _NOBODY if assignees == _NO_ASSIGNEES else frozenset(json.loads(assignees)),
+        channel,
     )
 
 

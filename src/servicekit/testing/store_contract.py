@@ -23,6 +23,7 @@ import pytest
 from servicekit.buying_cycle import buying_cycle
 from servicekit.case import Case, evolve
 from servicekit.commands import (
+    AssignCase,
     Command,
     CompleteFollowUp,
     MakeOffer,
@@ -36,8 +37,8 @@ from servicekit.errors import ConcurrencyConflict, InvalidValue
 from servicekit.events import Event
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction
-from servicekit.ownership import Agent, Customer, Role
-from servicekit.stores.base import CaseSummary, IdempotencyRecord, Store
+from servicekit.ownership import Agent, Customer, Role, System
+from servicekit.stores.base import CapacityClaim, CaseSummary, IdempotencyRecord, Store
 from servicekit.workflow import Workflow
 
 __all__ = ["StoreContract"]
@@ -288,6 +289,66 @@ class StoreContract:
                 require_active=["bo"],
             )
         assert store.read_all() == []
+
+    # -- capacity claims ------------------------------------------------------------------
+
+    def assigned(
+        self, store: Store, case_id: str, agent: Agent = _BO
+    ) -> tuple[tuple[Event, ...], Case]:
+        """The events that open `case_id` on chat and assign it to `agent`, not appended."""
+        writer = self.writer(store, case_id)
+        opened, writer.case = writer.decide(
+            OpenCase(actor=Customer("c"), customer_id="c", channel=Channel.CHAT, summary="s")
+        )
+        assigned, after = writer.decide(AssignCase(actor=System("router"), to=agent))
+        return (*opened, *assigned), after
+
+    def test_an_append_within_its_capacity_claim_is_written(self, store: Store) -> None:
+        store.put_agent(_BO)
+        claim = CapacityClaim("bo", "chat", 1)
+        events, after = self.assigned(store, "case-1")
+        store.append(
+            "case-1", events, expected_version=0, summary=CaseSummary.of(after), capacity=claim
+        )
+        assert store.load("case-1").events == events
+
+    def test_an_append_over_its_capacity_claim_conflicts_and_writes_nothing(
+        self, store: Store
+    ) -> None:
+        store.put_agent(_BO)
+        claim = CapacityClaim("bo", "chat", 1)
+        # Two desks decided at once, each seeing bo with a free place on chat.
+        first, first_after = self.assigned(store, "case-1")
+        second, second_after = self.assigned(store, "case-2")
+        store.append(
+            "case-1", first, expected_version=0, summary=CaseSummary.of(first_after), capacity=claim
+        )
+        with pytest.raises(ConcurrencyConflict, match="over their capacity of 1"):
+            store.append(
+                "case-2",
+                second,
+                expected_version=0,
+                summary=CaseSummary.of(second_after),
+                capacity=claim,
+            )
+        assert store.load("case-2").version == 0
+        assert [summary.case_id for summary in store.find_cases(owner="bo")] == ["case-1"]
+
+    def test_a_capacity_claim_counts_only_the_claimed_channel(self, store: Store) -> None:
+        store.put_agent(_BO)
+        events, after = self.assigned(store, "case-1")
+        store.append("case-1", events, expected_version=0, summary=CaseSummary.of(after))
+        phone = CapacityClaim("bo", "phone", 0)
+        events, after = self.assigned(store, "case-2")
+        store.append(
+            "case-2", events, expected_version=0, summary=CaseSummary.of(after), capacity=phone
+        )
+        assert store.load("case-2").events == events
+
+    def test_the_index_keeps_each_cases_channel(self, store: Store) -> None:
+        events, after = self.opening(store)
+        store.append("case-1", events, expected_version=0, summary=CaseSummary.of(after))
+        assert [summary.channel for summary in store.find_cases()] == ["web"]
 
     # -- what cannot be stored as text ---------------------------------------------------
 
