@@ -341,8 +341,8 @@ class CaseModel:
         return ["FollowUpHandedOver"]
 
     def MakeOffer(self, command: MakeOffer, _now: datetime) -> list[str] | None:  # noqa: N802
-        """Offers are made while bargaining, by whoever steers (never the customer)."""
-        if self.stage not in OFFERS or isinstance(command.actor, Customer):
+        """Offers are made while bargaining by a person who steers: never the customer or system."""
+        if self.stage not in OFFERS or isinstance(command.actor, Customer | System):
             return None
         if not self.steers(command.actor):
             return None
@@ -350,18 +350,20 @@ class CaseModel:
         self.offers.append((command.party, "open"))
         return ["OfferMade"]
 
-    def answer(self, command: AcceptOffer | RejectOffer, status: str) -> bool:
+    def answer(self, command: AcceptOffer | RejectOffer, status: str) -> bool:  # noqa: PLR0911 - one refusal per rule
         """The other side answers an open offer.
 
         The company's offers are the customer's: the customer answers, or someone
-        who steers records the answer the customer gave on a named channel (never
-        the system). The customer's offers are answered by whoever steers.
+        who steers records the answer the customer gave on a named channel. The
+        customer's offers are answered by a person who steers. The system answers none.
         """
         actor, offer_id = command.actor, command.offer_id
         if self.stage not in OFFERS or not 1 <= offer_id <= len(self.offers):
             return False
         party, current = self.offers[offer_id - 1]
         if current != "open":
+            return False
+        if isinstance(actor, System):
             return False
         if party is Party.CUSTOMER:
             if isinstance(actor, Customer) or command.via is not None:

@@ -197,3 +197,22 @@ def test_a_stage_filter_is_checked_against_the_workflows_served(store: Store) ->
         desk.cases_in_stage("nowhere")
     with pytest.raises(UnknownWorkflow):
         desk.cases(workflow="onboarding")
+
+
+def test_a_routing_desk_sets_aside_a_case_of_a_workflow_it_does_not_serve(store: Store) -> None:
+    from servicekit import Routing  # noqa: PLC0415 - only this test routes
+
+    both = desk_on(store, buying_cycle(), repairs())
+    both.open_case(
+        actor=IVY, customer_id="ivy", channel=Channel.WEB, summary="x", case_id="R-1",
+        workflow="repairs",
+    )  # fmt: skip
+    routed = ServiceDesk(
+        workflow=buying_cycle(), store=store, clock=ManualClock(T0), routing=Routing()
+    )
+    routed.register_agent(Agent("cy", teams={"sales"}))  # builds the routing index
+    opened = routed.open_case(
+        actor=IVY, customer_id="ivy", channel=Channel.CHAT, summary="y", case_id="S-2"
+    )
+    assert opened.case.owner is not None  # routing still works for the cases it can read
+    routed.tick(T0 + timedelta(hours=2))  # and a tick goes on

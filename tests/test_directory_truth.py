@@ -269,3 +269,34 @@ def test_the_system_never_records_customer_feedback() -> None:
     case_id = open_for(desk, "ana")
     with pytest.raises(NotPermitted, match="system never records it"):
         desk.record_feedback(case_id, actor=System("bot"), survey=Survey.CSAT, score=5)
+
+
+def test_a_follow_up_is_handed_over_by_a_supervisor_of_the_assignees_team_now() -> None:
+    desk = make_desk()
+    case_id = scheduled_for(desk, "cy")
+    desk.register_agent(Agent("cy", teams={"sales"}))  # cy moved from service to sales
+    with pytest.raises(NotPermitted, match="only they, the case's steward"):
+        desk.hand_over_follow_up(case_id, 1, actor="sue", to="bo", reason="r")  # service's
+    assert desk.hand_over_follow_up(case_id, 1, actor="sal", to="bo", reason="r").events
+
+
+def test_the_system_makes_no_offers_and_answers_none() -> None:
+    from servicekit import Party  # noqa: PLC0415 - only this test needs it
+
+    desk = make_desk()
+    case_id = negotiating(desk)
+    with pytest.raises(NotPermitted, match="the system never bargains"):
+        desk.make_offer(case_id, actor=System("bot"), amount=Decimal("1.00"), currency="EUR")
+    desk.make_offer(
+        case_id, actor="ana", amount=Decimal("800.00"), currency="EUR", party=Party.CUSTOMER
+    )
+    with pytest.raises(NotPermitted, match="answered by a person"):
+        desk.accept_offer(case_id, 2, actor=System("bot"))
+    assert [offer.offer_id for offer in desk.case(case_id).open_offers] == [2]
+
+
+def test_one_workflow_passed_as_workflows_is_a_precise_error() -> None:
+    from servicekit import InvalidValue  # noqa: PLC0415
+
+    with pytest.raises(InvalidValue, match="takes a list of workflows"):
+        ServiceDesk(workflows=buying_cycle())  # type: ignore[arg-type]

@@ -86,8 +86,49 @@ def test_a_stale_due_time_is_corrected_by_the_first_tick_that_visits_the_case() 
         actor=Customer("ivy"), customer_id="ivy", channel=Channel.WEB, summary="s", case_id="k"
     )
     assert [s.case_id for s in store.find_due()] == ["k"]
-    # The next deployment has no SLA policies: nothing backs the due time any more.
-    after = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START))
+    # The next deployment promises 10 hours: the stored due time (1 hour) is stale.
+    relaxed = PolicySet(
+        [
+            Policy(
+                name="p",
+                version=2,
+                calendar=BusinessCalendar.always_open(),
+                targets=[Target(Metric.FIRST_RESPONSE, "10h")],
+            )
+        ]
+    )
+    after = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START), sla=relaxed)
     report = after.tick(START + timedelta(hours=2))
     assert not report
-    assert store.find_due() == []  # corrected: later ticks do not visit the case again
+    (summary,) = store.find_due()  # corrected: later ticks do not visit it before it is due
+    assert summary.next_due is not None
+    assert summary.next_due > START + timedelta(hours=2)
+    assert store.find_due(until=START + timedelta(hours=3)) == []
+
+
+def test_a_desk_without_sla_policies_leaves_sla_due_times_alone() -> None:
+    from servicekit import BusinessCalendar  # noqa: PLC0415 - only this test needs them
+    from servicekit.sla import Metric, Policy, PolicySet, Target  # noqa: PLC0415
+
+    store = InMemoryStore()
+    policies = PolicySet(
+        [
+            Policy(
+                name="p",
+                version=1,
+                calendar=BusinessCalendar.always_open(),
+                targets=[Target(Metric.FIRST_RESPONSE, "1h")],
+            )
+        ]
+    )
+    sla_desk = ServiceDesk(
+        workflow=buying_cycle(), store=store, clock=ManualClock(START), sla=policies
+    )
+    sla_desk.open_case(
+        actor=Customer("ivy"), customer_id="ivy", channel=Channel.WEB, summary="s", case_id="k"
+    )
+    worker = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START))
+    worker.tick(START + timedelta(hours=2))  # a tick worker started without the policies
+    assert [s.case_id for s in store.find_due()] == ["k"]
+    fired = sla_desk.tick(START + timedelta(hours=2))
+    assert "SlaBreached" in {type(event).__name__ for event in fired.events}

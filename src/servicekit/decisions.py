@@ -679,6 +679,8 @@ def _offers_stage(decision: _Decision, stage: Stage) -> None:
 
 def _make_offer(decision: _Decision, command: MakeOffer, stage: Stage) -> tuple[Event, ...]:
     _offers_stage(decision, stage)
+    if isinstance(command.actor, System):
+        decision.reject(NotPermitted, "a person makes offers; the system never bargains")
     if isinstance(command.actor, Customer):
         decision.reject(
             NotPermitted,
@@ -718,6 +720,12 @@ def _check_answer(decision: _Decision, offer: Offer, via: Channel | None) -> Non
     """
     actor = decision.actor
     offer_id = offer.offer_id
+    if isinstance(actor, System):
+        decision.reject(
+            NotPermitted,
+            f"offer {offer_id} is answered by a person: the customer, or the owner or a "
+            "supervisor of their team; the system never answers for the customer or the company",
+        )
     if offer.party is Party.CUSTOMER:
         if isinstance(actor, Customer):
             decision.reject(
@@ -733,12 +741,6 @@ def _check_answer(decision: _Decision, offer: Offer, via: Channel | None) -> Non
         return
     if isinstance(actor, Customer):
         return
-    if isinstance(actor, System):
-        decision.reject(
-            NotPermitted,
-            f"offer {offer_id} is the customer's to answer, and the system never answers for "
-            "the customer",
-        )
     if via is None:
         decision.reject(
             NotPermitted,

@@ -196,9 +196,9 @@ class AgentStillResponsible(ServiceKitError, ValueError):
         self.agent_id = agent_id
         self.case_ids = tuple(case_ids)
         super().__init__(
-            f"agent {agent_id!r} still owns or stewards {len(self.case_ids)} unfinished "
-            f"case(s): {', '.join(self.case_ids)}; transfer them (and reassign their "
-            "stewardship) first"
+            f"agent {agent_id!r} still owns, stewards or owes a follow-up on "
+            f"{len(self.case_ids)} unfinished case(s): {', '.join(self.case_ids)}; transfer "
+            "them, reassign their stewardship and hand over their follow-ups first"
         )
 
 

@@ -209,6 +209,9 @@ class CommandPath:
             # judge the case on the owner (and steward) as the directory knows them now.
             steward_too = type(command) is ReassignSteward
             case = self._directory.current(case, actor, steward_too=steward_too)
+        if type(command) is HandOverFollowUp:
+            # "A supervisor of the assignee's team": the assignee's teams as they are now.
+            case = self._directory.current_assignee(case, command.follow_up_id)
         return decide(case, command, now=self.now(case))
 
     def _as_directory_knows(self, command: Command) -> Command:

@@ -90,6 +90,20 @@ class Directory:
             return case
         return attrs.evolve(case, owner=now_owner, steward=now_steward)
 
+    def current_assignee(self, case: Case, follow_up_id: int) -> Case:
+        """The case with that follow-up's assignee as the directory knows them now."""
+        record = case.record
+        follow_ups = record.follow_ups
+        if not 1 <= follow_up_id <= len(follow_ups):
+            return case  # the core refuses it, naming the follow-ups there are
+        follow_up = follow_ups[follow_up_id - 1]
+        assignee = self._now(follow_up.assignee)
+        if assignee == follow_up.assignee:
+            return case
+        changed = attrs.evolve(follow_up, assignee=assignee)
+        refreshed = (*follow_ups[: follow_up_id - 1], changed, *follow_ups[follow_up_id:])
+        return attrs.evolve(case, record=attrs.evolve(record, follow_ups=refreshed))
+
     def _now(self, agent: Agent) -> Agent:
         known = self._store.get_agent(agent.id)
         return agent if known is None else known

@@ -120,19 +120,25 @@ class RoutingRoom:
         """Build the index and the queue from the store, once: agents, loads, waiting cases."""
         if self._started:
             return
-        self._started = True
         store = self._store
         for agent in store.agents():
             self.index.put(agent, self._presences.get(agent.id))
         for summary in store.find_cases():
             if summary.finished:
                 continue
-            case = self._cases.load(summary.case_id)
+            try:
+                case = self._cases.load(summary.case_id)
+            except ServiceKitError as problem:
+                # A case the desk cannot read (a workflow it does not serve): set it aside,
+                # as a tick does, and build the rest of the index.
+                self.set_aside(summary.case_id, str(problem))
+                continue
             held = _load_of(case)
             if held is not None and held[0] in self._known():
                 self.index.add_load(*held)
             if case.owner is None and summary.category is StatusCategory.NEW:
                 self.enqueue(case, due=summary.next_due)
+        self._started = True
 
     def _known(self) -> set[str]:
         return {agent.id for agent in self.index.agents()}

@@ -116,6 +116,9 @@ class ServiceDesk:
         if (workflow is None) == (workflows is None):
             msg = "give a desk either workflow=... or workflows=[...], not both and not neither"
             raise InvalidValue(msg)
+        if isinstance(workflows, Workflow):  # a caller's slip typing cannot catch at run time
+            msg = "workflows= takes a list of workflows; for one, write workflow=... or [workflow]"  # type: ignore[unreachable]
+            raise InvalidValue(msg)
         self.workflows = WorkflowCatalogue([workflow] if workflow is not None else workflows or ())
         _whole_number(max_attempts, "max_attempts", lowest=1)
         _whole_number(cache_size, "cache_size", lowest=0)

@@ -90,6 +90,8 @@ class Ticker:
 
     def _correct_stale(self, summary: CaseSummary, version: int, next_due: datetime | None) -> None:
         """Rewrite a due time that no timer backs (the policies changed since it was written)."""
+        if self._upkeep.policies is None:
+            return  # a desk without SLA policies cannot judge an SLA due time: leave it
         if summary.version == version and summary.next_due != next_due:
             self._store.set_next_due(summary.case_id, version=version, next_due=next_due)
 
