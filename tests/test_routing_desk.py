@@ -390,3 +390,34 @@ def test_the_contact_centre_example_builds_a_queue_and_drains_it(
     assert "chat from c08 (de) -> queue" in out
     assert "ana answers c08" in out  # drained when ana waited on c01
     assert "c04 was not answered -> queue" in out
+
+
+def test_a_queued_case_that_failed_once_is_offered_again_on_the_next_tick() -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415 - only this test needs them
+
+    from servicekit import Channel, Clock, Customer, InMemoryStore, Routing, buying_cycle  # noqa: PLC0415
+
+    class FlakyClock(Clock):
+        """A host clock that once returns a naive time."""
+
+        naive = False
+
+        def now(self) -> datetime:
+            moment = datetime(2026, 3, 2, 9, tzinfo=UTC)
+            return moment.replace(tzinfo=None) if self.naive else moment
+
+    clock = FlakyClock()
+    desk = ServiceDesk(
+        workflow=buying_cycle(), store=InMemoryStore(), clock=clock, routing=Routing()
+    )
+    desk.open_case(
+        actor=Customer("ivy"), customer_id="ivy", channel=Channel.WEB, summary="x", case_id="Q1"
+    )
+    clock.naive = True
+    desk.register_agent(Agent("bo"))  # the drain's assignment fails on the naive time
+    clock.naive = False
+    assert desk.case("Q1").owner is None
+    desk.tick()
+    owner = desk.case("Q1").owner
+    assert owner is not None
+    assert owner.id == "bo"

@@ -165,13 +165,15 @@ class Directory:
         blocking = self.blocking_cases(agent_id)
         if blocking:
             raise AgentStillResponsible(agent_id, [summary.case_id for summary in blocking])
-        inactive = attrs.evolve(agent, active=False)
+        # Each write starts from the record as it is then, so that a change made to the
+        # agent meanwhile (teams, roles) is kept.
+        inactive = attrs.evolve(self.get(agent_id), active=False)
         self._store.put_agent(inactive)
         # A transfer to the agent may have committed between the check and the write:
         # look again, and undo the deactivation if one did.
         late = self.blocking_cases(agent_id)
         if late:
-            self._store.put_agent(agent)
+            self._store.put_agent(attrs.evolve(self.get(agent_id), active=agent.active))
             raise AgentStillResponsible(agent_id, [summary.case_id for summary in late])
         return inactive
 

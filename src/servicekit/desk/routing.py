@@ -433,6 +433,7 @@ class RoutingRoom:
         problems: list[CaseProblem] = []
         if self._path is None:
             return outcomes, problems
+        requeued = self._requeue_set_aside()
         for pending, note in self.unanswered(now):
             try:
                 command = ReturnToQueue(actor=ROUTER, handoff_note=note)
@@ -440,9 +441,28 @@ class RoutingRoom:
             except ServiceKitError as problem:
                 self.set_aside(pending.case_id, str(problem))
                 problems.append(CaseProblem(pending.case_id, str(problem)))
-        if outcomes:
+        if outcomes or requeued:
             problems += self.drain()
         return outcomes, problems
+
+    def _requeue_set_aside(self) -> bool:
+        """Give each case an earlier failure set aside another chance, on every tick.
+
+        A case that still waits unowned in intake goes back into the queue; one that
+        cannot be read stays aside (and is reported by the tick again).
+        """
+        again = False
+        for case_id in list(self.set_aside_cases):
+            try:
+                case = self._cases.load(case_id)
+            except ServiceKitError:
+                continue
+            stage = case.current_stage
+            if case.owner is None and stage is not None and stage.category is StatusCategory.NEW:
+                del self.set_aside_cases[case_id]
+                self.enqueue(case, due=None)
+                again = True
+        return again
 
 
 def _newest_first(summary: CaseSummary) -> tuple[float, str]:
