@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from servicekit import (
     Agent,
+    BusinessCalendar,
     CaseHistory,
     Channel,
     Customer,
@@ -15,6 +16,7 @@ from servicekit import (
     ServiceDesk,
     buying_cycle,
 )
+from servicekit.sla import Metric, Policy, PolicySet, Target
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -64,21 +66,16 @@ def test_a_case_that_raises_is_reported_and_a_hundred_others_still_fire() -> Non
     assert again.failed == ()
 
 
-def test_a_stale_due_time_is_corrected_by_the_first_tick_that_visits_the_case() -> None:
-    from servicekit import BusinessCalendar  # noqa: PLC0415 - only this test needs them
-    from servicekit.sla import Metric, Policy, PolicySet, Target  # noqa: PLC0415
+def first_response_within(budget: str, *, version: int) -> PolicySet:
+    """SLA policy "p": a first response within `budget`, round the clock."""
+    target = Target(Metric.FIRST_RESPONSE, budget)
+    calendar = BusinessCalendar.always_open()
+    return PolicySet([Policy(name="p", version=version, calendar=calendar, targets=[target])])
 
+
+def test_a_stale_due_time_is_corrected_by_the_first_tick_that_visits_the_case() -> None:
     store = InMemoryStore()
-    policies = PolicySet(
-        [
-            Policy(
-                name="p",
-                version=1,
-                calendar=BusinessCalendar.always_open(),
-                targets=[Target(Metric.FIRST_RESPONSE, "1h")],
-            )
-        ]
-    )
+    policies = first_response_within("1h", version=1)
     before = ServiceDesk(
         workflow=buying_cycle(), store=store, clock=ManualClock(START), sla=policies
     )
@@ -87,16 +84,7 @@ def test_a_stale_due_time_is_corrected_by_the_first_tick_that_visits_the_case() 
     )
     assert [s.case_id for s in store.find_due()] == ["k"]
     # The next deployment promises 10 hours: the stored due time (1 hour) is stale.
-    relaxed = PolicySet(
-        [
-            Policy(
-                name="p",
-                version=2,
-                calendar=BusinessCalendar.always_open(),
-                targets=[Target(Metric.FIRST_RESPONSE, "10h")],
-            )
-        ]
-    )
+    relaxed = first_response_within("10h", version=2)
     after = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START), sla=relaxed)
     report = after.tick(START + timedelta(hours=2))
     assert not report
@@ -107,20 +95,8 @@ def test_a_stale_due_time_is_corrected_by_the_first_tick_that_visits_the_case() 
 
 
 def test_a_desk_without_sla_policies_leaves_sla_due_times_alone() -> None:
-    from servicekit import BusinessCalendar  # noqa: PLC0415 - only this test needs them
-    from servicekit.sla import Metric, Policy, PolicySet, Target  # noqa: PLC0415
-
     store = InMemoryStore()
-    policies = PolicySet(
-        [
-            Policy(
-                name="p",
-                version=1,
-                calendar=BusinessCalendar.always_open(),
-                targets=[Target(Metric.FIRST_RESPONSE, "1h")],
-            )
-        ]
-    )
+    policies = first_response_within("1h", version=1)
     sla_desk = ServiceDesk(
         workflow=buying_cycle(), store=store, clock=ManualClock(START), sla=policies
     )
