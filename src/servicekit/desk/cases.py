@@ -52,6 +52,18 @@ class CaseReader:
         history = self._store.load(case_id).events
         return fold(self._workflows.blank(case_id, history, new=new), history)
 
+    def at_end_of(self, case_id: str, history: Sequence[Event]) -> Case:
+        """The case `history` (all of its events, just read) folds into.
+
+        The cached fold when it is not ahead of `history`, brought up to its end;
+        else a replay: one read of the store serves both the case and its history.
+        """
+        case_id_text(case_id)
+        cached = self.cached(case_id)
+        if cached is not None and cached.version <= len(history):
+            return fold(cached, history[cached.version :])
+        return self.replay(case_id, history)
+
     def replay(self, case_id: str, history: Sequence[Event]) -> Case:
         """The case that `history` folds into, on the workflow its opening names."""
         return fold(self._workflows.blank(case_id, history), history)

@@ -108,17 +108,6 @@ class Directory:
         known = self._store.get_agent(agent.id)
         return agent if known is None else known
 
-    def supervisors_of(self, agent: Agent) -> list[Agent]:
-        """Active supervisors of one of the agent's teams now (the agent left out), by id."""
-        current = self._store.get_agent(agent.id) or agent
-        found = {
-            other.id: other
-            for team in sorted(current.teams)
-            for other in self._store.agents_in_team(team)
-            if other.id != current.id and other.supervises(current)
-        }
-        return [found[agent_id] for agent_id in sorted(found)]
-
     def supervisors_in(self, team: str | None) -> list[Agent]:
         """Active supervisors of `team`, by id, from the store's team index; None: of every team.
 
@@ -128,11 +117,6 @@ class Directory:
         """
         agents = self._store.agents() if team is None else self._store.agents_in_team(team)
         return [agent for agent in agents if agent.active and Role.SUPERVISOR in agent.roles]
-
-    def supervisor_of(self, agent: Agent) -> Agent | None:
-        """The first active supervisor of the agent's teams by id, if any."""
-        supervisors = self.supervisors_of(agent)
-        return supervisors[0] if supervisors else None
 
     def blocking_cases(self, agent_id: str) -> list[CaseSummary]:
         """Unfinished cases that need the agent: owned, stewarded, or with a follow-up of theirs."""

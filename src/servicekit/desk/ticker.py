@@ -68,9 +68,7 @@ class Ticker:
         case_id = summary.case_id
         for _ in range(self._max_attempts):
             history = self._store.load(case_id).events
-            case = self._cases.load(case_id)
-            if case.version != len(history):
-                continue  # appended to between the two reads: look again
+            case = self._cases.at_end_of(case_id, history)
             # Events are never stamped before the case's last one; judge what is due at
             # that same moment, or timers just fired would look unfired.
             at = max(now, case.updated_at or now)
