@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from transitions import Machine
 
-from servicekit._values import non_blank, optional_non_blank, require
+from servicekit._values import non_blank, optional_non_blank, require, storable
 from servicekit.errors import InvalidValue, InvalidWorkflow
 from servicekit.followups import FollowUpRules
 
@@ -201,6 +201,7 @@ class Workflow:
         if not isinstance(name, str) or not name.strip():
             msg = f"a workflow needs a non-blank name, got {name!r}"
             raise InvalidValue(msg)
+        storable(name, "a workflow's name")
         rules = FollowUpRules() if follow_ups is None else follow_ups
         require(rules, FollowUpRules, "follow_ups must be FollowUpRules")
         stage_list = tuple(stages)

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from servicekit._values import utc
+from servicekit._values import storable, utc
 from servicekit.case import Case
 from servicekit.errors import InvalidValue
 from servicekit.events import (
@@ -398,21 +398,11 @@ def _check_text(case_id: str, summary: CaseSummary, idempotency: IdempotencyReco
 def check_agent(agent: Agent) -> None:
     """Refuse an agent a store could not keep (for store authors): `InvalidValue`.
 
-    The id and every team name must be storable as UTF-8 text (no lone surrogate
-    such as U+D800). Call it in `put_agent` before writing.
+    The id, every team name and every skill must be storable as UTF-8 text (no
+    lone surrogate such as U+D800). Call it in `put_agent` before writing.
     """
     storable(agent.id, "the agent id")
     for team in agent.teams:
         storable(team, f"a team name of agent {agent.id!r}")
-
-
-def storable(value: str, what: str) -> None:
-    """Refuse a string that cannot be stored as UTF-8 text (for store authors): `InvalidValue`."""
-    try:
-        value.encode()
-    except UnicodeEncodeError as error:
-        msg = (
-            f"{what} {value!r} cannot be stored: it is not valid Unicode text "
-            f"({error.reason} at index {error.start})"
-        )
-        raise InvalidValue(msg) from None
+    for skill in agent.skills:
+        storable(skill, f"a skill of agent {agent.id!r}")

@@ -368,7 +368,9 @@ class StoreContract:
         self, store: Store
     ) -> None:
         events, after = self.opening(store, "bad-\ud800")
-        with pytest.raises(InvalidValue, match="the case id 'bad-\\\\ud800' cannot be stored"):
+        with pytest.raises(
+            InvalidValue, match="the case id must be text that can be stored, got 'bad-\\\\ud800'"
+        ):
             store.append("bad-\ud800", events, expected_version=0, summary=CaseSummary.of(after))
         assert store.read_all() == []
         assert store.find_cases() == []
@@ -378,8 +380,21 @@ class StoreContract:
     ) -> None:
         bad = Agent("bo", teams={"service"})
         object.__setattr__(bad, "id", "bo\udfff")  # past Agent's own check, as a host's might be
-        with pytest.raises(InvalidValue, match="the agent id 'bo\\\\udfff' cannot be stored"):
+        with pytest.raises(
+            InvalidValue, match="the agent id must be text that can be stored, got 'bo\\\\udfff'"
+        ):
             store.put_agent(bad)
+        assert store.agents() == []
+        assert store.agents_in_team("service") == []
+
+    def test_an_agents_team_or_skill_that_is_not_valid_text_is_refused_and_nothing_written(
+        self, store: Store
+    ) -> None:
+        for field, what in (("teams", "a team name"), ("skills", "a skill")):
+            bad = Agent("bo", teams={"service"})
+            object.__setattr__(bad, field, frozenset({"x\udfff"}))  # past Agent's own check
+            with pytest.raises(InvalidValue, match=f"{what} of agent 'bo' must be text"):
+                store.put_agent(bad)
         assert store.agents() == []
         assert store.agents_in_team("service") == []
 
