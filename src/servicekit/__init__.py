@@ -65,6 +65,7 @@ from servicekit.errors import (
     UnknownAgent,
     UnknownCase,
     UnknownReference,
+    UnknownStage,
     UnknownWorkflow,
 )
 from servicekit.events import (
@@ -283,6 +284,7 @@ __all__ = [
     "UnknownAgent",
     "UnknownCase",
     "UnknownReference",
+    "UnknownStage",
     "UnknownWorkflow",
     "Workflow",
     "as_of",

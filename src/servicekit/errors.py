@@ -32,6 +32,7 @@ __all__ = [
     "UnknownAgent",
     "UnknownCase",
     "UnknownReference",
+    "UnknownStage",
     "UnknownWorkflow",
 ]
 
@@ -175,6 +176,47 @@ class UnknownWorkflow(ServiceKitError, LookupError):
         )
 
 
+class UnknownStage(ServiceKitError, KeyError):
+    """A stage a workflow does not have: asked for by name, or where a case is or went.
+
+    A workflow redefined between deployments may lose a stage. A case in that
+    stage (or, for its SLA clocks, one that went through it) cannot be read on the
+    new definition: the desk names the case and goes on with the others, as for a
+    case of a workflow it does not serve. Also a `KeyError`, which
+    `Workflow.stage` raised before this error had a name.
+    """
+
+    def __init__(
+        self,
+        stage: str,
+        workflow: str,
+        known: Iterable[str],
+        *,
+        case_id: str | None = None,
+        went_through: bool = False,
+    ) -> None:
+        """Name the stage, the workflow and its stages, and the case if there is one."""
+        self.stage = stage
+        self.workflow = workflow
+        self.known = tuple(known)
+        self.case_id = case_id
+        stages = f"its stages are {_listing(self.known)}"
+        if case_id is None:
+            message = f"workflow {workflow!r} has no stage {stage!r}; {stages}"
+        else:
+            where = "went through" if went_through else "is in"
+            message = (
+                f"case {case_id!r} {where} stage {stage!r}, which workflow {workflow!r} no "
+                f"longer has ({stages}); give the workflow that stage again to serve the case"
+            )
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        """The message as it is (a `KeyError` would quote it)."""
+        return self.message
+
+
 class IdempotencyConflict(ServiceKitError, ValueError):
     """An idempotency key was used again for a different command."""
 
@@ -211,3 +253,11 @@ class StoreError(ServiceKitError):
 
 class IncompatibleStore(StoreError):
     """The store was written by a newer servicekit; this version cannot read it safely."""
+
+
+def _listing(values: Iterable[object]) -> str:
+    """Values quoted and joined as a person lists them: "'a'", "'a' and 'b'", "'a', 'b' and 'c'"."""
+    quoted = [repr(value) for value in values]
+    if len(quoted) < 2:  # noqa: PLR2004 - one value, or none
+        return "".join(quoted)
+    return f"{', '.join(quoted[:-1])} and {quoted[-1]}"
