@@ -19,6 +19,7 @@ __all__ = [
     "CommandRejected",
     "ConcurrencyConflict",
     "CorruptHistory",
+    "DirectoryConflict",
     "DuplicateCase",
     "IdempotencyConflict",
     "IncompatibleStore",
@@ -133,6 +134,20 @@ class ConcurrencyConflict(ServiceKitError):
         now = "moved on" if actual is None else f"is at version {actual}"
         message = f"case {case_id!r} was expected at version {expected} but {now}"
         super().__init__(f"{message}; {detail}" if detail else message)
+
+
+class DirectoryConflict(ServiceKitError):
+    """Another writer changed an agent's record under every attempt to change it; none written."""
+
+    def __init__(self, agent_id: str, attempted: str, attempts: int) -> None:
+        """Name the agent, what was attempted and how often."""
+        self.agent_id = agent_id
+        self.attempted = attempted
+        self.attempts = attempts
+        super().__init__(
+            f"could not {attempted} agent {agent_id!r}: another writer changed their record "
+            f"each time, {attempts} times in a row; nothing was written, try again"
+        )
 
 
 class CaseNotFound(ServiceKitError, LookupError):

@@ -600,6 +600,38 @@ class StoreContract:
         assert store.agents_in_team("") == []
         assert store.get_agent("solo") == Agent("solo")
 
+    def test_an_agent_put_as_expected_replaces_the_record_it_was_read_from(
+        self, store: Store
+    ) -> None:
+        assert store.put_agent(_BO) is True
+        moved = attrs.evolve(_BO, teams={"sales"}, active=False)
+        assert store.put_agent(moved, expected=_BO) is True
+        assert store.get_agent("bo") == moved
+        assert store.agents_in_team("service") == []
+        assert store.agents_in_team("sales") == [moved]
+
+    def test_an_agent_put_on_a_record_changed_meanwhile_writes_nothing(self, store: Store) -> None:
+        store.put_agent(_BO)
+        changed = attrs.evolve(_BO, teams={"billing"})
+        store.put_agent(changed)  # another writer, between the read of _BO and the put
+        assert store.put_agent(attrs.evolve(_BO, active=False), expected=_BO) is False
+        assert store.get_agent("bo") == changed
+        assert store.agents_in_team("billing") == [changed]
+        assert store.agents_in_team("service") == []
+
+    def test_an_agent_put_expecting_a_record_that_was_never_put_writes_nothing(
+        self, store: Store
+    ) -> None:
+        assert store.put_agent(attrs.evolve(_BO, active=False), expected=_BO) is False
+        assert store.get_agent("bo") is None
+        assert store.agents_in_team("service") == []
+
+    def test_an_agent_put_expecting_another_agents_record_is_refused(self, store: Store) -> None:
+        store.put_agent(_BO)
+        with pytest.raises(InvalidValue, match="expected record of agent 'ana'"):
+            store.put_agent(_BO, expected=_ANA)
+        assert store.agents() == [_BO]
+
     # -- concurrency --------------------------------------------------------------------
 
     # -- open follow-ups by assignee, and correcting a stale due time -------------------
