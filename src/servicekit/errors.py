@@ -12,6 +12,9 @@ says the same in words. A command that raises leaves the case exactly as it was.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
+
+from servicekit._words import listing
 
 __all__ = [
     "AgentStillResponsible",
@@ -69,6 +72,9 @@ class CommandRejected(ServiceKitError):
     been allowed instead.
     """
 
+    _names_stage: ClassVar[bool] = True
+    """Whether the message says the stage the case is in (the reason may say it instead)."""
+
     def __init__(  # noqa: PLR0913 - each part of the context is named on purpose
         self,
         *,
@@ -86,8 +92,14 @@ class CommandRejected(ServiceKitError):
         self.attempted = attempted
         self.reason = reason
         self.allowed = tuple(allowed)
-        where = f"in stage {stage!r}" if stage is not None else "before it was opened"
-        message = f"{actor} cannot {attempted} on case {case_id!r} {where}: {reason}"
+        subject = f"case {case_id!r}"
+        # "open the case" reads "open case 'K'"; "fire 'win'" reads "fire 'win' on case 'K'".
+        if "the case" in attempted:
+            action = attempted.replace("the case", subject, 1)
+        else:
+            action = f"{attempted} on {subject}"
+        where = "" if stage is None or not self._names_stage else f" in stage {stage!r}"
+        message = f"{actor} cannot {action}{where}: {reason}"
         if self.allowed:
             message += f"; allowed instead: {', '.join(self.allowed)}"
         super().__init__(message)
@@ -115,6 +127,8 @@ class UnknownCase(CommandRejected, LookupError):
 
 class DuplicateCase(CommandRejected, ValueError):
     """The case is opened already; it cannot be opened twice."""
+
+    _names_stage = False  # "cannot open case 'K' in stage 'enquiry'" would misread
 
 
 class ConcurrencyConflict(ServiceKitError):
@@ -183,11 +197,16 @@ class UnknownWorkflow(ServiceKitError, LookupError):
         self.workflow = workflow
         self.case_id = case_id
         self.known = tuple(known)
-        subject = f"case {case_id!r} was opened on" if case_id is not None else "there is no"
-        served = ", ".join(repr(name) for name in self.known)
+        served = f"it serves {listing(self.known)}"
+        if case_id is None:
+            message = f"this desk does not serve workflow {workflow!r}; {served}"
+        else:
+            message = (
+                f"case {case_id!r} was opened on workflow {workflow!r}, which this desk does "
+                f"not serve; {served}"
+            )
         super().__init__(
-            f"{subject} workflow {workflow!r}, which this desk does not serve (it serves "
-            f"{served}); pass that workflow to ServiceDesk(workflows=[...])"
+            f"{message} (a desk serves the workflows given to ServiceDesk(workflows=[...]))"
         )
 
 
@@ -215,7 +234,7 @@ class UnknownStage(ServiceKitError, KeyError):
         self.workflow = workflow
         self.known = tuple(known)
         self.case_id = case_id
-        stages = f"its stages are {_listing(self.known)}"
+        stages = f"its stages are {listing(self.known)}"
         if case_id is None:
             message = f"workflow {workflow!r} has no stage {stage!r}; {stages}"
         else:
@@ -252,10 +271,14 @@ class AgentStillResponsible(ServiceKitError, ValueError):
         """Name the agent and every case that blocks the deactivation."""
         self.agent_id = agent_id
         self.case_ids = tuple(case_ids)
+        if len(self.case_ids) == 1:
+            cases, them, their = f"an unfinished case, {self.case_ids[0]!r}", "it", "its"
+        else:
+            named = listing(self.case_ids)
+            cases, them, their = f"{len(self.case_ids)} unfinished cases, {named}", "them", "their"
         super().__init__(
-            f"agent {agent_id!r} still owns, stewards or owes a follow-up on "
-            f"{len(self.case_ids)} unfinished case(s): {', '.join(self.case_ids)}; transfer "
-            "them, reassign their stewardship and hand over their follow-ups first"
+            f"agent {agent_id!r} still owns, stewards or owes a follow-up on {cases}; transfer "
+            f"{them}, reassign {their} stewardship and hand over {their} follow-ups first"
         )
 
 
@@ -268,11 +291,3 @@ class StoreError(ServiceKitError):
 
 class IncompatibleStore(StoreError):
     """The store was written by a newer servicekit; this version cannot read it safely."""
-
-
-def _listing(values: Iterable[object]) -> str:
-    """Values quoted and joined as a person lists them: "'a'", "'a' and 'b'", "'a', 'b' and 'c'"."""
-    quoted = [repr(value) for value in values]
-    if len(quoted) < 2:  # noqa: PLR2004 - one value, or none
-        return "".join(quoted)
-    return f"{', '.join(quoted[:-1])} and {quoted[-1]}"
