@@ -854,6 +854,13 @@ class ServiceDesk:
     def tick(self, now: datetime | None = None) -> TickReport:
         """Fire every timer due by `now` (the clock's time by default), each exactly once.
 
+        `now` is any aware time, and it is how a host drives time without the desk's
+        clock: behind the clock, a worker catches up; ahead of it, a test or a
+        replay fires what will be due then. The events a tick writes are stamped
+        with `now` (or the case's last event, if later), and a case's later events
+        are never stamped before them: a `now` ahead of the clock moves those
+        cases' histories on to that moment for good. In production, call `tick()`.
+
         Follow-ups that fell due are announced to their assignee (`FollowUpDue`);
         a resolved case whose customer confirmed they were served closes; SLA
         warnings, breaches and escalations become system events. Ticking twice
