@@ -162,3 +162,12 @@ def test_an_agent_still_responsible_is_told_which_cases_in_words(desk: ServiceDe
         "agent 'bo' still owns, stewards or owes a follow-up on 2 unfinished cases, 'K' and "
         "'L'; transfer them, reassign their stewardship and hand over their follow-ups first"
     )
+
+
+def test_a_desk_given_the_wrong_kind_of_part_names_the_keyword_it_came_by() -> None:
+    with pytest.raises(InvalidValue, match=r"^workflow must be a Workflow"):
+        ServiceDesk(workflow="buying_cycle")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^store must be a Store"):
+        ServiceDesk(workflow=buying_cycle(), store="desk.sqlite")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^clock must be a Clock"):
+        ServiceDesk(workflow=buying_cycle(), clock="9:00")  # type: ignore[arg-type]

@@ -119,6 +119,8 @@ class ServiceDesk:
         if isinstance(workflows, Workflow):  # a caller's slip typing cannot catch at run time
             msg = "workflows= takes a list of workflows; for one, write workflow=... or [workflow]"  # type: ignore[unreachable]
             raise InvalidValue(msg)
+        if workflow is not None:
+            require(workflow, Workflow, "workflow must be a Workflow (such as buying_cycle())")
         self.workflows = WorkflowCatalogue([workflow] if workflow is not None else workflows or ())
         _whole_number(max_attempts, "max_attempts", lowest=1)
         _whole_number(cache_size, "cache_size", lowest=0)
@@ -126,6 +128,10 @@ class ServiceDesk:
             require(sla, PolicySet, "sla must be a PolicySet")
         if routing is not None:
             require(routing, Routing, "routing must be a Routing")
+        if store is not None:
+            require(store, Store, "store must be a Store (such as InMemoryStore() or SQLiteStore)")
+        if clock is not None:
+            require(clock, Clock, "clock must be a Clock (something with now())")
         self.store: Store = InMemoryStore() if store is None else store
         self.clock: Clock = SystemClock() if clock is None else clock
         self.sla_policies = sla
