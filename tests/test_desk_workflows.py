@@ -228,6 +228,22 @@ def test_a_case_in_a_stage_its_workflow_no_longer_has_is_named_and_set_aside(
     assert len(after.history("R-1")) == len(before.history("R-1"))  # nothing written to it
 
 
+def test_the_metrics_set_aside_a_case_in_a_stage_its_workflow_no_longer_has(store: Store) -> None:
+    from servicekit.metrics import compute  # noqa: PLC0415 - only this test reports
+
+    before = desk_on(store, repairs())
+    for case_id in ("R-1", "R-2"):
+        before.open_case(
+            actor=IVY, customer_id="ivy", channel=Channel.WEB, summary="x", case_id=case_id
+        )
+        before.take(case_id, actor="rex")
+    before.move("R-1", "repair", actor="rex")
+    report = compute(store.read_all(), workflows=[repairs_without_repairing()])
+    assert [(skipped.case_id, "'repairing'" in skipped.reason) for skipped in report.skipped] == [
+        ("R-1", True)
+    ]
+
+
 def test_a_case_that_went_through_a_stage_its_workflow_no_longer_has_names_it_for_its_sla(
     store: Store,
 ) -> None:
