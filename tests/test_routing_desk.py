@@ -421,3 +421,11 @@ def test_a_queued_case_that_failed_once_is_offered_again_on_the_next_tick() -> N
     owner = desk.case("Q1").owner
     assert owner is not None
     assert owner.id == "bo"
+
+
+def test_one_skill_given_as_a_string_is_that_skill_on_opening_and_on_change() -> None:
+    desk = desk_with(Agent("ana", skills={"billing", "de"}))
+    case_id = chat(desk, skills="billing")
+    assert desk.case(case_id).skills == frozenset({"billing"})
+    desk.change_skills(case_id, actor="ana", skills="de")
+    assert desk.case(case_id).skills == frozenset({"de"})

@@ -103,8 +103,20 @@ def test_agents_accept_a_single_team_or_role() -> None:
     assert agent.is_supervisor
 
 
+def test_a_lone_string_is_one_team_role_or_skill_never_its_letters() -> None:
+    agent = Agent("a", teams="sales", roles="supervisor", skills="de")
+    assert agent.teams == frozenset({"sales"})
+    assert agent.roles == frozenset({Role.SUPERVISOR})
+    assert agent.skills == frozenset({"de"})
+
+
+def test_a_role_named_by_a_string_that_is_no_role_is_refused_whole() -> None:
+    with pytest.raises(InvalidValue, match="role is one of 'agent', 'supervisor', got 'boss'"):
+        Agent("a", roles="boss")
+
+
 def test_agent_roles_and_teams_are_checked() -> None:
-    with pytest.raises(InvalidValue, match="Role members"):
+    with pytest.raises(InvalidValue, match=r"roles are Role\.AGENT and Role\.SUPERVISOR"):
         Agent("a", roles=["boss"])
     with pytest.raises(InvalidValue, match="team names"):
         Agent("a", teams=[""])

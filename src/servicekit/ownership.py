@@ -46,12 +46,24 @@ def _team_names(_instance: object, _attribute: object, value: frozenset[str]) ->
 def _roles(value: Any) -> frozenset[Role]:
     if isinstance(value, Role):
         return frozenset((value,))
+    if isinstance(value, str):
+        # One role, as with teams and skills; by its value ("supervisor") or not at all.
+        value = (_role_named(value),)
     roles: frozenset[object] = frozenset(value)
     for role in roles:
         if not isinstance(role, Role):
-            msg = f"roles must be Role members (Role.AGENT, Role.SUPERVISOR), got {role!r}"
+            msg = f"an agent's roles are Role.AGENT and Role.SUPERVISOR, got {role!r}"
             raise InvalidValue(msg)
     return frozenset(role for role in roles if isinstance(role, Role))
+
+
+def _role_named(name: str) -> Role:
+    try:
+        return Role(name)
+    except ValueError:
+        known = ", ".join(repr(role.value) for role in Role)
+        msg = f"an agent's role is one of {known}, got {name!r}"
+        raise InvalidValue(msg) from None
 
 
 _SKILL = re.compile(r"\S+\Z")
@@ -106,8 +118,9 @@ def _capacity(value: Any) -> tuple[tuple[str, int], ...]:
 class Agent:
     """A human representative of the company.
 
-    `teams` and `roles` accept any iterable (or a single value); a supervisor
-    supervises every agent who shares one of their teams.
+    `teams`, `roles` and `skills` accept any iterable or a single value (a lone
+    string is one value, never its letters; a role may be given by its value,
+    "supervisor"); a supervisor supervises every agent who shares one of their teams.
 
     `skills` (open words: languages, products, "sales") and `capacity` (how many
     open cases the agent works at once per channel, keyed by channel name or

@@ -105,7 +105,7 @@ class CommandPath:
                     events,
                     after,
                     idempotency=record,
-                    receivers=_receivers(command),
+                    receivers=_receivers(command, after),
                     capacity=claim,
                 )
             except ConcurrencyConflict as lost:
@@ -235,12 +235,16 @@ class CommandPath:
         return Outcome(case, first, duplicate=True)
 
 
-def _receivers(command: Command) -> tuple[str, ...]:
-    """The agents a command hands the case (or its stewardship, or a follow-up) to."""
+def _receivers(command: Command, after: Case) -> tuple[str, ...]:
+    """The agents a command hands the case (or its stewardship, or a follow-up) to.
+
+    An opening hands the case to whoever owns it after the append: the owner the
+    command names, or the agent routing chose in the same append.
+    """
     field = _RECEIVING.get(type(command))
     if field is None:
         return ()  # the usual case: a move, a note, an offer
-    agent = getattr(command, field)
+    agent = after.owner if type(command) is OpenCase else getattr(command, field)
     return () if agent is None else (agent.id,)
 
 

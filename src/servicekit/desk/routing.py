@@ -52,6 +52,9 @@ __all__ = ["ROUTER", "Pending", "RoutingRoom"]
 ROUTER = System("routing")
 """The actor that assigns routed cases and returns unanswered ones to the queue."""
 
+_REFRESHES = 8
+"""How often routing chooses again when the chosen agent changed in the store meanwhile."""
+
 _WORKING = frozenset({StatusCategory.NEW, StatusCategory.OPEN})
 """The stage categories in which an owned case takes up its owner's capacity."""
 
@@ -149,6 +152,29 @@ class RoutingRoom:
         """The directory changed an agent (skills, capacity, active)."""
         self.index.put(agent)
 
+    def refresh(self, agent: Agent) -> Agent:
+        """The agent as the store holds them now, put into the index if another desk changed them.
+
+        Routing reads the agent it is about to give a case to (one look-up), so a
+        deactivation, a skill or a capacity another desk wrote is not overlooked.
+        """
+        stored = self._store.get_agent(agent.id)
+        if stored is None:
+            return agent  # the store no longer knows them: the append's check refuses them
+        if stored != agent:
+            self.index.put(stored)
+        return stored
+
+    def refresh_directory(self) -> bool:
+        """Put every agent the store holds into the index where it differs; True if any did."""
+        changed = False
+        known = {agent.id: agent for agent in self.index.agents()}
+        for agent in self._store.agents():
+            if known.get(agent.id) != agent:
+                self.index.put(agent, self._presences.get(agent.id))
+                changed = True
+        return changed
+
     def set_presence(self, agent_id: str, presence: Presence) -> None:
         """The host set an agent's availability."""
         self.index.set_presence(agent_id, presence)
@@ -178,6 +204,12 @@ class RoutingRoom:
         """Who the case goes to now, or None (it waits); the decision is kept for explaining."""
         need = self.need(case, store)
         choice = self.index.choose(need)
+        for _ in range(_REFRESHES):
+            if choice is None or self.refresh(choice.agent) == choice.agent:
+                break
+            choice = self.index.choose(need)  # another desk changed the agent: choose again
+        else:
+            choice = None  # the directory kept changing under us: the case waits
         self._needs[case.case_id] = need
         self._reasons[case.case_id] = choice
         return choice
@@ -414,6 +446,8 @@ class RoutingRoom:
         """One pass over the queue; True if it stopped at a lost claim and should run again."""
         assert self._path is not None  # noqa: S101 - drain checked it
         for entry, choice in self.offers(agent_ids):
+            if self.refresh(choice.agent) != choice.agent:
+                return True  # another desk changed the agent: offer the queue anew
             reason = f"from the queue: {choice.reason}"
             command = AssignCase(actor=ROUTER, to=choice.agent, reason=reason)
             self._recounted = False
@@ -433,7 +467,8 @@ class RoutingRoom:
         problems: list[CaseProblem] = []
         if self._path is None:
             return outcomes, problems
-        requeued = self._requeue_set_aside()
+        # Another desk may have changed agents (a new skill, more capacity): offer the queue.
+        requeued = self._requeue_set_aside() | self.refresh_directory()
         for pending, note in self.unanswered(now):
             try:
                 command = ReturnToQueue(actor=ROUTER, handoff_note=note)

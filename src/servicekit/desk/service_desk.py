@@ -380,7 +380,7 @@ class ServiceDesk:
             priority=priority,
             tier=tier,
             workflow=workflow,
-            skills=frozenset(skills),
+            skills=skills,
             idempotency_key=idempotency_key,
         )
         if case_id is None:
@@ -400,7 +400,7 @@ class ServiceDesk:
         """Change the skills the case needs; a waiting case is offered again on the new ones."""
         command = ChangeSkills(
             actor=self.directory.actor(actor),
-            skills=frozenset(skills),
+            skills=skills,
             reason=reason,
             idempotency_key=idempotency_key,
         )
