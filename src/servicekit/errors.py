@@ -151,17 +151,24 @@ class ConcurrencyConflict(ServiceKitError):
 
 
 class DirectoryConflict(ServiceKitError):
-    """Another writer changed an agent's record under every attempt to change it; none written."""
+    """Another writer changed an agent's record under the attempt(s) to change it; none written."""
 
     def __init__(self, agent_id: str, attempted: str, attempts: int) -> None:
         """Name the agent, what was attempted and how often."""
         self.agent_id = agent_id
         self.attempted = attempted
         self.attempts = attempts
-        super().__init__(
-            f"could not {attempted} agent {agent_id!r}: another writer changed their record "
-            f"each time, {attempts} times in a row; nothing was written, try again"
-        )
+        if attempts == 1:
+            detail = (
+                "their record is no longer the one the change was made from (another "
+                "writer changed it); nothing was written: read the agent again and retry"
+            )
+        else:
+            detail = (
+                f"another writer changed their record each time, {attempts} times in a row; "
+                "nothing was written, try again"
+            )
+        super().__init__(f"could not {attempted} agent {agent_id!r}: {detail}")
 
 
 class CaseNotFound(ServiceKitError, LookupError):

@@ -37,10 +37,19 @@ class Directory:
         """Read and write agents in `store`."""
         self._store = store
 
-    def register(self, agent: Agent) -> Agent:
-        """Add an agent, or update one (teams, roles); returns it."""
+    def register(self, agent: Agent, *, expected: Agent | None = None) -> Agent:
+        """Add an agent, or update one (teams, roles); returns it.
+
+        Without `expected` the record is written as given, whatever the directory
+        holds (a deactivation made meanwhile is overwritten). With `expected`, the
+        record the change was made from, it is written only if the directory still
+        holds exactly that record; else `DirectoryConflict` and nothing is written.
+        """
         require(agent, Agent, "register_agent takes an Agent")
-        self._store.put_agent(agent)
+        if expected is not None:
+            require(expected, Agent, "expected is the agent record the change was made from")
+        if not self._store.put_agent(agent, expected=expected):
+            raise DirectoryConflict(agent.id, "register", 1)
         return agent
 
     def get(self, agent_id: str) -> Agent:

@@ -179,13 +179,19 @@ class ServiceDesk:
 
     # -- the agent directory ------------------------------------------------------------
 
-    def register_agent(self, agent: Agent) -> Agent:
+    def register_agent(self, agent: Agent, *, expected: Agent | None = None) -> Agent:
         """Add an agent to the directory, or update one (teams, roles, skills, capacity).
+
+        Without `expected` this overwrites whatever the directory holds for the
+        agent, a deactivation made meanwhile included. To update an agent safely
+        while others may change them, pass the record the change was made from as
+        `expected` (a compare-and-set): if the directory holds another record now,
+        `DirectoryConflict` is raised and nothing is written.
 
         With routing on, the agent is offered the queue at once (a raised
         capacity or a new skill may let them take a waiting case).
         """
-        registered = self.directory.register(agent)
+        registered = self.directory.register(agent, expected=expected)
         if self.routing is not None:
             self.routing.start()
             self.routing.put_agent(registered)
