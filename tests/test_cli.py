@@ -500,3 +500,61 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
         [script, "--version"], capture_output=True, text=True, cwd=tmp_path, check=False
     )
     assert result.stdout.strip() == version("servicekit")
+
+
+LOST_STAGE = """
+from servicekit import Stage, StatusCategory, Transition, Workflow
+
+def returns() -> Workflow:
+    return Workflow(
+        name="returns",
+        stages=[Stage("asked", StatusCategory.NEW), Stage("done", StatusCategory.CLOSED)],
+        transitions=[Transition("finish", "asked", "done")],
+        start="asked",
+    )
+"""
+
+
+def _checking_workflow() -> Workflow:
+    return Workflow(
+        name="returns",
+        stages=[
+            Stage("asked", StatusCategory.NEW),
+            Stage("checking", StatusCategory.OPEN),
+            Stage("done", StatusCategory.CLOSED),
+        ],
+        transitions=[
+            Transition("check", "asked", "checking"),
+            Transition("finish", "checking", "done"),
+        ],
+        start="asked",
+    )
+
+
+@pytest.fixture
+def lost_stage_db(tmp_path: Path) -> Path:
+    """Cases R1 (in 'checking', which lost.py's workflow no longer has), R2 and R3 (in 'asked')."""
+    (tmp_path / "lost.py").write_text(LOST_STAGE)
+    path = tmp_path / "lost.sqlite"
+    with SQLiteStore(path) as store:
+        desk = ServiceDesk(workflow=_checking_workflow(), store=store)
+        desk.register_agent(Agent("ana"))
+        for case_id in ("R1", "R2", "R3"):
+            desk.open_case(
+                actor=Customer("c"), customer_id="c", channel=Channel.WEB, summary="s",
+                case_id=case_id,
+            )  # fmt: skip
+        desk.take("R1", actor="ana")
+        desk.move("R1", "check", actor="ana")
+    return path
+
+
+def test_check_reports_a_case_in_a_lost_stage_and_checks_the_others(lost_stage_db: Path) -> None:
+    result = run("check", "lost.sqlite", "--workflow", "lost:returns", cwd=lost_stage_db.parent)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "case 'R1'" in output
+    assert "checking" in output
+    assert "3 cases" in output
+    assert "returns:asked" in output
