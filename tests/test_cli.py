@@ -464,7 +464,8 @@ def test_tick_sets_aside_a_case_it_cannot_serve_and_fires_the_others(tmp_path: P
     assert result.returncode == 1
     assert "L1 " in result.stdout  # the case on the buying cycle fired
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("set aside: case 'R9':")
+    assert result.stderr.startswith("set aside: case 'R9'")
+    assert result.stderr.count("'R9'") == 1
     assert "returns" in result.stderr
 
 
@@ -558,3 +559,15 @@ def test_check_reports_a_case_in_a_lost_stage_and_checks_the_others(lost_stage_d
     assert "checking" in output
     assert "3 cases" in output
     assert "returns:asked" in output
+
+
+def test_report_names_each_case_it_set_aside_and_why(lost_stage_db: Path) -> None:
+    args = ("report", "--db", "lost.sqlite", "--workflow", "lost:returns", "--html", "r.html")
+    result = run(*args, cwd=lost_stage_db.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("set aside: ")
+    assert "'R1'" in result.stderr
+    assert "checking" in result.stderr
+    assert result.stderr.count("'R1'") == 1
+    assert "set aside: " in result.stdout
+    assert "R1" in (lost_stage_db.parent / "r.html").read_text(encoding="utf-8")

@@ -563,3 +563,10 @@ def test_an_outcome_is_a_value(desk: ServiceDesk) -> None:
     outcome = desk.open_case(actor="ana", customer_id="c", channel=Channel.WEB, summary="s")
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         outcome.duplicate = True  # type: ignore[misc]
+
+
+def test_a_case_problem_names_the_case_once() -> None:
+    from servicekit.desk.results import CaseProblem  # noqa: PLC0415 - only this test needs it
+
+    assert str(CaseProblem("R-1", "case 'R-1' is in stage 'x'")) == "case 'R-1' is in stage 'x'"
+    assert str(CaseProblem("R-1", "no such stage")) == "case 'R-1': no such stage"

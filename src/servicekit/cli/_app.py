@@ -363,6 +363,8 @@ def report(  # noqa: PLR0913 - every option is keyword-only and optional
     )
     out = _stdout()
     _print_report(out, data)
+    for line in data.set_aside:  # also among the report's notes; stderr for whoever reads it
+        _output.problem(line)
     if html is not None:
         html.write_text(render_html(data), encoding="utf-8")
         out.print(f"HTML report: {html}", markup=False)

@@ -49,8 +49,11 @@ class CaseProblem:
     reason: str
 
     def __str__(self) -> str:
-        """The problem as a sentence."""
-        return f"case {self.case_id!r}: {self.reason}"
+        """The problem as a sentence, naming the case once (the reason may name it already)."""
+        named = repr(self.case_id)
+        if named in self.reason:
+            return self.reason
+        return f"case {named}: {self.reason}"
 
 
 @attrs.frozen

@@ -113,12 +113,28 @@ class KpiRowLike(Protocol):
         """How many observations it was computed from."""
 
 
+class SkippedLike(Protocol):
+    """What the report reads of a `servicekit.metrics.SkippedCase`."""
+
+    @property
+    def case_id(self) -> str:
+        """The case set aside."""
+
+    @property
+    def reason(self) -> str:
+        """Why it could not be counted."""
+
+
 class KpiFigures(Protocol):
     """What the report reads of a `servicekit.metrics.KpiReport`."""
 
     @property
     def stewarded(self) -> Mapping[str, int]:
         """For each agent, how many cases they steward."""
+
+    @property
+    def skipped(self) -> Sequence[SkippedLike]:
+        """The cases set aside (their history could not be read), with why."""
 
     def rows(self) -> Sequence[KpiRowLike]:
         """Every figure."""
@@ -176,6 +192,8 @@ class ReportData:
     cases: int
     sla_measured: bool
     notes: tuple[str, ...] = ()
+    set_aside: tuple[str, ...] = ()
+    """One line per case left out of the figures, naming it and why."""
 
 
 def _window(
@@ -231,9 +249,11 @@ def gather(  # noqa: PLR0913 - the report's options, all keyword-only
         if isinstance(value, timedelta):
             response_times.append(value)
     notes = [] if sla is not None else ["SLA attainment needs the policies: --sla MODULE:NAME."]
+    overall = compute(events, **options)
+    set_aside = tuple(_set_aside_line(case.case_id, case.reason) for case in overall.skipped)
     return ReportData(
         title=title,
-        overall=compute(events, **options),
+        overall=overall,
         over_time=over_time,
         periods=tuple(periods),
         by_agent=compute(events, by=("agent",), **options),
@@ -243,8 +263,17 @@ def gather(  # noqa: PLR0913 - the report's options, all keyword-only
         response_times=tuple(response_times),
         cases=len(histories),
         sla_measured=sla is not None,
-        notes=tuple(notes),
+        notes=tuple(notes) + set_aside,
+        set_aside=set_aside,
     )
+
+
+def _set_aside_line(case_id: str, reason: str) -> str:
+    """'set aside: case 'R-1': why', naming the case once (the reason may name it already)."""
+    named = repr(case_id)
+    if named in reason:
+        return f"set aside: {reason}"
+    return f"set aside: case {named}: {reason}"
 
 
 def _metrics() -> Any:
