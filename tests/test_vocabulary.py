@@ -23,6 +23,7 @@ from servicekit import (
     Workflow,
     buying_cycle,
 )
+from servicekit._values import MAX_NAME_LENGTH
 from servicekit.sla import Policy
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -73,6 +74,66 @@ def test_an_id_that_cannot_be_stored_is_refused_before_anything_is_written(
         desk.open_case(actor="bo", customer_id="c", channel=Channel.WEB, summary=f"x{lone}")
     assert desk.cases() == []
     assert [agent.id for agent in desk.agents()] == ["bo"]
+
+
+def test_a_nul_character_is_refused_in_ids_names_and_texts_before_anything_is_written(
+    store: Store,
+) -> None:
+    desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START))
+    desk.register_agent(Agent("bo"))
+    desk.open_case(actor="bo", customer_id="c", channel=Channel.WEB, summary="s", case_id="K")
+    before = (store.read_all(), desk.cases(), desk.agents())
+    nul = "a\x00b"
+    attempts: list[Callable[[], object]] = [
+        lambda: desk.open_case(actor="bo", customer_id="c", channel=Channel.WEB, summary=nul),
+        lambda: desk.open_case(actor="bo", customer_id=nul, channel=Channel.WEB, summary="s"),
+        lambda: desk.open_case(
+            actor="bo", customer_id="c", channel=Channel.WEB, summary="s", case_id=nul
+        ),
+        lambda: desk.take("K", actor="bo", idempotency_key=nul),
+        lambda: desk.register_agent(Agent(nul)),
+        lambda: desk.register_agent(Agent("cy", teams={nul})),
+        lambda: desk.case(nul),
+    ]
+    for attempt in attempts:
+        with pytest.raises(InvalidValue, match="NUL character"):
+            attempt()
+    assert (store.read_all(), desk.cases(), desk.agents()) == before
+
+
+def test_an_id_or_name_over_the_maximum_length_is_refused_before_anything_is_written(
+    store: Store,
+) -> None:
+    desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START))
+    desk.register_agent(Agent("bo"))
+    longest, over = "k" * MAX_NAME_LENGTH, "k" * (MAX_NAME_LENGTH + 1)
+    attempts: list[Callable[[], object]] = [
+        lambda: desk.open_case(
+            actor="bo", customer_id="c", channel=Channel.WEB, summary="s", case_id=over
+        ),
+        lambda: desk.open_case(actor="bo", customer_id=over, channel=Channel.WEB, summary="s"),
+        lambda: desk.open_case(
+            actor="bo", customer_id="c", channel=Channel.WEB, summary="s", idempotency_key=over
+        ),
+        lambda: desk.register_agent(Agent(over)),
+        lambda: desk.register_agent(Agent("cy", teams={over})),
+        lambda: desk.register_agent(Agent("cy", skills={over})),
+    ]
+    for attempt in attempts:
+        with pytest.raises(InvalidValue, match=f"at most {MAX_NAME_LENGTH} characters"):
+            attempt()
+    assert desk.cases() == []
+    assert [agent.id for agent in desk.agents()] == ["bo"]
+    desk.register_agent(Agent(longest, teams={longest}))
+    opened = desk.open_case(
+        actor=longest,
+        customer_id=longest,
+        channel=Channel.WEB,
+        summary="s" * 10_000,  # a text, not indexed: no maximum
+        case_id=longest,
+        idempotency_key=longest,
+    )
+    assert desk.case(longest) == opened.case
 
 
 def _stage_pair(name: str = "two_stages") -> dict[str, Any]:

@@ -21,12 +21,36 @@ def utc(value: object, *, what: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def storable(value: str, what: str) -> None:
+MAX_NAME_LENGTH = 200
+"""The most characters an id or a name may have, on every store.
+
+Case, agent and customer ids, team names, skills, workflow and stage names and
+idempotency keys are indexed by the stores, and PostgreSQL's indexes hold keys of
+at most about 2700 bytes: 200 characters (at most 800 bytes of UTF-8) fit with room.
+Texts (summaries, notes, reasons) are not indexed and may be longer.
+"""
+
+
+def storable(value: str, what: str, *, limit: int | None = None) -> None:
     """Refuse text that no store can keep (for store authors too): `InvalidValue`.
 
-    A lone surrogate such as U+D800 is not a character and not UTF-8. `what` names
-    the value in the message ("the agent id").
+    A NUL character (U+0000) is refused (PostgreSQL keeps no NUL in text), and so
+    is a lone surrogate such as U+D800 (not a character, and not UTF-8). With
+    `limit` (`MAX_NAME_LENGTH` for ids and names), text longer than that many
+    characters is refused. `what` names the value in the message ("the agent id").
     """
+    if limit is not None and len(value) > limit:
+        msg = (
+            f"{what} may have at most {limit} characters, got {len(value)} "
+            f"(starting {value[:20]!r})"
+        )
+        raise InvalidValue(msg)
+    if "\x00" in value:
+        msg = (
+            f"{what} must not contain the NUL character (U+0000), which no store keeps; "
+            f"got {value!r}"
+        )
+        raise InvalidValue(msg)
     if value.isascii():
         return  # the common case, and O(1): CPython knows whether a str is ASCII
     try:
@@ -47,12 +71,26 @@ def non_blank(_instance: object, attribute: Any, value: Any) -> None:
     storable(value, what=attribute.name)
 
 
+def identifier(_instance: object, attribute: Any, value: Any) -> None:
+    """Attrs validator: an id or a name, non-blank and at most `MAX_NAME_LENGTH` characters."""
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{attribute.name} must be a non-blank string, got {value!r}"
+        raise InvalidValue(msg)
+    storable(value, what=attribute.name, limit=MAX_NAME_LENGTH)
+
+
+def optional_identifier(instance: object, attribute: Any, value: Any) -> None:
+    """Attrs validator: None, or an id or a name (see `identifier`)."""
+    if value is not None:
+        identifier(instance, attribute, value)
+
+
 def case_id_text(case_id: object) -> str:
     """Refuse a case id that is not a non-blank string a store can keep."""
     if not isinstance(case_id, str) or not case_id.strip():
         msg = f"a case id is a non-blank string, got {case_id!r}"
         raise InvalidValue(msg)
-    storable(case_id, what="a case id")
+    storable(case_id, what="a case id", limit=MAX_NAME_LENGTH)
     return case_id
 
 

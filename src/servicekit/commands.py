@@ -15,7 +15,14 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from servicekit._values import non_blank, optional_non_blank, text, utc
+from servicekit._values import (
+    identifier,
+    non_blank,
+    optional_identifier,
+    optional_non_blank,
+    text,
+    utc,
+)
 from servicekit.errors import InvalidValue
 from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
@@ -87,7 +94,7 @@ def _aware(value: datetime) -> datetime:
 
 
 _ACTOR = attrs.field(validator=_actor)
-_KEY = attrs.field(default=None, validator=optional_non_blank)
+_KEY = attrs.field(default=None, validator=optional_identifier)
 
 
 @attrs.frozen(kw_only=True)
@@ -112,7 +119,7 @@ class OpenCase:
     """
 
     actor: Actor = _ACTOR
-    customer_id: str = attrs.field(validator=non_blank)
+    customer_id: str = attrs.field(validator=identifier)
     channel: Channel = attrs.field(validator=_instance_of(Channel, "a Channel"))
     summary: str = attrs.field(validator=non_blank)
     direction: Direction = attrs.field(

@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from servicekit._values import non_blank, storable
+from servicekit._values import MAX_NAME_LENGTH, identifier, non_blank, storable
 from servicekit.errors import InvalidValue
 
 __all__ = ["Actor", "Agent", "Customer", "Role", "System", "may_steer", "skill_names"]
@@ -40,7 +40,7 @@ def _team_names(_instance: object, _attribute: object, value: frozenset[str]) ->
         if not isinstance(team, str) or not team.strip():
             msg = f"team names must be non-blank strings, got {team!r}"
             raise InvalidValue(msg)
-        storable(team, "a team name")
+        storable(team, "a team name", limit=MAX_NAME_LENGTH)
 
 
 def _roles(value: Any) -> frozenset[Role]:
@@ -84,7 +84,7 @@ def skill_names(value: Any) -> frozenset[str]:
         if not isinstance(word, str) or not _SKILL.match(word):
             msg = f"a skill is one non-blank word without spaces, got {word!r}"
             raise InvalidValue(msg)
-        storable(word, "a skill")
+        storable(word, "a skill", limit=MAX_NAME_LENGTH)
     return words
 
 
@@ -131,7 +131,7 @@ class Agent:
     same value all day.
     """
 
-    id: str = attrs.field(validator=non_blank)
+    id: str = attrs.field(validator=identifier)
     teams: frozenset[str] = attrs.field(
         default=frozenset(), converter=_names, validator=_team_names
     )
@@ -166,7 +166,7 @@ class Agent:
 class Customer:
     """The customer a case belongs to, by the host application's id."""
 
-    id: str = attrs.field(validator=non_blank)
+    id: str = attrs.field(validator=identifier)
 
     def __str__(self) -> str:
         """How the customer is named in messages."""

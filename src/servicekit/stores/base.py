@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from servicekit._values import storable, utc
+from servicekit._values import MAX_NAME_LENGTH, storable, utc
 from servicekit.case import Case
 from servicekit.errors import InvalidValue
 from servicekit.events import (
@@ -389,7 +389,7 @@ def inactive_agent(
 
 def _check_text(case_id: str, summary: CaseSummary, idempotency: IdempotencyRecord | None) -> None:
     """Refuse the ids and names of an append a store could not keep as text."""
-    storable(case_id, "the case id")
+    storable(case_id, "the case id", limit=MAX_NAME_LENGTH)
     for what, value in (
         ("the customer id", summary.customer_id),
         ("the workflow name", summary.workflow),
@@ -399,9 +399,9 @@ def _check_text(case_id: str, summary: CaseSummary, idempotency: IdempotencyReco
         ("the idempotency key", None if idempotency is None else idempotency.key),
     ):
         if value is not None:
-            storable(value, what)
+            storable(value, what, limit=MAX_NAME_LENGTH)
     for agent_id in summary.follow_up_assignee_ids:
-        storable(agent_id, "a follow-up's assignee id")
+        storable(agent_id, "a follow-up's assignee id", limit=MAX_NAME_LENGTH)
 
 
 def check_agent(agent: Agent, *, expected: Agent | None = None) -> None:
@@ -418,8 +418,8 @@ def check_agent(agent: Agent, *, expected: Agent | None = None) -> None:
             "expected is the record of the same agent the change was made from"
         )
         raise InvalidValue(msg)
-    storable(agent.id, "the agent id")
+    storable(agent.id, "the agent id", limit=MAX_NAME_LENGTH)
     for team in agent.teams:
-        storable(team, f"a team name of agent {agent.id!r}")
+        storable(team, f"a team name of agent {agent.id!r}", limit=MAX_NAME_LENGTH)
     for skill in agent.skills:
-        storable(skill, f"a skill of agent {agent.id!r}")
+        storable(skill, f"a skill of agent {agent.id!r}", limit=MAX_NAME_LENGTH)
