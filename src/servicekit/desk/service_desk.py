@@ -321,7 +321,13 @@ class ServiceDesk:
         return self.queries.of_customer(customer_id, workflow=workflow)
 
     def cases_in_stage(self, stage: str, *, workflow: str | None = None) -> list[CaseSummary]:
-        """Every case in the stage, oldest first (of one workflow, or any that has the stage)."""
+        """Every case in the stage, oldest first (of one workflow, or of any).
+
+        The cases are those the index holds in the stage, even one no workflow the
+        desk serves has (a stage a changed workflow lost): that is how an operator
+        finds the cases it stranded. `InvalidValue` for a stage that is not a
+        non-blank string, `UnknownWorkflow` for a workflow the desk does not serve.
+        """
         return self.queries.in_stage(stage, workflow=workflow)
 
     def briefing(self, case_id: str) -> Briefing:
