@@ -11,6 +11,8 @@ from servicekit import (
     Agent,
     AgentStillResponsible,
     CommandRejected,
+    CompleteFollowUp,
+    Customer,
     DuplicateCase,
     FollowUpOutcome,
     InvalidTransition,
@@ -20,6 +22,7 @@ from servicekit import (
     ReturnToQueue,
     ServiceDesk,
     System,
+    UnknownAgent,
     UnknownCase,
     UnknownWorkflow,
     buying_cycle,
@@ -113,13 +116,13 @@ def test_a_workflow_the_desk_does_not_serve_is_named_in_a_sentence(desk: Service
         desk.cases(workflow="onboarding")
     assert str(error.value) == (
         "this desk does not serve workflow 'onboarding'; it serves 'buying_cycle' "
-        "(a desk serves the workflows given to ServiceDesk(workflows=[...]))"
+        "(a desk serves the workflows it was created with, its workflows option)"
     )
     opened_elsewhere = UnknownWorkflow("repairs", ["buying_cycle", "sales"], case_id="R-1")
     assert str(opened_elsewhere) == (
         "case 'R-1' was opened on workflow 'repairs', which this desk does not serve; it "
-        "serves 'buying_cycle' and 'sales' (a desk serves the workflows given to "
-        "ServiceDesk(workflows=[...]))"
+        "serves 'buying_cycle' and 'sales' (a desk serves the workflows it was created "
+        "with, its workflows option)"
     )
 
 
@@ -171,3 +174,35 @@ def test_a_desk_given_the_wrong_kind_of_part_names_the_keyword_it_came_by() -> N
         ServiceDesk(workflow=buying_cycle(), store="desk.sqlite")  # type: ignore[arg-type]
     with pytest.raises(InvalidValue, match=r"^clock must be a Clock"):
         ServiceDesk(workflow=buying_cycle(), clock="9:00")  # type: ignore[arg-type]
+
+
+def test_a_customer_refused_a_move_is_offered_only_what_a_customer_may_do(
+    desk: ServiceDesk,
+) -> None:
+    message = refusal(lambda: desk.reopen("K", actor=Customer("ivy")))
+    assert "no transition 'reopen' leaves stage 'enquiry'" in message
+    assert "negotiate" not in message
+    assert "allowed instead" not in message  # a customer may fire nothing in an enquiry
+
+
+def test_a_missing_agent_policy_set_or_routing_is_told_in_words_not_constructors(
+    desk: ServiceDesk,
+) -> None:
+    with pytest.raises(UnknownAgent) as unknown:
+        desk.take("K", actor="nobody")
+    with pytest.raises(InvalidValue) as no_sla:
+        desk.sla("K")
+    with pytest.raises(InvalidValue) as no_routing:
+        desk.routing_explanation("K")
+    assert str(unknown.value).endswith("register the agent first (desk.register_agent)")
+    assert str(no_sla.value).endswith("give it its policies when creating it (sla=)")
+    assert str(no_routing.value).endswith("turn routing on when creating it (routing=)")
+    for error in (unknown, no_sla, no_routing):
+        assert "ServiceDesk" not in str(error.value)
+
+
+def test_a_value_of_the_wrong_kind_is_told_the_members_it_may_be() -> None:
+    with pytest.raises(InvalidValue) as error:
+        CompleteFollowUp(actor=System(), follow_up_id=1, outcome="done")  # type: ignore[arg-type]
+    members = ", ".join(f"FollowUpOutcome.{member.name}" for member in FollowUpOutcome)
+    assert str(error.value) == f"outcome must be one of {members}; got 'done'"

@@ -9,6 +9,7 @@ built, so a malformed command never reaches the rules.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
@@ -78,6 +79,9 @@ def _instance_of(kind: type, hint: str) -> Any:
     def check(_instance: object, attribute: Any, value: Any) -> None:
         if not isinstance(value, kind):
             msg = f"{attribute.name} must be {hint}, got {value!r}"
+            if issubclass(kind, enum.Enum):
+                choices = ", ".join(f"{kind.__name__}.{member.name}" for member in kind)
+                msg = f"{attribute.name} must be one of {choices}; got {value!r}"
             raise InvalidValue(msg)
 
     return check

@@ -498,10 +498,13 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
     workflow = case.workflow
     route = workflow.route(stage.name, command.trigger)
     if route is None:
+        triggers = workflow.triggers(stage.name)
+        if isinstance(command.actor, Customer):  # allowed instead: what the customer may do
+            triggers = tuple(t for t in triggers if _by_customer(decision, t))
         decision.reject(
             InvalidTransition,
             f"no transition {command.trigger!r} leaves stage {stage.name!r}",
-            workflow.triggers(stage.name),
+            triggers,
         )
     transition, dest = route.transition, route.dest
     actor = command.actor

@@ -187,8 +187,8 @@ class UnknownAgent(ServiceKitError, LookupError):
         """Name the agent that was asked for."""
         self.agent_id = agent_id
         super().__init__(
-            f"there is no agent {agent_id!r} in the directory; register it with "
-            "ServiceDesk.register_agent first"
+            f"there is no agent {agent_id!r} in the directory; register the agent first "
+            "(desk.register_agent)"
         )
 
 
@@ -213,7 +213,7 @@ class UnknownWorkflow(ServiceKitError, LookupError):
                 f"not serve; {served}"
             )
         super().__init__(
-            f"{message} (a desk serves the workflows given to ServiceDesk(workflows=[...]))"
+            f"{message} (a desk serves the workflows it was created with, its workflows option)"
         )
 
 

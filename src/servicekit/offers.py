@@ -31,7 +31,8 @@ def check_money(amount: object, currency: object) -> None:
     """Refuse anything but a positive, finite `Decimal` and an ISO 4217 code ("EUR")."""
     if not isinstance(amount, Decimal):
         msg = (
-            f"an amount must be a decimal.Decimal (floats lose cents), "
+            "an amount must be an exact decimal number, such as Decimal('12.50') (floats "
+            f"lose cents), "
             f"got {type(amount).__name__}: {amount!r}"
         )
         raise InvalidValue(msg)

@@ -269,7 +269,7 @@ class ServiceDesk:
             CaseNotFound: there is no such case.
         """
         if self.routing is None:
-            msg = "this desk does not route cases: ServiceDesk(..., routing=Routing())"
+            msg = "this desk does not route cases: turn routing on when creating it (routing=)"
             raise InvalidValue(msg)
         self.routing.start()
         case = self.case(case_id)

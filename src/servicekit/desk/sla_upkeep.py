@@ -58,7 +58,7 @@ class SlaUpkeep:
             InvalidValue: the desk has no SLA policies.
         """
         if self.policies is None:
-            msg = "this desk has no SLA policies: ServiceDesk(..., sla=PolicySet([...]))"
+            msg = "this desk has no SLA policies: give it its policies when creating it (sla=)"
             raise InvalidValue(msg)
         tracker = self.tracker(case, history=history)
         assert tracker is not None  # noqa: S101 - the desk has policies

@@ -62,7 +62,9 @@ __all__ = [
 ]
 
 _NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
-_TEXT = st.text(min_size=1, max_size=40).filter(str.strip)
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=40
+).filter(str.strip)
 _TEAMS = st.sampled_from(["sales", "service", "billing"])
 _CUSTOMER_IDS = st.sampled_from(["cust-1", "cust-2"])
 
