@@ -7,6 +7,7 @@ was served. `decide(case, command, now=...)` returns the events a command causes
 case; a case is the fold of its history.
 """
 
+from servicekit._values import MAX_NAME_LENGTH
 from servicekit.buying_cycle import buying_cycle
 from servicekit.calendar import BusinessCalendar, parse_duration
 from servicekit.case import Case, CaseRecord, Feedback, Handoff, as_of, evolve, replay
@@ -148,6 +149,7 @@ from servicekit.timers import Timer, TimerKind
 from servicekit.workflow import Guard, Route, Stage, StatusCategory, Transition, Workflow
 
 __all__ = [
+    "MAX_NAME_LENGTH",
     "AcceptOffer",
     "Actor",
     "ActorRef",
