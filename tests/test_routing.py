@@ -72,6 +72,22 @@ def test_a_negative_capacity_is_refused() -> None:
         Agent("a", capacity={"chat": -1})
 
 
+@pytest.mark.parametrize("capacity", [3, "chat", [("chat", 3)], {"chat"}])
+def test_a_capacity_that_is_not_a_mapping_of_channels_is_refused(capacity: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", capacity=capacity)
+    assert str(error.value) == (
+        f"capacity maps channels to whole numbers (for example {{'chat': 3}}), got {capacity!r}"
+    )
+
+
+@pytest.mark.parametrize("key", ["live chat", "Chat", "", 3, None])
+def test_a_capacity_is_keyed_by_channel_names_only(key: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", capacity={key: 1})
+    assert str(error.value) == f"a capacity is keyed by a channel name or a Channel, got {key!r}"
+
+
 def test_the_same_channel_twice_in_a_capacity_is_refused() -> None:
     with pytest.raises(InvalidValue, match="given twice"):
         Agent("a", capacity={Channel.CHAT: 1, "chat": 2})
