@@ -57,6 +57,22 @@ def test_a_skill_with_a_space_is_refused() -> None:
         Agent("a", skills={"german speaker"})
 
 
+@pytest.mark.parametrize("skills", [{"de": 1}, b"de", 3, None])
+def test_skills_are_a_set_of_words_not_a_mapping_bytes_or_a_number(skills: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", skills=skills)
+    assert str(error.value) == (
+        f"skills are a set of words (for example {{'de', 'billing'}}), got {skills!r}"
+    )
+
+
+@pytest.mark.parametrize("skill", ["", " ", "de ", 3])
+def test_a_skill_is_one_non_blank_word(skill: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", skills=["billing", skill])
+    assert str(error.value) == f"a skill is one non-blank word without spaces, got {skill!r}"
+
+
 def test_capacity_is_keyed_by_channel_names_or_channels() -> None:
     agent = Agent("a", capacity={Channel.CHAT: 3, "phone": 1})
     assert agent.capacity_on("chat") == 3
@@ -67,9 +83,14 @@ def test_a_channel_left_out_of_the_capacity_has_no_limit() -> None:
     assert Agent("a", capacity={"chat": 3}).capacity_on(Channel.EMAIL) is None
 
 
-def test_a_negative_capacity_is_refused() -> None:
-    with pytest.raises(InvalidValue, match="whole number from 0"):
-        Agent("a", capacity={"chat": -1})
+@pytest.mark.parametrize("limit", [-1, 1.5, True, "2", None])
+def test_a_capacity_is_a_whole_number_from_zero(limit: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", capacity={"chat": limit})
+    assert (
+        str(error.value) == f"the capacity on 'chat' must be a whole number from 0, got {limit!r}"
+    )
+    assert Agent("a", capacity={"chat": 0}).capacity_on("chat") == 0
 
 
 @pytest.mark.parametrize("capacity", [3, "chat", [("chat", 3)], {"chat"}])

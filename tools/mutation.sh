@@ -6,9 +6,10 @@
 #   .venv/bin/pip install -e '.[dev,mutation]'
 #   tools/mutation.sh ownership followups        # or: tools/mutation.sh (every module)
 #
-# Results stay in mutants/: the next run goes on with the mutants not checked yet (FRESH=1
-# checks every mutant of the modules again, e.g. after adding tests; `.venv/bin/mutmut run
-# NAME` checks one again). The score per module and the survivors not in
+# Results stay in mutants/: the next run goes on with the mutants not checked yet and checks
+# again the survivors not accepted (a test may kill them now); FRESH=1 checks every mutant of
+# the modules again (after a merge that changed the source, or a change to the tests
+# selected); `.venv/bin/mutmut run NAME` checks one again. The score per module and the survivors not in
 # tools/accepted_survivors.toml are printed at the end. JOBS=N runs N mutants at once
 # (default 1: the machine is shared). Which tests run is [tool.mutmut] in pyproject.toml.
 set -euo pipefail
@@ -24,7 +25,7 @@ main() {
   fi
   local names=()
   if [ -d mutants ] && [ -z "${FRESH:-}" ]; then
-    # resume: only the mutants of these modules not checked yet (mutmut checks again every
+    # resume: only the mutants of these modules still to check (mutmut checks again every
     # mutant it is given by name or pattern, so the patterns would start over)
     mapfile -t names < <(.venv/bin/python tools/mutation_score.py --pending "${modules[@]}")
   else
