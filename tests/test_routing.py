@@ -418,16 +418,23 @@ def test_nobody_but_a_supervisor_or_the_system_changes_an_unowned_cases_skills(
     play: Play,
 ) -> None:
     play.open(CUSTOMER)
-    with pytest.raises(NotPermitted, match="only a supervisor or the system"):
+    with pytest.raises(NotPermitted) as error:
         play.attempt(ChangeSkills(actor=BO, skills={"de"}))
+    assert error.value.reason == (
+        "nobody owns the case yet: only a supervisor or the system may change its skills"
+    )
     play(ChangeSkills(actor=SUE, skills={"de"}))
     assert play.case.skills == frozenset({"de"})
 
 
 def test_changing_skills_to_the_same_set_is_refused(play: Play) -> None:
     play.open(ANA)
-    with pytest.raises(InvalidTransition, match="exactly"):
+    with pytest.raises(InvalidTransition, match=r"the case needs exactly \[\] already"):
         play.attempt(ChangeSkills(actor=ANA, skills=()))
+    play(ChangeSkills(actor=ANA, skills={"fr", "de"}))
+    with pytest.raises(InvalidTransition) as error:
+        play.attempt(ChangeSkills(actor=ANA, skills={"de", "fr"}))
+    assert error.value.reason == "the case needs exactly ['de', 'fr'] already"
 
 
 def test_skills_survive_serialization_with_their_schema_version(play: Play) -> None:
@@ -492,15 +499,27 @@ def test_an_owner_who_never_answered_does_not_stay_steward(play: Play) -> None:
 def test_only_the_system_returns_a_case_to_the_queue(play: Play) -> None:
     play.open(CUSTOMER)
     play(AssignCase(actor=BOT, to=BO))
-    with pytest.raises(NotPermitted, match="only the system"):
+    with pytest.raises(NotPermitted) as error:
         play.attempt(ReturnToQueue(actor=SUE, handoff_note="no"))
+    assert error.value.reason == "only the system returns a case to the queue"
+
+
+def test_a_waiting_case_is_not_returned_to_the_queue_again(play: Play) -> None:
+    play.open(CUSTOMER)
+    with pytest.raises(InvalidTransition) as error:
+        play.attempt(ReturnToQueue(actor=BOT, handoff_note="no answer"))
+    assert error.value.reason == "nobody owns the case: it is waiting already"
 
 
 def test_a_case_past_intake_is_never_returned_to_the_queue(play: Play) -> None:
     play.open(ANA)
     play(Move(actor=ANA, trigger="negotiate"))
-    with pytest.raises(OwnershipViolation, match="past intake"):
+    with pytest.raises(OwnershipViolation) as error:
         play.attempt(ReturnToQueue(actor=BOT, handoff_note="gone"))
+    assert error.value.reason == (
+        "past intake a case keeps an owner; agent 'ana' must transfer it with a handoff note"
+    )
+    assert error.value.allowed == ("TransferCase",)
     assert play.case.owner == ANA
 
 
