@@ -222,6 +222,10 @@ def test_a_case_with_an_open_follow_up_cannot_be_closed(play: Play) -> None:
     with pytest.raises(OwnershipViolation) as error:
         play.attempt(Move(actor=CY, trigger="close"))
     assert error.value.reason.startswith("follow-ups 1 and 2 are still open; complete them first")
+    play(ScheduleFollowUp(actor=CY, due=play.now + timedelta(days=2), reason="call again"))
+    with pytest.raises(OwnershipViolation) as error:
+        play.attempt(Move(actor=CY, trigger="close"))
+    assert error.value.reason.startswith("follow-ups 1, 2 and 3 are still open;")
 
 
 def test_a_supervisor_may_close_with_open_follow_ups_giving_a_reason(play: Play) -> None:
