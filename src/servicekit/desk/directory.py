@@ -108,6 +108,14 @@ class Directory:
         known = self._store.get_agent(agent.id)
         return agent if known is None else known
 
+    def teams_of(self, agent: Agent) -> frozenset[str]:
+        """The teams the agent belongs to now; as `agent` has them if the directory lost them.
+
+        This is how an SLA breach finds the owner's supervisors (`servicekit.sla.TeamsOf`):
+        by the teams the owner has today, not those recorded when they took the case.
+        """
+        return self._now(agent).teams
+
     def supervisors_in(self, team: str | None) -> list[Agent]:
         """Active supervisors of `team`, by id, from the store's team index; None: of every team.
 
