@@ -112,15 +112,27 @@ class Directory:
         known = self._store.get_agent(agent.id)
         return agent if known is None else known
 
+    def teams_of(self, agent: Agent) -> frozenset[str]:
+        """The teams the agent belongs to now; as `agent` has them if the directory lost them.
+
+        This is how an SLA breach finds the owner's supervisors (`servicekit.sla.TeamsOf`):
+        by the teams the owner has today, not those recorded when they took the case.
+        """
+        return self._now(agent).teams
+
     def supervisors_in(self, team: str | None) -> list[Agent]:
         """Active supervisors of `team`, by id, from the store's team index; None: of every team.
 
         This is whom an SLA breach escalates to (`servicekit.sla.SupervisorsOf`):
-        with a team, one look-up in the index; every supervisor only for a case
-        nobody owns whose policy names no team.
+        with a team, one look-up in the index by team and role, so a team of a
+        thousand agents costs what its supervisors cost; every supervisor only for
+        a case nobody owns whose policy names no team.
         """
-        agents = self._store.agents() if team is None else self._store.agents_in_team(team)
-        return [agent for agent in agents if agent.active and Role.SUPERVISOR in agent.roles]
+        if team is None:
+            agents = [a for a in self._store.agents() if Role.SUPERVISOR in a.roles]
+        else:
+            agents = self._store.agents_in_team(team, role=Role.SUPERVISOR)
+        return [agent for agent in agents if agent.active]
 
     def blocking_cases(self, agent_id: str) -> list[CaseSummary]:
         """Unfinished cases that need the agent: owned, stewarded, or with a follow-up of theirs."""

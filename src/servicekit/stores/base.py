@@ -18,7 +18,7 @@ from servicekit.events import (
     FollowUpScheduled,
     StewardReassigned,
 )
-from servicekit.ownership import Agent
+from servicekit.ownership import Agent, Role
 from servicekit.workflow import StatusCategory
 
 __all__ = [
@@ -291,10 +291,12 @@ class Store(Protocol):
         """Every registered agent, ordered by id."""
         ...  # pragma: no cover - a protocol has no body
 
-    def agents_in_team(self, team: str) -> list[Agent]:
-        """The registered agents who belong to `team`, ordered by id.
+    def agents_in_team(self, team: str, *, role: Role | None = None) -> list[Agent]:
+        """The registered agents who belong to `team` (and hold `role`, if given), by id.
 
         Must read an index by team: its cost follows the team, not the directory.
+        With `role` (a breach looks for a team's supervisors) the in-memory store
+        reads an index by team and role, so the cost follows the agents found.
         """
         ...  # pragma: no cover - a protocol has no body
 
