@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 import pytest
@@ -52,7 +53,9 @@ def test_an_append_names_the_index_text_that_cannot_be_stored(field: str, what: 
     events = decide(case, opening, now=START)
     good = CaseSummary.of(fold(case, events))
     lone = frozenset({"bo\ud800"}) if field == "follow_up_assignee_ids" else "bo\ud800"
-    bad = attrs.evolve(good, **{field: lone})
-    with pytest.raises(InvalidValue, match=f"^{what} 'bo\\\\ud800' cannot be stored"):
+    changes: dict[str, Any] = {field: lone}
+    bad = attrs.evolve(good, **changes)
+    refusal = f"^{what} must be text that can be stored, got 'bo\\\\ud800'"
+    with pytest.raises(InvalidValue, match=refusal):
         store.append("k", events, expected_version=0, summary=bad)
     assert store.read_all() == []
