@@ -13,7 +13,12 @@ import attrs
 
 from servicekit._values import require
 from servicekit.case import Case
-from servicekit.errors import AgentStillResponsible, DirectoryConflict, UnknownAgent
+from servicekit.errors import (
+    AgentStillResponsible,
+    DirectoryConflict,
+    InvalidValue,
+    UnknownAgent,
+)
 from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.stores.base import CaseSummary, Store
 
@@ -57,11 +62,19 @@ class Directory:
 
     def agent(self, agent: AgentRef) -> Agent:
         """The agent as the directory knows them now, given as a value or by id."""
-        require(agent, (Agent, str), "expected an Agent or an agent id")
-        return self.get(agent.id if isinstance(agent, Agent) else agent)
+        agent_id = agent if type(agent) is str else _agent_id(agent)
+        known = self._store.get_agent(agent_id)
+        if known is None:
+            raise UnknownAgent(agent_id)
+        return known
 
     def actor(self, actor: ActorRef) -> Actor:
         """The acting agent as the directory knows them, or the customer or system as given."""
+        if type(actor) is str:  # the usual case: a host names the agent by id
+            known = self._store.get_agent(actor)
+            if known is None:
+                raise UnknownAgent(actor)
+            return known
         if isinstance(actor, Customer | System):
             return actor
         return self.agent(actor)
@@ -191,3 +204,13 @@ class Directory:
                 for summary in self.blocking_cases(agent.id):
                     found[summary.case_id] = summary
         return sorted(found.values(), key=lambda s: (s.opened_at, s.case_id))
+
+
+def _agent_id(agent: object) -> str:
+    """The id of an agent given as a value or by id; `InvalidValue` for anything else."""
+    if isinstance(agent, Agent):
+        return agent.id
+    if isinstance(agent, str):
+        return agent
+    msg = f"expected an Agent or an agent id, got {agent!r}"
+    raise InvalidValue(msg)
