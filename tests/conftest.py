@@ -19,15 +19,40 @@ settings.register_profile(
 # CI runs a fixed set of examples, so that a submission's result does not depend on luck;
 # developers get fresh examples on every run.
 settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
-# Under a mutation run (tools/mutation.sh) a failing example is reported unshrunk: a killed
-# mutant is all that run needs to know, and shrinking can take minutes.
+# Under a mutation run (tools/mutation.sh sets SERVICEKIT_HYPOTHESIS_PROFILE=mutation) the
+# tests run once per mutant: fewer fixed examples, and a failing example reported unshrunk
+# (a killed mutant is all that run needs to know, and shrinking can take minutes).
+MUTATION_EXAMPLES = 20
+"""The most examples a hypothesis test draws under the mutation profile."""
 settings.register_profile(
-    "mutation", parent=settings.get_profile("ci"), phases=[Phase.explicit, Phase.generate]
+    "mutation",
+    parent=settings.get_profile("ci"),
+    max_examples=MUTATION_EXAMPLES,
+    phases=[Phase.explicit, Phase.generate],
 )
-if os.environ.get("MUTANT_UNDER_TEST"):
+if os.environ.get("SERVICEKIT_HYPOTHESIS_PROFILE") == "mutation":
     settings.load_profile("mutation")
 else:
     settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under the mutation profile, cap the examples of tests that ask for more themselves."""
+    if settings.get_current_profile_name() != "mutation":
+        return
+    for item in items:
+        test = getattr(item, "obj", None)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)  # @settings(...)
+        if own is not None and own.max_examples > MUTATION_EXAMPLES:
+            # where @settings keeps them; hypothesis reads them when the test runs
+            test._hypothesis_internal_use_settings = settings(  # type: ignore[union-attr]  # noqa: SLF001
+                own, max_examples=MUTATION_EXAMPLES
+            )
+        machine = getattr(item, "cls", None)  # a RuleBasedStateMachine's TestCase
+        own = getattr(machine, "settings", None)
+        if isinstance(own, settings) and own.max_examples > MUTATION_EXAMPLES:
+            machine.settings = settings(own, max_examples=MUTATION_EXAMPLES)  # type: ignore[union-attr]
+
 
 STORES = ["memory", "sqlite", "postgres"]
 """The stores of the parametrised `any_store` fixture."""

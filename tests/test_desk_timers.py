@@ -132,6 +132,15 @@ def test_escalations_reach_a_supervisor_from_the_directory(desk: ServiceDesk) ->
     assert [(e.level, e.notify.id) for e in escalations] == [(1, "bo"), (2, "sue")]
 
 
+def test_escalations_go_to_a_supervisor_of_the_teams_the_owner_has_now(desk: ServiceDesk) -> None:
+    desk.register_agent(Agent("al", teams={"billing"}, roles={Role.SUPERVISOR}))
+    desk.register_agent(Agent("bo", teams={"billing"}))  # bo took the case while in service
+    desk.tick(monday(12))
+    desk.tick(monday(13))
+    escalations = [e for e in desk.history("k") if isinstance(e, SlaEscalated)]
+    assert [(e.level, e.notify.id) for e in escalations] == [(1, "bo"), (2, "al")]
+
+
 def test_ticks_from_several_threads_fire_each_timer_once(desk: ServiceDesk) -> None:
     barrier = threading.Barrier(4)
 

@@ -15,6 +15,7 @@ from servicekit import (
     FollowUpOutcome,
     FollowUpRules,
     InvalidTransition,
+    InvalidValue,
     ManualClock,
     ServiceDesk,
     StageChanged,
@@ -167,3 +168,37 @@ def test_a_served_customer_closes_the_case_at_the_next_tick(desk: ServiceDesk) -
     (outcome,) = desk.tick()
     assert outcome.case.stage == "closed"
     assert desk.tick().fired == ()
+
+
+DAY_COUNTS = ["after_resolution", "after_transfer", "after_loss", "retry_after", "reopen_window"]
+
+
+@pytest.mark.parametrize("field", DAY_COUNTS)
+@pytest.mark.parametrize("value", [-1, 1.5, True, "2", None])
+def test_follow_up_day_counts_are_whole_numbers_from_zero(field: str, value: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        FollowUpRules(**{field: value})  # type: ignore[arg-type]
+    assert str(error.value) == f"{field} is a whole number of business days from 0, got {value!r}"
+
+
+@pytest.mark.parametrize("field", DAY_COUNTS)
+def test_a_follow_up_day_count_may_be_zero(field: str) -> None:
+    assert getattr(FollowUpRules(**{field: 0}), field) == 0  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.0, True, "3"])
+def test_no_answer_attempts_are_a_whole_number_from_one(value: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        FollowUpRules(no_answer_attempts=value)  # type: ignore[arg-type]
+    assert str(error.value) == f"no_answer_attempts is a whole number from 1, got {value!r}"
+    assert FollowUpRules(no_answer_attempts=1).no_answer_attempts == 1
+
+
+def test_the_feedback_channel_is_a_channel_or_none() -> None:
+    with pytest.raises(InvalidValue) as error:
+        FollowUpRules(feedback_channel="email")  # type: ignore[arg-type]
+    assert str(error.value) == (
+        "feedback_channel is a Channel (Channel.EMAIL, ...) or None, got 'email'"
+    )
+    assert FollowUpRules(feedback_channel=None).feedback_channel is None
+    assert FollowUpRules(feedback_channel=Channel.EMAIL).feedback_channel == Channel.EMAIL

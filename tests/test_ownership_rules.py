@@ -211,9 +211,21 @@ def test_any_active_agent_may_record_an_interaction(play: Play) -> None:
 
 def test_a_case_with_an_open_follow_up_cannot_be_closed(play: Play) -> None:
     play.to_stage("follow_up", owner=CY)
-    with pytest.raises(OwnershipViolation, match="follow-up 1 is still open") as error:
+    with pytest.raises(OwnershipViolation) as error:
         play.attempt(Move(actor=CY, trigger="close"))
+    assert error.value.reason == (
+        "follow-up 1 is still open; complete it first, or a supervisor of the owner's team "
+        "may close the case with a recorded reason"
+    )
     assert error.value.allowed == ("complete follow-up 1",)
+    play(ScheduleFollowUp(actor=CY, due=play.now + timedelta(days=1), reason="call"))
+    with pytest.raises(OwnershipViolation) as error:
+        play.attempt(Move(actor=CY, trigger="close"))
+    assert error.value.reason.startswith("follow-ups 1 and 2 are still open; complete them first")
+    play(ScheduleFollowUp(actor=CY, due=play.now + timedelta(days=2), reason="call again"))
+    with pytest.raises(OwnershipViolation) as error:
+        play.attempt(Move(actor=CY, trigger="close"))
+    assert error.value.reason.startswith("follow-ups 1, 2 and 3 are still open;")
 
 
 def test_a_supervisor_may_close_with_open_follow_ups_giving_a_reason(play: Play) -> None:

@@ -47,3 +47,34 @@ def test_closing_keeps_every_other_field_of_the_record() -> None:
     )
     closed = _closed_at(record, NOW)
     assert closed == attrs.evolve(record, closed_at=NOW)
+
+
+def test_an_index_entry_built_fast_equals_one_built_by_attrs() -> None:
+    from servicekit import CaseSummary  # noqa: PLC0415
+    from servicekit.stores.base import _NOBODY  # noqa: PLC0415
+
+    workflow = buying_cycle()
+    opened, updated, due = NOW, NOW.replace(hour=10), NOW.replace(hour=11)
+    record = CaseRecord(customer_id="c", opened_at=opened, channel="phone")
+    case = Case(workflow, "k", 3, "in_service", ANA, Agent("bea"), updated, record)
+    stage = workflow.stage("in_service")
+    fast = CaseSummary.of(case, next_due=due)
+    slow = CaseSummary(
+        *("k", "c", workflow.name, "in_service", stage.category, stage.final, "ana", "bea", 3),
+        *(opened, updated, due, _NOBODY, "phone"),
+    )
+    assert type(fast) is CaseSummary
+    assert fast == slow
+    for field in attrs.fields(CaseSummary):
+        assert getattr(fast, field.name) is getattr(slow, field.name), field.name
+
+
+def test_an_outcome_built_fast_equals_one_built_by_attrs() -> None:
+    from servicekit.desk.results import Outcome, new_outcome  # noqa: PLC0415
+
+    case = Case(buying_cycle(), "k")
+    fast, slow = new_outcome(case, ()), Outcome(case, ())
+    assert type(fast) is Outcome
+    assert fast == slow
+    assert fast.duplicate is False
+    assert len(attrs.fields(Outcome)) == 3  # a new field must be added to new_outcome

@@ -6,18 +6,24 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from helpers import ANA, BO, CUSTOMER, START, STRANGER, Play
+from helpers import ANA, BO, BOT, CUSTOMER, START, STRANGER, Play
 
 from servicekit import (
     AcceptOffer,
+    ApplySlaPolicy,
     AssignCase,
     Case,
+    ChangePriority,
+    ChangeSkills,
     Channel,
+    Command,
     CommandRejected,
     CompleteFollowUp,
     Direction,
     DuplicateCase,
+    FireTimers,
     FollowUpOutcome,
+    HandOverFollowUp,
     InvalidTransition,
     InvalidValue,
     MakeOffer,
@@ -25,9 +31,20 @@ from servicekit import (
     NotPermitted,
     OpenCase,
     OwnershipViolation,
+    PauseSla,
+    ReassignSteward,
+    RecordFeedback,
     RecordInteraction,
+    RejectOffer,
+    RequestFeedback,
+    ResumeSla,
+    ReturnToQueue,
     ScheduleFollowUp,
     ServiceKitError,
+    Survey,
+    Timer,
+    TimerKind,
+    TransferCase,
     UnknownCase,
     UnknownReference,
     decide,
@@ -76,8 +93,9 @@ def test_a_command_on_an_unopened_case_is_refused(workflow: object) -> None:
 
 def test_a_case_cannot_be_opened_twice(play: Play) -> None:
     play.open(ANA)
-    with pytest.raises(DuplicateCase):
+    with pytest.raises(DuplicateCase) as error:
         play.open(ANA)
+    assert error.value.attempted == "open the case"
 
 
 def test_a_case_opens_only_in_a_start_stage(play: Play) -> None:
@@ -206,3 +224,53 @@ def test_an_error_before_opening_says_so(workflow: object) -> None:
         "agent 'ana' cannot assign case 'x' to agent 'ana': the case has not been opened"
     )
     assert error.value.allowed == ("open the case",)
+
+
+ATTEMPTS = [
+    (AssignCase(actor=ANA, to=BO), "assign the case to agent 'bo'"),
+    (
+        ChangeSkills(actor=ANA, skills={"fr", "de"}),
+        "change the skills the case needs to 'de' and 'fr'",
+    ),
+    (ReturnToQueue(actor=ANA, handoff_note="n"), "return the case to the queue"),
+    (TransferCase(actor=ANA, to=BO, handoff_note="n"), "transfer the case to agent 'bo'"),
+    (ReassignSteward(actor=ANA, to=BO, reason="r"), "make agent 'bo' the steward"),
+    (Move(actor=ANA, trigger="win"), "fire 'win'"),
+    (
+        RecordInteraction(
+            actor=ANA, channel=Channel.PHONE, direction=Direction.INBOUND, summary="s"
+        ),
+        "record an interaction",
+    ),
+    (MakeOffer(actor=ANA, amount=Decimal("5.00"), currency="EUR"), "make an offer"),
+    (AcceptOffer(actor=CUSTOMER, offer_id=2), "accept offer 2"),
+    (RejectOffer(actor=CUSTOMER, offer_id=3), "reject offer 3"),
+    (ScheduleFollowUp(actor=ANA, due=START, reason="r"), "schedule a follow-up"),
+    (
+        CompleteFollowUp(actor=ANA, follow_up_id=4, outcome=FollowUpOutcome.SERVED),
+        "complete follow-up 4",
+    ),
+    (
+        HandOverFollowUp(actor=ANA, follow_up_id=5, to=BO, reason="r"),
+        "hand follow-up 5 over to agent 'bo'",
+    ),
+    (RecordFeedback(actor=CUSTOMER, survey=Survey.CSAT, score=4), "record CSAT feedback"),
+    (RequestFeedback(actor=ANA, survey=Survey.NPS, channel=Channel.EMAIL), "request NPS feedback"),
+    (ChangePriority(actor=ANA, priority="high"), "change the priority to 'high'"),
+    (PauseSla(actor=ANA, reason="r"), "pause the SLA clocks"),
+    (ResumeSla(actor=ANA), "resume the SLA clocks"),
+    (
+        FireTimers(actor=BOT, timers=[Timer(TimerKind.CLOSE, clock="close", due=START)]),
+        "fire timers",
+    ),
+    (ApplySlaPolicy(actor=BOT, policy="gold", version=2), "apply SLA policy 'gold' v2"),
+]
+
+
+@pytest.mark.parametrize(("command", "attempted"), ATTEMPTS)
+def test_a_refusal_says_in_words_what_was_attempted(
+    play: Play, command: Command, attempted: str
+) -> None:
+    with pytest.raises(UnknownCase) as error:
+        play.attempt(command)  # on a case not opened yet: every command but opening is refused
+    assert error.value.attempted == attempted

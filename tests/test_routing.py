@@ -57,6 +57,22 @@ def test_a_skill_with_a_space_is_refused() -> None:
         Agent("a", skills={"german speaker"})
 
 
+@pytest.mark.parametrize("skills", [{"de": 1}, b"de", 3, None])
+def test_skills_are_a_set_of_words_not_a_mapping_bytes_or_a_number(skills: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", skills=skills)
+    assert str(error.value) == (
+        f"skills are a set of words (for example {{'de', 'billing'}}), got {skills!r}"
+    )
+
+
+@pytest.mark.parametrize("skill", ["", " ", "de ", 3])
+def test_a_skill_is_one_non_blank_word(skill: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", skills=["billing", skill])
+    assert str(error.value) == f"a skill is one non-blank word without spaces, got {skill!r}"
+
+
 def test_capacity_is_keyed_by_channel_names_or_channels() -> None:
     agent = Agent("a", capacity={Channel.CHAT: 3, "phone": 1})
     assert agent.capacity_on("chat") == 3
@@ -67,9 +83,30 @@ def test_a_channel_left_out_of_the_capacity_has_no_limit() -> None:
     assert Agent("a", capacity={"chat": 3}).capacity_on(Channel.EMAIL) is None
 
 
-def test_a_negative_capacity_is_refused() -> None:
-    with pytest.raises(InvalidValue, match="whole number from 0"):
-        Agent("a", capacity={"chat": -1})
+@pytest.mark.parametrize("limit", [-1, 1.5, True, "2", None])
+def test_a_capacity_is_a_whole_number_from_zero(limit: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", capacity={"chat": limit})
+    assert (
+        str(error.value) == f"the capacity on 'chat' must be a whole number from 0, got {limit!r}"
+    )
+    assert Agent("a", capacity={"chat": 0}).capacity_on("chat") == 0
+
+
+@pytest.mark.parametrize("capacity", [3, "chat", [("chat", 3)], {"chat"}])
+def test_a_capacity_that_is_not_a_mapping_of_channels_is_refused(capacity: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", capacity=capacity)
+    assert str(error.value) == (
+        f"capacity maps channels to whole numbers (for example {{'chat': 3}}), got {capacity!r}"
+    )
+
+
+@pytest.mark.parametrize("key", ["live chat", "Chat", "", 3, None])
+def test_a_capacity_is_keyed_by_channel_names_only(key: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", capacity={key: 1})
+    assert str(error.value) == f"a capacity is keyed by a channel name or a Channel, got {key!r}"
 
 
 def test_the_same_channel_twice_in_a_capacity_is_refused() -> None:
@@ -381,8 +418,11 @@ def test_nobody_but_a_supervisor_or_the_system_changes_an_unowned_cases_skills(
     play: Play,
 ) -> None:
     play.open(CUSTOMER)
-    with pytest.raises(NotPermitted, match="only a supervisor or the system"):
+    with pytest.raises(NotPermitted) as error:
         play.attempt(ChangeSkills(actor=BO, skills={"de"}))
+    assert error.value.reason == (
+        "nobody owns the case yet: only a supervisor or the system may change its skills"
+    )
     play(ChangeSkills(actor=SUE, skills={"de"}))
     assert play.case.skills == frozenset({"de"})
 
@@ -391,6 +431,10 @@ def test_changing_skills_to_the_same_set_is_refused(play: Play) -> None:
     play.open(ANA)
     with pytest.raises(InvalidTransition, match="the case needs no skills already"):
         play.attempt(ChangeSkills(actor=ANA, skills=()))
+    play(ChangeSkills(actor=ANA, skills={"fr", "de"}))
+    with pytest.raises(InvalidTransition) as error:
+        play.attempt(ChangeSkills(actor=ANA, skills={"de", "fr"}))
+    assert error.value.reason == "the case needs exactly 'de' and 'fr' already"
 
 
 def test_skills_survive_serialization_with_their_schema_version(play: Play) -> None:
@@ -455,15 +499,27 @@ def test_an_owner_who_never_answered_does_not_stay_steward(play: Play) -> None:
 def test_only_the_system_returns_a_case_to_the_queue(play: Play) -> None:
     play.open(CUSTOMER)
     play(AssignCase(actor=BOT, to=BO))
-    with pytest.raises(NotPermitted, match="only the system"):
+    with pytest.raises(NotPermitted) as error:
         play.attempt(ReturnToQueue(actor=SUE, handoff_note="no"))
+    assert error.value.reason == "only the system returns a case to the queue"
+
+
+def test_a_waiting_case_is_not_returned_to_the_queue_again(play: Play) -> None:
+    play.open(CUSTOMER)
+    with pytest.raises(InvalidTransition) as error:
+        play.attempt(ReturnToQueue(actor=BOT, handoff_note="no answer"))
+    assert error.value.reason == "nobody owns the case: it is waiting already"
 
 
 def test_a_case_past_intake_is_never_returned_to_the_queue(play: Play) -> None:
     play.open(ANA)
     play(Move(actor=ANA, trigger="negotiate"))
-    with pytest.raises(OwnershipViolation, match="past intake"):
+    with pytest.raises(OwnershipViolation) as error:
         play.attempt(ReturnToQueue(actor=BOT, handoff_note="gone"))
+    assert error.value.reason == (
+        "past intake a case keeps an owner; agent 'ana' must transfer it with a handoff note"
+    )
+    assert error.value.allowed == ("transfer the case with a handoff note",)
     assert play.case.owner == ANA
 
 

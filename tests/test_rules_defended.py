@@ -180,12 +180,25 @@ def test_a_close_timer_never_closes_a_case_with_an_open_follow_up(play: Play) ->
     # Found by the stateful test's model: the system never waives a follow-up.
     play.to_stage("resolved", owner=ANA)  # follow-up 1 is open
     close = FireTimers(actor=BOT, timers=[Timer(TimerKind.CLOSE, "close", play.now)])
-    with pytest.raises(OwnershipViolation, match="does not close a case while a follow-up is open"):
+    with pytest.raises(OwnershipViolation) as error:
         play.attempt(close)
+    assert error.value.reason == (
+        "the system does not close a case while a follow-up is open (follow-up 1); complete it "
+        "first, or a supervisor of the owner's team may close the case with a recorded reason"
+    )
     play(CompleteFollowUp(actor=ANA, follow_up_id=1, outcome=FollowUpOutcome.SERVED))
     (closed,) = play(close)
     assert isinstance(closed, StageChanged)
     assert play.case.stage == "closed"
+
+
+def test_the_system_closes_a_served_case_saying_the_customer_confirmed_it(play: Play) -> None:
+    play.to_stage("resolved", owner=ANA)
+    play(CompleteFollowUp(actor=ANA, follow_up_id=1, outcome=FollowUpOutcome.SERVED))
+    (closed,) = play(FireTimers(actor=BOT, timers=[Timer(TimerKind.CLOSE, "close", play.now)]))
+    assert isinstance(closed, StageChanged)
+    assert (closed.trigger, closed.dest) == ("close", "closed")
+    assert closed.reason == "the customer confirmed they were served"
 
 
 def test_a_case_finished_without_an_owner_is_not_reopened_past_intake(play: Play) -> None:

@@ -274,6 +274,25 @@ def test_without_a_supervisor_the_steward_is_next(desk: Desk) -> None:
     assert escalation.level == 3
 
 
+def test_the_second_escalation_asks_teams_of_for_the_teams_the_owner_has_now(desk: Desk) -> None:
+    desk.at(berlin(8, 12))
+    for _ in range(2):  # the breach, then its first escalation (to bo)
+        due = desk.report().timers_due()
+        desk.desk.execute("k", FireTimers(actor=System("timer"), timers=due))
+    al = Agent("al", teams={"billing"}, roles={Role.SUPERVISOR})
+    by_team = {"service": [desk.desk.agent("sue")], "billing": [al]}
+    report = assess(
+        desk.desk.history("k"),
+        POLICIES,
+        now=desk.clock.now(),
+        workflow=WORKFLOW,
+        supervisors_of=lambda team: by_team.get(team or "", []),
+        teams_of=lambda agent: {"billing"} if agent.id == "bo" else agent.teams,
+    )
+    escalation = next(t for t in report.pending if t.kind is TimerKind.ESCALATION)
+    assert (escalation.level, escalation.notify) == (2, al)
+
+
 def test_the_explanation_replays_the_same_every_time(desk: Desk) -> None:
     desk.at(berlin(8, 12))
     first, second = desk.report(), desk.report()

@@ -125,6 +125,22 @@ def test_agent_roles_and_teams_are_checked() -> None:
         Agent("a", teams=[""])
 
 
+@pytest.mark.parametrize("role", ["boss", "supervisor", None])
+def test_every_role_of_an_agent_is_a_role_member(role: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", roles=[Role.SUPERVISOR, role])
+    assert str(error.value) == (
+        f"roles must be Role members (Role.AGENT, Role.SUPERVISOR), got {role!r}"
+    )
+
+
+@pytest.mark.parametrize("team", ["", "  ", 3])
+def test_every_team_of_an_agent_is_a_non_blank_name(team: object) -> None:
+    with pytest.raises(InvalidValue) as error:
+        Agent("a", teams=["sales", team])
+    assert str(error.value) == f"team names must be non-blank strings, got {team!r}"
+
+
 def test_an_inactive_supervisor_supervises_nobody() -> None:
     boss = Agent("boss", teams="t", roles=Role.SUPERVISOR, active=False)
     assert not boss.supervises(Agent("a", teams="t"))

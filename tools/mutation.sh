@@ -4,20 +4,39 @@
 # Not part of CI (it takes hours over every module). Run it module by module:
 #
 #   .venv/bin/pip install -e '.[dev,mutation]'
-#   tools/mutation.sh decisions ownership        # or: tools/mutation.sh (every module)
+#   tools/mutation.sh ownership followups        # or: tools/mutation.sh (every module)
 #
-# Results stay in mutants/ (resumed on the next run); the score per module and the
-# survivors not in tools/accepted_survivors.toml are printed at the end.
+# Results stay in mutants/: the next run goes on with the mutants not checked yet and checks
+# again the survivors not accepted (a test may kill them now); FRESH=1 checks every mutant of
+# the modules again (after a merge that changed the source, or a change to the tests
+# selected); `.venv/bin/mutmut run NAME` checks one again. The score per module and the survivors not in
+# tools/accepted_survivors.toml are printed at the end. JOBS=N runs N mutants at once
+# (default 1: the machine is shared). Which tests run is [tool.mutmut] in pyproject.toml.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CI=1  # the fixed hypothesis examples: a mutant is killed or not, never by luck
-modules=("$@")
-if [ ${#modules[@]} -eq 0 ]; then
-  modules=(decisions ownership case sla calendar followups serialization stores)
-fi
-names=()
-for module in "${modules[@]}"; do
-  names+=("servicekit.${module}.*")
-done
-.venv/bin/mutmut run --max-children "${JOBS:-2}" "${names[@]}" || true
-.venv/bin/python tools/mutation_score.py "${modules[@]}"
+
+main() {
+  cd "$(dirname "$0")/.."
+  export CI=1
+  # fixed hypothesis examples (a mutant is killed or not, never by luck), fewer, unshrunk
+  export SERVICEKIT_HYPOTHESIS_PROFILE=mutation
+  local modules=("$@")
+  if [ ${#modules[@]} -eq 0 ]; then
+    modules=(ownership followups decisions case serialization sla calendar stores)
+  fi
+  local names=()
+  if [ -d mutants ] && [ -z "${FRESH:-}" ]; then
+    # resume: only the mutants of these modules still to check (mutmut checks again every
+    # mutant it is given by name or pattern, so the patterns would start over)
+    mapfile -t names < <(.venv/bin/python tools/mutation_score.py --pending "${modules[@]}")
+  else
+    for module in "${modules[@]}"; do
+      names+=("servicekit.${module}.*")
+    done
+  fi
+  if [ ${#names[@]} -gt 0 ]; then
+    .venv/bin/mutmut run --max-children "${JOBS:-1}" "${names[@]}" || true
+  fi
+  .venv/bin/python tools/mutation_score.py "${modules[@]}"
+}
+
+main "$@"  # the whole script is read before it runs, so editing it mid-run is safe

@@ -31,7 +31,7 @@ from servicekit.commands import (
 from servicekit.decisions import decide
 from servicekit.desk.cases import CaseReader, fold
 from servicekit.desk.directory import Directory
-from servicekit.desk.results import Outcome
+from servicekit.desk.results import Outcome, new_outcome
 from servicekit.desk.sla_upkeep import SlaUpkeep
 from servicekit.errors import CommandRejected, ConcurrencyConflict, IdempotencyConflict
 from servicekit.events import Event
@@ -76,6 +76,9 @@ class CommandPath:
         """
         key = command.idempotency_key
         fingerprint = _fingerprint(case_id, command) if key is not None else ""
+        # A retry names the same agents (refreshed by id), so the same receivers.
+        receivers = _receivers(command)
+        upkeep, routing = self._upkeep, self.routing
         conflict: ConcurrencyConflict | None = None
         for attempt in range(self._max_attempts):
             if key is not None:
@@ -87,13 +90,13 @@ class CommandPath:
                 command = self._as_directory_knows(command)
             case, events = self._decide(case_id, command, trust_cache=attempt == 0)
             after = fold(case, events)
-            if self._upkeep.policies is not None:
-                applied = self._upkeep.policy_events(after, events[-1].at)
+            if upkeep.policies is not None:
+                applied = upkeep.policy_events(after, events[-1].at)
                 if applied:
                     events, after = (*events, *applied), fold(after, applied)
             claim = None
-            if self.routing is not None:
-                events, after, claim = self.routing.plan(command, after, events)
+            if routing is not None:
+                events, after, claim = routing.plan(command, after, events)
             record = (
                 None
                 if key is None
@@ -105,15 +108,16 @@ class CommandPath:
                     events,
                     after,
                     idempotency=record,
-                    receivers=_receivers(command, after),
+                    # An opening hands the case to whoever owns it after: routing's choice too.
+                    receivers=receivers if type(command) is not OpenCase else _owner(after),
                     capacity=claim,
                 )
             except ConcurrencyConflict as lost:
                 conflict = lost
-                if claim is not None and self.routing is not None:
-                    self.routing.lost_claim(claim)
+                if claim is not None and routing is not None:
+                    routing.lost_claim(claim)
                 continue
-            return Outcome(after, events)
+            return new_outcome(after, events)
         assert conflict is not None  # noqa: S101 - the loop ran at least once
         raise ConcurrencyConflict(
             case_id,
@@ -145,9 +149,14 @@ class CommandPath:
         `ConcurrencyConflict` (and forgets the cached case) if another writer got
         there first, a receiver was deactivated or the claim no longer holds.
         """
-        before = self._upkeep.tracker(case, history=history)
-        tracker = None if before is None else before.apply(events)
-        next_due = self._upkeep.next_due(after, tracker)
+        upkeep = self._upkeep
+        if upkeep.policies is None:
+            tracker = None  # no SLA clocks: only follow-ups (and closing) have timers
+            next_due = upkeep.next_due(after, None) if after.record.follow_ups else None
+        else:
+            before = upkeep.tracker(case, history=history)
+            tracker = None if before is None else before.apply(events)
+            next_due = upkeep.next_due(after, tracker)
         summary = CaseSummary.of(after, next_due=next_due)
         try:
             self._store.append(
@@ -161,10 +170,11 @@ class CommandPath:
             )
         except ConcurrencyConflict:
             self._cases.forget(case.case_id)
-            self._upkeep.forget(case.case_id)
+            upkeep.forget(case.case_id)
             raise
         self._cases.remember(after)
-        self._upkeep.remember(case.case_id, tracker)
+        if tracker is not None:
+            upkeep.remember(case.case_id, tracker)
         if self.routing is not None:
             self.routing.appended(case, after, events, summary)
 
@@ -235,17 +245,19 @@ class CommandPath:
         return Outcome(case, first, duplicate=True)
 
 
-def _receivers(command: Command, after: Case) -> tuple[str, ...]:
-    """The agents a command hands the case (or its stewardship, or a follow-up) to.
-
-    An opening hands the case to whoever owns it after the append: the owner the
-    command names, or the agent routing chose in the same append.
-    """
+def _receivers(command: Command) -> tuple[str, ...]:
+    """The agents a command hands the case (or its stewardship, or a follow-up) to."""
     field = _RECEIVING.get(type(command))
     if field is None:
         return ()  # the usual case: a move, a note, an offer
-    agent = after.owner if type(command) is OpenCase else getattr(command, field)
+    agent = getattr(command, field)
     return () if agent is None else (agent.id,)
+
+
+def _owner(case: Case) -> tuple[str, ...]:
+    """The owner an opening hands the case to: the one it names, or the one routing chose."""
+    owner = case.owner
+    return () if owner is None else (owner.id,)
 
 
 _RECEIVING: dict[type, str] = {

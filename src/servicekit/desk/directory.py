@@ -13,7 +13,12 @@ import attrs
 
 from servicekit._values import require
 from servicekit.case import Case
-from servicekit.errors import AgentStillResponsible, DirectoryConflict, UnknownAgent
+from servicekit.errors import (
+    AgentStillResponsible,
+    DirectoryConflict,
+    InvalidValue,
+    UnknownAgent,
+)
 from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.stores.base import CaseSummary, Store
 
@@ -66,11 +71,19 @@ class Directory:
 
     def agent(self, agent: AgentRef) -> Agent:
         """The agent as the directory knows them now, given as a value or by id."""
-        require(agent, (Agent, str), "expected an Agent or an agent id")
-        return self.get(agent.id if isinstance(agent, Agent) else agent)
+        agent_id = agent if type(agent) is str else _agent_id(agent)
+        known = self._store.get_agent(agent_id)
+        if known is None:
+            raise UnknownAgent(agent_id)
+        return known
 
     def actor(self, actor: ActorRef) -> Actor:
         """The acting agent as the directory knows them, or the customer or system as given."""
+        if type(actor) is str:  # the usual case: a host names the agent by id
+            known = self._store.get_agent(actor)
+            if known is None:
+                raise UnknownAgent(actor)
+            return known
         if isinstance(actor, Customer | System):
             return actor
         return self.agent(actor)
@@ -121,15 +134,27 @@ class Directory:
         known = self._store.get_agent(agent.id)
         return agent if known is None else known
 
+    def teams_of(self, agent: Agent) -> frozenset[str]:
+        """The teams the agent belongs to now; as `agent` has them if the directory lost them.
+
+        This is how an SLA breach finds the owner's supervisors (`servicekit.sla.TeamsOf`):
+        by the teams the owner has today, not those recorded when they took the case.
+        """
+        return self._now(agent).teams
+
     def supervisors_in(self, team: str | None) -> list[Agent]:
         """Active supervisors of `team`, by id, from the store's team index; None: of every team.
 
         This is whom an SLA breach escalates to (`servicekit.sla.SupervisorsOf`):
-        with a team, one look-up in the index; every supervisor only for a case
-        nobody owns whose policy names no team.
+        with a team, one look-up in the index by team and role, so a team of a
+        thousand agents costs what its supervisors cost; every supervisor only for
+        a case nobody owns whose policy names no team.
         """
-        agents = self._store.agents() if team is None else self._store.agents_in_team(team)
-        return [agent for agent in agents if agent.active and Role.SUPERVISOR in agent.roles]
+        if team is None:
+            agents = [a for a in self._store.agents() if Role.SUPERVISOR in a.roles]
+        else:
+            agents = self._store.agents_in_team(team, role=Role.SUPERVISOR)
+        return [agent for agent in agents if agent.active]
 
     def blocking_cases(self, agent_id: str) -> list[CaseSummary]:
         """Unfinished cases that need the agent: owned, stewarded, or with a follow-up of theirs."""
@@ -188,3 +213,13 @@ class Directory:
                 for summary in self.blocking_cases(agent.id):
                     found[summary.case_id] = summary
         return sorted(found.values(), key=lambda s: (s.opened_at, s.case_id))
+
+
+def _agent_id(agent: object) -> str:
+    """The id of an agent given as a value or by id; `InvalidValue` for anything else."""
+    if isinstance(agent, Agent):
+        return agent.id
+    if isinstance(agent, str):
+        return agent
+    msg = f"expected an Agent or an agent id, got {agent!r}"
+    raise InvalidValue(msg)

@@ -104,6 +104,7 @@ class SlaUpkeep:
                 self.policies,
                 workflow=case.workflow,
                 supervisors_of=self._directory.supervisors_in,
+                teams_of=self._directory.teams_of,
             )
             return tracker.apply(earlier[:version])
         if tracker.version < version:

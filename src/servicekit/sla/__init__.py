@@ -33,7 +33,7 @@ from servicekit.sla.policies import (
     Target,
 )
 from servicekit.sla.report import ClockSegment, ClockState, ClockStatus, SlaReport
-from servicekit.sla.tracker import SlaTracker, SupervisorsOf, assess
+from servicekit.sla.tracker import SlaTracker, SupervisorsOf, TeamsOf, assess
 
 __all__ = [
     "BusinessDays",
@@ -49,5 +49,6 @@ __all__ = [
     "SlaTracker",
     "SupervisorsOf",
     "Target",
+    "TeamsOf",
     "assess",
 ]

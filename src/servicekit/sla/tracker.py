@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -51,10 +51,13 @@ from servicekit.sla.report import (
 from servicekit.timers import Timer, TimerKind
 from servicekit.workflow import Stage, StatusCategory, Workflow
 
-__all__ = ["SlaTracker", "SupervisorsOf", "assess"]
+__all__ = ["SlaTracker", "SupervisorsOf", "TeamsOf", "assess"]
 
 SupervisorsOf = Callable[[str | None], Sequence[Agent]]
 """Who may be told of a breach: the supervisors of a team, or with None every supervisor."""
+
+TeamsOf = Callable[[Agent], Collection[str]]
+"""The teams an agent belongs to now (the history records the teams they had then)."""
 
 _DONE = frozenset(
     {StatusCategory.RESOLVED, StatusCategory.CLOSED, StatusCategory.WON, StatusCategory.LOST}
@@ -511,7 +514,9 @@ class _Fold:
 
     # -- answers ---------------------------------------------------------------------------
 
-    def pending(self, supervisors_of: SupervisorsOf | None) -> list[Timer]:
+    def pending(
+        self, supervisors_of: SupervisorsOf | None, teams_of: TeamsOf | None
+    ) -> list[Timer]:
         """Every warning, breach and escalation not fired yet, of the clocks still open."""
         timers: list[Timer] = []
         for key in self.open:
@@ -524,11 +529,15 @@ class _Fold:
                 if not clock.breached:
                     timers.append(Timer(TimerKind.BREACH, key, due))
             if clock.breached and clock.breach_due is not None and self.policy is not None:
-                timers += self._escalations(clock, self.policy, supervisors_of)
+                timers += self._escalations(clock, self.policy, supervisors_of, teams_of)
         return timers
 
     def _escalations(
-        self, clock: _Clock, policy: Policy, supervisors_of: SupervisorsOf | None
+        self,
+        clock: _Clock,
+        policy: Policy,
+        supervisors_of: SupervisorsOf | None,
+        teams_of: TeamsOf | None,
     ) -> list[Timer]:
         """The next escalation of a breached clock: owner, then a supervisor, then the steward.
 
@@ -537,7 +546,7 @@ class _Fold:
         """
         assert clock.breach_due is not None  # noqa: S101 - only breached clocks escalate
         for level in range(clock.escalated + 1, _LEVELS + 1):
-            told = self._told(level, policy, supervisors_of)
+            told = self._told(level, policy, supervisors_of, teams_of)
             if told:
                 when = clock.calendar.add(clock.breach_due, policy.escalate_every * (level - 1))
                 return [
@@ -547,7 +556,11 @@ class _Fold:
         return []
 
     def _told(
-        self, level: int, policy: Policy, supervisors_of: SupervisorsOf | None
+        self,
+        level: int,
+        policy: Policy,
+        supervisors_of: SupervisorsOf | None,
+        teams_of: TeamsOf | None,
     ) -> list[Agent]:
         owner = self.owner
         if level == 1:
@@ -555,9 +568,12 @@ class _Fold:
         if level == 2:  # noqa: PLR2004 - the levels are 1, 2 and 3
             if owner is None or supervisors_of is None:
                 return []
+            # The owner's teams as the directory knows them now, not as the history
+            # recorded them when they took the case.
+            teams = owner.teams if teams_of is None else teams_of(owner)
             found = [
                 agent
-                for team in sorted(owner.teams)
+                for team in sorted(teams)
                 for agent in supervisors_of(team)
                 if agent.id != owner.id and agent.active and Role.SUPERVISOR in agent.roles
             ]
@@ -641,6 +657,7 @@ class SlaTracker:
     policies: PolicySet
     workflow: Workflow | None
     supervisors_of: SupervisorsOf | None
+    teams_of: TeamsOf | None
     _fold: _Fold = attrs.field(repr=False, alias="fold")
 
     @classmethod
@@ -650,6 +667,7 @@ class SlaTracker:
         *,
         workflow: Workflow | None = None,
         supervisors_of: SupervisorsOf | None = None,
+        teams_of: TeamsOf | None = None,
     ) -> SlaTracker:
         """The tracker before any event of a case.
 
@@ -659,8 +677,11 @@ class SlaTracker:
                 (each target's `pause_in`) and whose final stages stop them.
             supervisors_of: who may be told of a breach: called with a team, the
                 active supervisors of that team; with None, every active supervisor.
+            teams_of: the teams an agent belongs to now (a directory's record), by
+                which the second escalation finds the owner's supervisors; without
+                it, the teams the history recorded when the agent took the case.
         """
-        return cls(policies, workflow, supervisors_of, fold=_Fold(policies, workflow))
+        return cls(policies, workflow, supervisors_of, teams_of, fold=_Fold(policies, workflow))
 
     @property
     def version(self) -> int:
@@ -678,16 +699,18 @@ class SlaTracker:
             fold.apply(event)
         if fold is None:
             return self
-        return SlaTracker(self.policies, self.workflow, self.supervisors_of, fold=fold)
+        return SlaTracker(
+            self.policies, self.workflow, self.supervisors_of, self.teams_of, fold=fold
+        )
 
     def pending(self) -> tuple[Timer, ...]:
         """Every warning, breach and escalation not fired yet, earliest first."""
-        timers = self._fold.pending(self.supervisors_of)
+        timers = self._fold.pending(self.supervisors_of, self.teams_of)
         return tuple(sorted(timers, key=lambda timer: timer.due))
 
     def next_due(self) -> datetime | None:
         """When the earliest timer not fired yet falls due, if any."""
-        timers = self._fold.pending(self.supervisors_of)
+        timers = self._fold.pending(self.supervisors_of, self.teams_of)
         return min(timer.due for timer in timers) if timers else None
 
     def timers_due(self, now: datetime) -> tuple[Timer, ...]:
@@ -711,13 +734,14 @@ class SlaTracker:
         )
 
 
-def assess(
+def assess(  # noqa: PLR0913 - the history and policies, then keyword-only options
     history: Sequence[Event],
     policies: PolicySet,
     *,
     now: datetime,
     workflow: Workflow | None = None,
     supervisors_of: SupervisorsOf | None = None,
+    teams_of: TeamsOf | None = None,
 ) -> SlaReport:
     """Every SLA clock of the case whose `history` this is, at the aware time `now`.
 
@@ -729,7 +753,10 @@ def assess(
             whose final stages stop them.
         supervisors_of: who may be told of a breach (see `SlaTracker.start`); without
             it, breaches escalate to the owner and the steward only.
+        teams_of: the teams an agent belongs to now (see `SlaTracker.start`).
     """
     moment = utc(now, what="now")
-    tracker = SlaTracker.start(policies, workflow=workflow, supervisors_of=supervisors_of)
+    tracker = SlaTracker.start(
+        policies, workflow=workflow, supervisors_of=supervisors_of, teams_of=teams_of
+    )
     return tracker.apply(itertools.takewhile(lambda e: e.at <= moment, history)).report(moment)

@@ -18,7 +18,7 @@ from servicekit.events import (
     FollowUpScheduled,
     StewardReassigned,
 )
-from servicekit.ownership import Agent
+from servicekit.ownership import Agent, Role
 from servicekit.workflow import StatusCategory
 
 __all__ = [
@@ -78,28 +78,73 @@ class CaseSummary:
             raise InvalidValue(msg)
         stage = case.workflow.stage(case.stage)
         owner, steward = case.owner, case.steward
-        # Positional: this runs on every append, and keywords cost a third more here.
-        return cls(
-            case.case_id,
-            record.customer_id,
-            case.workflow.name,
-            stage.name,
-            stage.category,
-            stage.final,
-            None if owner is None else owner.id,
-            None if steward is None else steward.id,
-            case.version,
-            record.opened_at,
-            case.updated_at or record.opened_at,
-            None if next_due is None else utc(next_due, what="next_due"),
+        if next_due is not None:
+            next_due = utc(next_due, what="next_due")
+        assignees = (
             _NOBODY
             if not record.follow_ups
-            else frozenset(f.assignee.id for f in case.open_follow_ups),
-            record.channel,
+            else frozenset(f.assignee.id for f in case.open_follow_ups)
         )
+        updated_at = case.updated_at or record.opened_at
+        if cls is not CaseSummary:  # a subclass may have fields of its own
+            return cls(
+                case.case_id,
+                record.customer_id,
+                case.workflow.name,
+                stage.name,
+                stage.category,
+                stage.final,
+                None if owner is None else owner.id,
+                None if steward is None else steward.id,
+                case.version,
+                record.opened_at,
+                updated_at,
+                next_due,
+                assignees,
+                record.channel,
+            )
+        # This runs on every append. attrs' __init__ of a frozen class writes each field
+        # through `object.__setattr__`; writing the slots directly costs a third less,
+        # and the fields have no validators or converters to skip.
+        summary = _new(CaseSummary)
+        (
+            set_case_id,
+            set_customer_id,
+            set_workflow,
+            set_stage,
+            set_category,
+            set_finished,
+            set_owner_id,
+            set_steward_id,
+            set_version,
+            set_opened_at,
+            set_updated_at,
+            set_next_due,
+            set_assignees,
+            set_channel,
+        ) = _SET_SUMMARY
+        set_case_id(summary, case.case_id)
+        set_customer_id(summary, record.customer_id)
+        set_workflow(summary, case.workflow.name)
+        set_stage(summary, stage.name)
+        set_category(summary, stage.category)
+        set_finished(summary, stage.final)
+        set_owner_id(summary, None if owner is None else owner.id)
+        set_steward_id(summary, None if steward is None else steward.id)
+        set_version(summary, case.version)
+        set_opened_at(summary, record.opened_at)
+        set_updated_at(summary, updated_at)
+        set_next_due(summary, next_due)
+        set_assignees(summary, assignees)
+        set_channel(summary, record.channel)
+        return summary
 
 
 _NOBODY: frozenset[str] = frozenset()
+
+_new = object.__new__
+_SET_SUMMARY = tuple(getattr(CaseSummary, f.name).__set__ for f in attrs.fields(CaseSummary))
+"""The slot writers of `CaseSummary`'s fields, in order, for `CaseSummary.of`."""
 
 
 _WORKING = frozenset({StatusCategory.NEW, StatusCategory.OPEN})
@@ -291,10 +336,12 @@ class Store(Protocol):
         """Every registered agent, ordered by id."""
         ...  # pragma: no cover - a protocol has no body
 
-    def agents_in_team(self, team: str) -> list[Agent]:
-        """The registered agents who belong to `team`, ordered by id.
+    def agents_in_team(self, team: str, *, role: Role | None = None) -> list[Agent]:
+        """The registered agents who belong to `team` (and hold `role`, if given), by id.
 
         Must read an index by team: its cost follows the team, not the directory.
+        With `role` (a breach looks for a team's supervisors) the in-memory store
+        reads an index by team and role, so the cost follows the agents found.
         """
         ...  # pragma: no cover - a protocol has no body
 
@@ -350,11 +397,13 @@ def check_append(  # noqa: PLR0913 - what an append holds, and its options keywo
     if not events:
         msg = f"an append to case {case_id!r} needs at least one event"
         raise InvalidValue(msg)
-    for offset, event in enumerate(events, start=1):
+    version = expected_version
+    for event in events:
+        version += 1
         if event.case_id != case_id:
             msg = f"an append to case {case_id!r} holds an event of case {event.case_id!r}"
             raise InvalidValue(msg)
-        if event.version != expected_version + offset:
+        if event.version != version:
             msg = (
                 f"an append to case {case_id!r} at version {expected_version} must number its "
                 f"events from {expected_version + 1} without gaps; got version {event.version}"
@@ -389,17 +438,39 @@ def inactive_agent(
 
 def _check_text(case_id: str, summary: CaseSummary, idempotency: IdempotencyRecord | None) -> None:
     """Refuse the ids and names of an append a store could not keep as text."""
-    storable(case_id, "the case id", limit=MAX_NAME_LENGTH)
-    for what, value in (
-        ("the customer id", summary.customer_id),
-        ("the workflow name", summary.workflow),
-        ("the stage", summary.stage),
-        ("the owner id", summary.owner_id),
-        ("the steward id", summary.steward_id),
-        ("the idempotency key", None if idempotency is None else idempotency.key),
-    ):
-        if value is not None:
-            storable(value, what, limit=MAX_NAME_LENGTH)
+    owner, steward = summary.owner_id, summary.steward_id
+    key = None if idempotency is None else idempotency.key
+    try:
+        # The usual case, on every append: all of them ASCII, short and without NUL, which
+        # one join says at once (`isascii` is O(1); short in all means short each); other
+        # text, or a value that is not text, is checked (and named, if it cannot be
+        # stored) one by one.
+        joined = "".join(
+            (
+                case_id,
+                summary.customer_id,
+                summary.workflow,
+                summary.stage,
+                "" if owner is None else owner,
+                "" if steward is None else steward,
+                "" if key is None else key,
+            )
+        )
+        usual = joined.isascii() and len(joined) <= MAX_NAME_LENGTH and "\x00" not in joined
+    except TypeError:
+        usual = False
+    if not usual:
+        storable(case_id, "the case id", limit=MAX_NAME_LENGTH)
+        for what, value in (
+            ("the customer id", summary.customer_id),
+            ("the workflow name", summary.workflow),
+            ("the stage", summary.stage),
+            ("the owner id", owner),
+            ("the steward id", steward),
+            ("the idempotency key", key),
+        ):
+            if value is not None:
+                storable(value, what, limit=MAX_NAME_LENGTH)
     for agent_id in summary.follow_up_assignee_ids:
         storable(agent_id, "a follow-up's assignee id", limit=MAX_NAME_LENGTH)
 

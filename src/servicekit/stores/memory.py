@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import bisect
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import attrs
+from sortedcontainers import SortedList
 
 from servicekit._values import utc
 from servicekit.errors import ConcurrencyConflict
 from servicekit.events import Event
-from servicekit.ownership import Agent
+from servicekit.ownership import Agent, Role
 from servicekit.stores.base import (
     CapacityClaim,
     CaseHistory,
@@ -50,8 +50,12 @@ class InMemoryStore:
         self._keys: dict[str, IdempotencyRecord] = {}
         self._agents: dict[str, Agent] = {}
         self._teams: defaultdict[str, set[str]] = defaultdict(set)  # team -> agent ids
+        # (team, role) -> agent ids: a team's supervisors without reading the whole team
+        self._team_roles: defaultdict[tuple[str, Role], set[str]] = defaultdict(set)
         self._checkpoints: dict[str, int] = {}
-        self._due: list[tuple[datetime, str]] = []  # sorted: (next_due, case_id)
+        # (next_due, case_id), sorted: a B-tree-like list whose insert and removal cost
+        # O(log n), where a plain sorted list moves every later entry (O(n) per change).
+        self._due: SortedList[tuple[datetime, str]] = SortedList()
 
     def __repr__(self) -> str:
         """Say how much it holds."""
@@ -88,8 +92,12 @@ class InMemoryStore:
             idempotency=idempotency,
             require_active=require_active,
         )
-        with self._lock:
-            stored = self._events.get(case_id, [])
+        lock = self._lock
+        lock.acquire()  # not `with`: this is every command's path, and `with` costs twice as much
+        try:
+            stored = self._events.get(case_id)
+            if stored is None:
+                stored = []
             if len(stored) != expected_version:
                 raise ConcurrencyConflict(case_id, expected_version, len(stored))
             if idempotency is not None and idempotency.key in self._keys:
@@ -105,12 +113,16 @@ class InMemoryStore:
                 reason = over_capacity(capacity, summary, (self._summaries[c] for c in held))
             if reason is not None:
                 raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
-            self._events.setdefault(case_id, stored).extend(events)
+            if not stored:
+                self._events[case_id] = stored
+            stored.extend(events)
             self._log.extend(events)
             self._reindex(summary)
             if idempotency is not None:
                 self._keys[idempotency.key] = idempotency
             return len(stored)
+        finally:
+            lock.release()
 
     def _reindex(self, summary: CaseSummary) -> None:
         case_id = summary.case_id
@@ -134,9 +146,9 @@ class InMemoryStore:
         before = None if old is None else old.next_due
         if before != summary.next_due:
             if before is not None:
-                del self._due[bisect.bisect_left(self._due, (before, case_id))]
+                self._due.remove((before, case_id))
             if summary.next_due is not None:
-                bisect.insort(self._due, (summary.next_due, case_id))
+                self._due.add((summary.next_due, case_id))
         self._summaries[case_id] = summary
 
     def _index_new(self, summary: CaseSummary) -> None:
@@ -222,14 +234,10 @@ class InMemoryStore:
         """Index entries due at or before `until` (any, if None), earliest first."""
         bound = None if until is None else utc(until, what="until")
         with self._lock:
-            end = (
-                len(self._due)
-                if bound is None
-                else bisect.bisect_right(self._due, (bound, "\U0010ffff"))
-            )
+            end = len(self._due) if bound is None else self._due.bisect_right((bound, "\U0010ffff"))
             if limit is not None:
                 end = min(end, max(limit, 0))
-            return [self._summaries[case_id] for _, case_id in self._due[:end]]
+            return [self._summaries[case_id] for _, case_id in self._due.islice(0, end)]
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """The record of the first command that used `key`, if any."""
@@ -247,6 +255,11 @@ class InMemoryStore:
                 self._teams[team].discard(agent.id)
             for team in agent.teams:
                 self._teams[team].add(agent.id)
+            now = _team_roles(agent)
+            for pair in set() if old is None else _team_roles(old) - now:
+                self._team_roles[pair].discard(agent.id)
+            for pair in now:
+                self._team_roles[pair].add(agent.id)
             self._agents[agent.id] = agent
             return True
 
@@ -260,10 +273,15 @@ class InMemoryStore:
         with self._lock:
             return [self._agents[agent_id] for agent_id in sorted(self._agents)]
 
-    def agents_in_team(self, team: str) -> list[Agent]:
-        """The registered agents who belong to `team`, ordered by id."""
+    def agents_in_team(self, team: str, *, role: Role | None = None) -> list[Agent]:
+        """The registered agents who belong to `team` (and hold `role`, if given), by id."""
         with self._lock:
-            return [self._agents[agent_id] for agent_id in sorted(self._teams.get(team, ()))]
+            ids = (
+                self._teams.get(team, ())
+                if role is None
+                else self._team_roles.get((team, role), ())
+            )
+            return [self._agents[agent_id] for agent_id in sorted(ids)]
 
     def checkpoint(self, name: str) -> int:
         """The last position the consumer `name` has handled (0 if none yet)."""
@@ -274,6 +292,11 @@ class InMemoryStore:
         """Record that the consumer `name` has handled every event up to `position`."""
         with self._lock:
             self._checkpoints[name] = position
+
+
+def _team_roles(agent: Agent) -> set[tuple[str, Role]]:
+    """Every (team, role) pair the agent holds, as the team-role index keys them."""
+    return {(team, role) for team in agent.teams for role in agent.roles}
 
 
 def _move(

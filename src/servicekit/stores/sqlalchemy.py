@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection, Engine
 from servicekit._values import utc
 from servicekit.errors import ConcurrencyConflict, CorruptHistory, InvalidValue, StoreError
 from servicekit.events import Event
-from servicekit.ownership import Agent
+from servicekit.ownership import Agent, Role
 from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
 from servicekit.stores.base import (
     CapacityClaim,
@@ -604,14 +604,18 @@ class SQLAlchemyStore:
             rows = connection.execute(sa.select(agents.c.data).order_by(agents.c.agent_id))
             return [_agent(data) for (data,) in rows]
 
-    def agents_in_team(self, team: str) -> list[Agent]:
-        """The registered agents who belong to `team`, ordered by id (the GIN index on teams)."""
+    def agents_in_team(self, team: str, *, role: Role | None = None) -> list[Agent]:
+        """The registered agents who belong to `team` (and hold `role`, if given), by id.
+
+        The GIN index on teams finds the team; the roles are in each agent's JSON,
+        where PostgreSQL filters them, so only the agents found are decoded.
+        """
+        query = sa.select(agents.c.data).where(agents.c.teams.contains([team]))
+        if role is not None:
+            roles = sa.cast(agents.c.data, postgresql.JSONB)["roles"]
+            query = query.where(roles.contains([role.value]))
         with self._reading() as connection:
-            rows = connection.execute(
-                sa.select(agents.c.data)
-                .where(agents.c.teams.contains([team]))
-                .order_by(agents.c.agent_id)
-            )
+            rows = connection.execute(query.order_by(agents.c.agent_id))
             return [_agent(data) for (data,) in rows]
 
     # -- checkpoints for the outbox -------------------------------------------------------

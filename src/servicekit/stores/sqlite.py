@@ -44,7 +44,7 @@ from servicekit.errors import (
     StoreError,
 )
 from servicekit.events import CaseOpened, Event, EventBase
-from servicekit.ownership import Actor, Agent, Customer, System
+from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.serialization import (
     _BASE_FIELDS,
     _TOP_KEYS,
@@ -221,6 +221,18 @@ _SUMMARY_COLUMNS = (
     "version, opened_at, updated_at, next_due, follow_up_assignees, channel"
 )
 
+
+_IN_TEAM = (
+    "SELECT agents.data FROM agent_teams JOIN agents USING (agent_id) "
+    "WHERE agent_teams.team = ? ORDER BY agent_teams.agent_id"
+)
+_IN_TEAM_WITH_ROLE = (
+    "SELECT agents.data FROM agent_teams JOIN agents USING (agent_id) "
+    "WHERE agent_teams.team = ? "
+    "AND EXISTS (SELECT 1 FROM json_each(agents.data, '$.roles') WHERE value = ?) "
+    "ORDER BY agent_teams.agent_id"
+)
+"""A team's agents, and those of them who hold a role, by id."""
 
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 """Compact JSON; one encoder for every append (`json.dumps` with options builds one per call)."""
@@ -626,14 +638,15 @@ class SQLiteStore:
             rows = db.execute("SELECT data FROM agents ORDER BY agent_id").fetchall()
         return [_agent(data) for (data,) in rows]
 
-    def agents_in_team(self, team: str) -> list[Agent]:
-        """The registered agents who belong to `team`, ordered by id."""
+    def agents_in_team(self, team: str, *, role: Role | None = None) -> list[Agent]:
+        """The registered agents who belong to `team` (and hold `role`, if given), by id."""
+        query, given = _IN_TEAM, [team]
+        if role is not None:
+            # The roles are in each agent's JSON: SQLite filters there, so only the
+            # agents found are decoded (no schema change).
+            query, given = _IN_TEAM_WITH_ROLE, [team, role.value]
         with self._transaction() as db:
-            rows = db.execute(
-                "SELECT agents.data FROM agent_teams JOIN agents USING (agent_id) "
-                "WHERE agent_teams.team = ? ORDER BY agent_teams.agent_id",
-                (team,),
-            ).fetchall()
+            rows = db.execute(query, given).fetchall()
         return [_agent(data) for (data,) in rows]
 
     # -- checkpoints for the outbox -------------------------------------------------------

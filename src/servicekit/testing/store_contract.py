@@ -587,6 +587,26 @@ class StoreContract:
         assert store.agents_in_team("sales") == [both, _ANA]
         assert store.agents_in_team("nobody's") == []
 
+    def test_agents_in_team_with_a_role_lists_the_members_who_hold_it(self, store: Store) -> None:
+        lead = Agent("al", teams={"sales", "service"}, roles={Role.SUPERVISOR})
+        cy = Agent("cy", teams={"service"}, roles={Role.AGENT, Role.SUPERVISOR})
+        for agent in (_BO, _ANA, cy, lead):
+            store.put_agent(agent)
+        assert store.agents_in_team("service", role=Role.SUPERVISOR) == [lead, cy]
+        assert store.agents_in_team("service", role=Role.AGENT) == [_BO, cy]
+        assert store.agents_in_team("billing", role=Role.SUPERVISOR) == []
+
+    def test_a_role_change_moves_the_agent_between_role_lists(self, store: Store) -> None:
+        store.put_agent(_BO)
+        promoted = Agent("bo", teams={"service"}, roles={Role.SUPERVISOR})
+        store.put_agent(promoted)
+        assert store.agents_in_team("service", role=Role.AGENT) == []
+        assert store.agents_in_team("service", role=Role.SUPERVISOR) == [promoted]
+        moved = Agent("bo", teams={"sales"}, roles={Role.SUPERVISOR})
+        store.put_agent(moved)
+        assert store.agents_in_team("service", role=Role.SUPERVISOR) == []
+        assert store.agents_in_team("sales", role=Role.SUPERVISOR) == [moved]
+
     def test_a_team_change_moves_the_agent_between_teams(self, store: Store) -> None:
         store.put_agent(_BO)
         moved = Agent("bo", teams={"sales", "billing"}, roles={Role.SUPERVISOR})

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Check one mutant against chosen tests, without a mutation run: e.g. after writing a test
+# for a survivor,
+#
+#   tools/mutant_check.sh servicekit.ownership.x__capacity__mutmut_1 tests/test_routing.py
+#
+# runs those tests on the mutated copy in mutants/ (made by tools/mutation.sh) with that one
+# mutant switched on. A failing run means the tests kill the mutant.
+set -euo pipefail
+
+main() {
+  cd "$(dirname "$0")/.."
+  local mutant=$1
+  shift
+  CI=1 SERVICEKIT_HYPOTHESIS_PROFILE=mutation MUTANT_UNDER_TEST="$mutant" PYTHONPATH=mutants/src \
+    .venv/bin/python -m pytest -x -q -p no:cacheprovider "$@"
+}
+
+main "$@"
