@@ -75,3 +75,17 @@ def test_closing_keeps_every_other_field_of_the_record() -> None:
     )
     closed = _closed_at(record, NOW)
     assert closed == attrs.evolve(record, closed_at=NOW)
+
+
+def test_a_stage_change_folds_to_the_case_attrs_builds() -> None:
+    from servicekit import evolve  # noqa: PLC0415
+
+    record = CaseRecord(customer_id="c", priority="high")
+    case = Case(buying_cycle(), "k", 3, "in_service", ANA, Agent("bo"), NOW, record)
+    event = StageChanged("k", 4, NOW, ANA, "wait_on_customer", "in_service", "waiting_on_customer")
+    folded = evolve(case, event)
+    expected = attrs.evolve(case, version=4, stage="waiting_on_customer", updated_at=NOW)
+    assert type(folded) is Case
+    assert folded == expected
+    for field in attrs.fields(Case):
+        assert getattr(folded, field.name) is getattr(expected, field.name), field.name

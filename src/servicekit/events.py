@@ -505,7 +505,7 @@ def new_stage_changed(  # noqa: PLR0913, PLR0917 - every field of the event, by 
     the event has no validators or converters to skip, and a test checks this agrees
     with the attrs constructor.
     """
-    event = _NEW(_StageChangedFiller)
+    event = _StageChangedFiller()
     event.case_id = case_id
     event.version = version
     event.at = at
@@ -517,6 +517,3 @@ def new_stage_changed(  # noqa: PLR0913, PLR0917 - every field of the event, by 
     event.__class__ = StageChanged
     built: StageChanged = event
     return built
-
-
-_NEW = object.__new__
