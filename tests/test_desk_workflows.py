@@ -20,6 +20,7 @@ from servicekit import (
     StatusCategory,
     Store,
     Transition,
+    UnknownStage,
     UnknownWorkflow,
     Workflow,
     buying_cycle,
@@ -176,6 +177,87 @@ def test_a_case_of_an_unknown_workflow_is_reported_never_replayed_on_another(
     assert [problem.case_id for problem in report.failed] == ["R-1"]
     assert "repairs" in report.failed[0].reason
     assert [outcome.case_id for outcome in report] == ["S-1"]
+
+
+def repairs_without_repairing() -> Workflow:
+    """The repairs workflow of a later deployment: the repairing stage is gone."""
+    return Workflow(
+        name="repairs",
+        stages=[
+            Stage("booked", StatusCategory.NEW),
+            Stage("repaired", StatusCategory.RESOLVED),
+            Stage("closed", StatusCategory.CLOSED),
+        ],
+        transitions=[
+            Transition("finish", "booked", "repaired"),
+            Transition("close", "repaired", "closed"),
+        ],
+        start=["booked"],
+    )
+
+
+def test_a_case_in_a_stage_its_workflow_no_longer_has_is_named_and_set_aside(
+    store: Store,
+) -> None:
+    clock = ManualClock(T0)
+    before = desk_on(store, repairs(), clock=clock)
+    for case_id in ("R-1", "R-2"):
+        before.open_case(
+            actor=IVY, customer_id="ivy", channel=Channel.WEB, summary="x", case_id=case_id
+        )
+        before.take(case_id, actor="rex")
+    before.move("R-1", "repair", actor="rex")
+    after = desk_on(store, repairs_without_repairing(), clock=clock)
+    gone = "case 'R-1' is in stage 'repairing', which workflow 'repairs' no longer has"
+
+    for read in (after.case, after.sla, after.briefing):
+        with pytest.raises(UnknownStage, match=gone):
+            read("R-1")
+    with pytest.raises(UnknownStage, match=gone):
+        after.move("R-1", "finish", actor="rex")
+    briefing = after.briefing("R-2")  # the rest of the query goes on
+    assert [(problem.case_id, gone in problem.reason) for problem in briefing.problems] == [
+        ("R-1", True)
+    ]
+    clock.set(T0 + timedelta(hours=2))  # both first responses are due
+    report = after.tick()
+    assert [(problem.case_id, gone in problem.reason) for problem in report.failed] == [
+        ("R-1", True)
+    ]
+    assert {outcome.case_id for outcome in report} == {"R-2"}
+    assert len(after.history("R-1")) == len(before.history("R-1"))  # nothing written to it
+
+
+def test_the_metrics_set_aside_a_case_in_a_stage_its_workflow_no_longer_has(store: Store) -> None:
+    from servicekit.metrics import compute  # noqa: PLC0415 - only this test reports
+
+    before = desk_on(store, repairs())
+    for case_id in ("R-1", "R-2"):
+        before.open_case(
+            actor=IVY, customer_id="ivy", channel=Channel.WEB, summary="x", case_id=case_id
+        )
+        before.take(case_id, actor="rex")
+    before.move("R-1", "repair", actor="rex")
+    report = compute(store.read_all(), workflows=[repairs_without_repairing()])
+    assert [(skipped.case_id, "'repairing'" in skipped.reason) for skipped in report.skipped] == [
+        ("R-1", True)
+    ]
+
+
+def test_a_case_that_went_through_a_stage_its_workflow_no_longer_has_names_it_for_its_sla(
+    store: Store,
+) -> None:
+    before = desk_on(store, repairs())
+    before.open_case(actor=IVY, customer_id="ivy", channel=Channel.WEB, summary="x", case_id="R-1")
+    before.take("R-1", actor="rex")
+    before.move("R-1", "repair", actor="rex")
+    before.move("R-1", "finish", actor="rex")
+    after = desk_on(store, repairs_without_repairing())
+    assert after.case("R-1").stage == "repaired"  # the case itself still reads
+    with pytest.raises(
+        UnknownStage, match="case 'R-1' went through stage 'repairing', which workflow 'repairs'"
+    ):
+        after.sla("R-1")  # but whether that stage stopped its clocks is unknown
 
 
 def test_a_desk_takes_one_workflow_or_several_never_both_or_none() -> None:

@@ -15,6 +15,7 @@ from servicekit import (
     AgentStillResponsible,
     Channel,
     Customer,
+    DirectoryConflict,
     Event,
     FollowUpHandedOver,
     InMemoryStore,
@@ -119,7 +120,7 @@ def test_nobody_else_hands_a_follow_up_over_and_never_to_an_inactive_agent() -> 
     desk.register_agent(Agent("old", teams={"service"}, active=False))
     with pytest.raises(OwnershipViolation, match="inactive"):
         desk.hand_over_follow_up(case_id, 1, actor="cy", to="old", reason="r")
-    with pytest.raises(InvalidTransition, match="cy's already"):
+    with pytest.raises(InvalidTransition, match="follow-up 1 is for agent 'cy' already"):
         desk.hand_over_follow_up(case_id, 1, actor="cy", to="cy", reason="r")
     assert len(desk.history(case_id)) == 5  # opened (4 events) and scheduled: nothing else
 
@@ -192,6 +193,48 @@ def test_a_deactivation_and_a_transfer_to_the_agent_never_both_succeed() -> None
     case = desk.case(case_id)
     assert case.owner is not None
     assert case.owner.id == "cy"
+
+
+class MeddlingStore(InMemoryStore):
+    """Another process changes bo's teams and roles just before the deactivation writes."""
+
+    meddle = False
+
+    def put_agent(self, agent: Agent, *, expected: Agent | None = None) -> bool:
+        if self.meddle and not agent.active:
+            self.meddle = False
+            super().put_agent(Agent("bo", teams={"billing"}, roles={Role.SUPERVISOR}))
+        return super().put_agent(agent, expected=expected)
+
+
+def test_a_deactivation_keeps_a_change_another_writer_made_to_the_agent_meanwhile() -> None:
+    store = MeddlingStore()
+    desk = make_desk(store)
+    store.meddle = True
+    inactive = desk.deactivate_agent("bo")
+    assert not store.meddle  # the change did land between the deactivation's read and write
+    assert desk.agent("bo") == Agent("bo", teams={"billing"}, roles={Role.SUPERVISOR}, active=False)
+    assert inactive == desk.agent("bo")
+
+
+def test_a_deactivation_that_loses_to_another_writer_every_time_gives_up_writing_nothing() -> None:
+    class Busy(InMemoryStore):
+        """Someone changes bo's record before every write the deactivation tries."""
+
+        teams = 0
+
+        def put_agent(self, agent: Agent, *, expected: Agent | None = None) -> bool:
+            if expected is not None:
+                self.teams += 1
+                super().put_agent(Agent("bo", teams={f"team-{self.teams}"}))
+            return super().put_agent(agent, expected=expected)
+
+    store = Busy()
+    desk = make_desk(store)
+    with pytest.raises(DirectoryConflict, match="could not deactivate agent 'bo'"):
+        desk.deactivate_agent("bo")
+    assert desk.agent("bo").active
+    assert desk.agent("bo").teams == {f"team-{store.teams}"}
 
 
 def test_a_retry_under_the_same_key_returns_the_first_result_after_the_directory_changed() -> None:

@@ -70,7 +70,7 @@ def test_a_rejected_command_uses_up_no_version(play: Play) -> None:
 
 def test_a_command_on_an_unopened_case_is_refused(workflow: object) -> None:
     blank = Case(workflow, "nope")  # type: ignore[arg-type]
-    with pytest.raises(UnknownCase, match="before it was opened: the case has not been opened"):
+    with pytest.raises(UnknownCase, match="on case 'nope': the case has not been opened"):
         decide(blank, Move(actor=ANA, trigger="negotiate"), now=START)
 
 
@@ -202,5 +202,7 @@ def test_an_error_before_opening_says_so(workflow: object) -> None:
     blank = Case(workflow, "x")  # type: ignore[arg-type]
     with pytest.raises(UnknownCase) as error:
         decide(blank, AssignCase(actor=ANA, to=ANA), now=START + timedelta(1))
-    assert "before it was opened" in str(error.value)
+    assert str(error.value).startswith(
+        "agent 'ana' cannot assign case 'x' to agent 'ana': the case has not been opened"
+    )
     assert error.value.allowed == ("open the case",)

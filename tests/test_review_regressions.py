@@ -148,11 +148,11 @@ def test_a_deactivation_that_loses_a_race_is_undone() -> None:
 
         desk: ServiceDesk | None = None
 
-        def put_agent(self, agent: Agent) -> None:
+        def put_agent(self, agent: Agent, *, expected: Agent | None = None) -> bool:
             racing, self.desk = self.desk, None
             if racing is not None and not agent.active:
                 racing.transfer("k", actor="cy", to="bo", handoff_note="over to bo")
-            super().put_agent(agent)
+            return super().put_agent(agent, expected=expected)
 
     store = RacingStore()
     desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(T0))

@@ -389,7 +389,7 @@ def test_nobody_but_a_supervisor_or_the_system_changes_an_unowned_cases_skills(
 
 def test_changing_skills_to_the_same_set_is_refused(play: Play) -> None:
     play.open(ANA)
-    with pytest.raises(InvalidTransition, match="exactly"):
+    with pytest.raises(InvalidTransition, match="the case needs no skills already"):
         play.attempt(ChangeSkills(actor=ANA, skills=()))
 
 

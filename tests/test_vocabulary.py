@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from servicekit import (
     Agent,
+    BusinessCalendar,
     Channel,
     Clock,
     InvalidValue,
     ManualClock,
     ServiceDesk,
+    Stage,
+    StatusCategory,
     Store,
+    Transition,
+    Workflow,
     buying_cycle,
 )
+from servicekit.sla import Policy
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -64,6 +72,47 @@ def test_an_id_that_cannot_be_stored_is_refused_before_anything_is_written(
     with pytest.raises(InvalidValue, match="lone surrogate"):
         desk.open_case(actor="bo", customer_id="c", channel=Channel.WEB, summary=f"x{lone}")
     assert desk.cases() == []
+    assert [agent.id for agent in desk.agents()] == ["bo"]
+
+
+def _stage_pair(name: str = "two_stages") -> dict[str, Any]:
+    return {
+        "name": name,
+        "stages": [Stage("open", StatusCategory.NEW), Stage("done", StatusCategory.CLOSED)],
+        "transitions": [Transition("finish", "open", "done")],
+        "start": ["open"],
+    }
+
+
+NAMES_THAT_ARE_STORED: dict[str, Callable[[ServiceDesk, str], object]] = {
+    "a skill of an agent": lambda desk, lone: desk.register_agent(Agent("cy", skills={lone})),
+    "a team of an agent": lambda desk, lone: desk.register_agent(Agent("cy", teams={lone})),
+    "a skill a new case needs": lambda desk, lone: desk.open_case(
+        actor="bo", customer_id="c", channel=Channel.WEB, summary="s", skills={lone}
+    ),
+    "a skill a case needs now": lambda desk, lone: desk.change_skills(
+        "k", actor="bo", skills={lone}
+    ),
+    "a workflow's name": lambda _desk, lone: Workflow(**_stage_pair(lone)),
+    "a channel's name": lambda _desk, lone: Channel(lone),
+    "an SLA policy's name": lambda _desk, lone: Policy(
+        name=lone, version=1, calendar=BusinessCalendar.always_open(), targets=[]
+    ),
+}
+
+
+@pytest.mark.parametrize("what", sorted(NAMES_THAT_ARE_STORED))
+def test_a_name_that_cannot_be_stored_is_refused_before_anything_is_written(
+    store: Store, what: str
+) -> None:
+    desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START))
+    desk.register_agent(Agent("bo"))
+    desk.open_case(actor="bo", customer_id="c", channel=Channel.WEB, summary="s", case_id="k")
+    history, cases = desk.history("k"), desk.cases()
+    with pytest.raises(InvalidValue, match=r"'x\\udfff'"):  # the message names the value
+        NAMES_THAT_ARE_STORED[what](desk, "x\udfff")
+    assert desk.history("k") == history
+    assert desk.cases() == cases
     assert [agent.id for agent in desk.agents()] == ["bo"]
 
 

@@ -52,6 +52,7 @@ from servicekit.errors import (
     CommandRejected,
     ConcurrencyConflict,
     CorruptHistory,
+    DirectoryConflict,
     DuplicateCase,
     IdempotencyConflict,
     IncompatibleStore,
@@ -65,6 +66,7 @@ from servicekit.errors import (
     UnknownAgent,
     UnknownCase,
     UnknownReference,
+    UnknownStage,
     UnknownWorkflow,
 )
 from servicekit.events import (
@@ -185,6 +187,7 @@ __all__ = [
     "CorruptHistory",
     "Customer",
     "Direction",
+    "DirectoryConflict",
     "DuplicateCase",
     "Event",
     "EventBase",
@@ -283,6 +286,7 @@ __all__ = [
     "UnknownAgent",
     "UnknownCase",
     "UnknownReference",
+    "UnknownStage",
     "UnknownWorkflow",
     "Workflow",
     "as_of",

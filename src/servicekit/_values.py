@@ -21,8 +21,12 @@ def utc(value: object, *, what: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def storable(value: str, *, what: str) -> None:
-    """Refuse text that no store can keep: a lone surrogate is not UTF-8."""
+def storable(value: str, what: str) -> None:
+    """Refuse text that no store can keep (for store authors too): `InvalidValue`.
+
+    A lone surrogate such as U+D800 is not a character and not UTF-8. `what` names
+    the value in the message ("the agent id").
+    """
     if value.isascii():
         return  # the common case, and O(1): CPython knows whether a str is ASCII
     try:

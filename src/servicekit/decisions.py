@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
 from servicekit._values import utc
+from servicekit._words import listing
 from servicekit.case import Case
 from servicekit.commands import (
     AcceptOffer,
@@ -264,7 +265,7 @@ def _attempted(command: Command) -> str:  # noqa: C901, PLR0911, PLR0912 - one c
         case ApplySlaPolicy(policy=policy, version=version):
             return f"apply SLA policy {policy!r} v{version}"
         case ChangeSkills(skills=skills):
-            return f"change the skills the case needs to {sorted(skills)}"
+            return f"change the skills the case needs to {listing(sorted(skills)) or 'none'}"
         case ReturnToQueue():  # pragma: no branch - exhausted
             return "return the case to the queue"
 
@@ -309,7 +310,7 @@ def _require_active(decision: _Decision, agent: Agent, role: str) -> None:
 def _open(decision: _Decision, command: OpenCase) -> tuple[Event, ...]:
     case = decision.case
     if case.stage is not None:
-        decision.reject(DuplicateCase, "the case is opened already")
+        decision.reject(DuplicateCase, f"it is open already, in stage {case.stage!r}")
     if not isinstance(case.case_id, str) or not case.case_id.strip():
         msg = f"a case id is a non-blank string, got {case.case_id!r}"
         raise InvalidValue(msg)
@@ -516,7 +517,7 @@ def _move(decision: _Decision, command: Move, stage: Stage) -> tuple[Event, ...]
     for guard in transition.guards:
         reason = guard(case, command)
         if reason is not None:
-            decision.reject(InvalidTransition, f"{guard.name}: {reason}")
+            decision.reject(InvalidTransition, reason)  # the guard's own words, not its name
     waived: tuple[Event, ...] = ()
     if dest.final and (open_follow_ups := case.open_follow_ups):
         waived = _waive_follow_ups(decision, command, open_follow_ups)
@@ -573,7 +574,7 @@ def _reopen_finished(decision: _Decision, command: Move, stage: Stage) -> tuple[
             OwnershipViolation,
             f"the case was finished without an owner, and stage {rules.reopen_stage!r} needs "
             "one; open a new case",
-            ("OpenCase",),
+            ("open a new case",),
         )
     ends = rules.due(case.record.closed_at, rules.reopen_window)
     if decision.at > ends:
@@ -787,7 +788,7 @@ def _open_follow_up(decision: _Decision, follow_up_id: int) -> FollowUp:
     if not follow_up.is_open:
         decision.reject(
             InvalidTransition,
-            f"follow-up {follow_up.follow_up_id} is done already ({follow_up.outcome})",
+            f"follow-up {follow_up.follow_up_id} is done already ({_words(follow_up.outcome)})",
             open_ids,
         )
     return follow_up
@@ -844,12 +845,12 @@ def _hand_over(decision: _Decision, command: HandOverFollowUp, _stage: Stage) ->
     if not allowed:
         decision.reject(
             NotPermitted,
-            f"follow-up {follow_up.follow_up_id} is {assignee.id}'s; only they, the case's "
+            f"follow-up {follow_up.follow_up_id} is for {assignee}; only they, the case's "
             "steward, a supervisor of their team or the system may hand it over",
         )
     if command.to.id == assignee.id:
         decision.reject(
-            InvalidTransition, f"follow-up {follow_up.follow_up_id} is {assignee.id}'s already"
+            InvalidTransition, f"follow-up {follow_up.follow_up_id} is for {assignee} already"
         )
     _require_active(decision, command.to, "given a follow-up")
     return (
@@ -942,8 +943,8 @@ def _change_skills(decision: _Decision, command: ChangeSkills, _stage: Stage) ->
             "nobody owns the case yet: only a supervisor or the system may change its skills",
         )
     if command.skills == decision.case.skills:
-        needs = sorted(command.skills)
-        decision.reject(InvalidTransition, f"the case needs exactly {needs} already")
+        needs = f"exactly {listing(sorted(command.skills))}" if command.skills else "no skills"
+        decision.reject(InvalidTransition, f"the case needs {needs} already")
     return (decision.event(SkillsChanged, skills=command.skills, reason=command.reason),)
 
 
@@ -959,7 +960,7 @@ def _return_to_queue(
         decision.reject(
             OwnershipViolation,
             f"past intake a case keeps an owner; {owner} must transfer it with a handoff note",
-            ("TransferCase",),
+            ("transfer the case with a handoff note",),
         )
     return (
         decision.event(CaseReturnedToQueue, from_owner=owner, handoff_note=command.handoff_note),
@@ -1095,3 +1096,9 @@ _HANDLERS: dict[type[Any], Callable[[_Decision, Any, Stage], tuple[Event, ...]]]
     ChangeSkills: _change_skills,
     ReturnToQueue: _return_to_queue,
 }
+
+
+def _words(outcome: object) -> str:
+    """A follow-up's outcome as a person says it: "not served", not `NOT_SERVED`."""
+    value = getattr(outcome, "value", outcome)
+    return str(value).replace("_", " ")

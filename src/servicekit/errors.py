@@ -12,6 +12,9 @@ says the same in words. A command that raises leaves the case exactly as it was.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
+
+from servicekit._words import listing
 
 __all__ = [
     "AgentStillResponsible",
@@ -19,6 +22,7 @@ __all__ = [
     "CommandRejected",
     "ConcurrencyConflict",
     "CorruptHistory",
+    "DirectoryConflict",
     "DuplicateCase",
     "IdempotencyConflict",
     "IncompatibleStore",
@@ -32,6 +36,7 @@ __all__ = [
     "UnknownAgent",
     "UnknownCase",
     "UnknownReference",
+    "UnknownStage",
     "UnknownWorkflow",
 ]
 
@@ -67,6 +72,9 @@ class CommandRejected(ServiceKitError):
     been allowed instead.
     """
 
+    _names_stage: ClassVar[bool] = True
+    """Whether the message says the stage the case is in (the reason may say it instead)."""
+
     def __init__(  # noqa: PLR0913 - each part of the context is named on purpose
         self,
         *,
@@ -84,8 +92,14 @@ class CommandRejected(ServiceKitError):
         self.attempted = attempted
         self.reason = reason
         self.allowed = tuple(allowed)
-        where = f"in stage {stage!r}" if stage is not None else "before it was opened"
-        message = f"{actor} cannot {attempted} on case {case_id!r} {where}: {reason}"
+        subject = f"case {case_id!r}"
+        # "open the case" reads "open case 'K'"; "fire 'win'" reads "fire 'win' on case 'K'".
+        if "the case" in attempted:
+            action = attempted.replace("the case", subject, 1)
+        else:
+            action = f"{attempted} on {subject}"
+        where = "" if stage is None or not self._names_stage else f" in stage {stage!r}"
+        message = f"{actor} cannot {action}{where}: {reason}"
         if self.allowed:
             message += f"; allowed instead: {', '.join(self.allowed)}"
         super().__init__(message)
@@ -114,6 +128,8 @@ class UnknownCase(CommandRejected, LookupError):
 class DuplicateCase(CommandRejected, ValueError):
     """The case is opened already; it cannot be opened twice."""
 
+    _names_stage = False  # "cannot open case 'K' in stage 'enquiry'" would misread
+
 
 class ConcurrencyConflict(ServiceKitError):
     """Someone else appended to the case first: the expected version is no longer current.
@@ -132,6 +148,20 @@ class ConcurrencyConflict(ServiceKitError):
         now = "moved on" if actual is None else f"is at version {actual}"
         message = f"case {case_id!r} was expected at version {expected} but {now}"
         super().__init__(f"{message}; {detail}" if detail else message)
+
+
+class DirectoryConflict(ServiceKitError):
+    """Another writer changed an agent's record under every attempt to change it; none written."""
+
+    def __init__(self, agent_id: str, attempted: str, attempts: int) -> None:
+        """Name the agent, what was attempted and how often."""
+        self.agent_id = agent_id
+        self.attempted = attempted
+        self.attempts = attempts
+        super().__init__(
+            f"could not {attempted} agent {agent_id!r}: another writer changed their record "
+            f"each time, {attempts} times in a row; nothing was written, try again"
+        )
 
 
 class CaseNotFound(ServiceKitError, LookupError):
@@ -167,12 +197,58 @@ class UnknownWorkflow(ServiceKitError, LookupError):
         self.workflow = workflow
         self.case_id = case_id
         self.known = tuple(known)
-        subject = f"case {case_id!r} was opened on" if case_id is not None else "there is no"
-        served = ", ".join(repr(name) for name in self.known)
+        served = f"it serves {listing(self.known)}"
+        if case_id is None:
+            message = f"this desk does not serve workflow {workflow!r}; {served}"
+        else:
+            message = (
+                f"case {case_id!r} was opened on workflow {workflow!r}, which this desk does "
+                f"not serve; {served}"
+            )
         super().__init__(
-            f"{subject} workflow {workflow!r}, which this desk does not serve (it serves "
-            f"{served}); pass that workflow to ServiceDesk(workflows=[...])"
+            f"{message} (a desk serves the workflows given to ServiceDesk(workflows=[...]))"
         )
+
+
+class UnknownStage(ServiceKitError, KeyError):
+    """A stage a workflow does not have: asked for by name, or where a case is or went.
+
+    A workflow redefined between deployments may lose a stage. A case in that
+    stage (or, for its SLA clocks, one that went through it) cannot be read on the
+    new definition: the desk names the case and goes on with the others, as for a
+    case of a workflow it does not serve. Also a `KeyError`, which
+    `Workflow.stage` raised before this error had a name.
+    """
+
+    def __init__(
+        self,
+        stage: str,
+        workflow: str,
+        known: Iterable[str],
+        *,
+        case_id: str | None = None,
+        went_through: bool = False,
+    ) -> None:
+        """Name the stage, the workflow and its stages, and the case if there is one."""
+        self.stage = stage
+        self.workflow = workflow
+        self.known = tuple(known)
+        self.case_id = case_id
+        stages = f"its stages are {listing(self.known)}"
+        if case_id is None:
+            message = f"workflow {workflow!r} has no stage {stage!r}; {stages}"
+        else:
+            where = "went through" if went_through else "is in"
+            message = (
+                f"case {case_id!r} {where} stage {stage!r}, which workflow {workflow!r} no "
+                f"longer has ({stages}); give the workflow that stage again to serve the case"
+            )
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        """The message as it is (a `KeyError` would quote it)."""
+        return self.message
 
 
 class IdempotencyConflict(ServiceKitError, ValueError):
@@ -195,10 +271,14 @@ class AgentStillResponsible(ServiceKitError, ValueError):
         """Name the agent and every case that blocks the deactivation."""
         self.agent_id = agent_id
         self.case_ids = tuple(case_ids)
+        if len(self.case_ids) == 1:
+            cases, them, their = f"an unfinished case, {self.case_ids[0]!r}", "it", "its"
+        else:
+            named = listing(self.case_ids)
+            cases, them, their = f"{len(self.case_ids)} unfinished cases, {named}", "them", "their"
         super().__init__(
-            f"agent {agent_id!r} still owns, stewards or owes a follow-up on "
-            f"{len(self.case_ids)} unfinished case(s): {', '.join(self.case_ids)}; transfer "
-            "them, reassign their stewardship and hand over their follow-ups first"
+            f"agent {agent_id!r} still owns, stewards or owes a follow-up on {cases}; transfer "
+            f"{them}, reassign {their} stewardship and hand over {their} follow-ups first"
         )
 
 

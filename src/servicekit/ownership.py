@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from servicekit._values import non_blank
+from servicekit._values import non_blank, storable
 from servicekit.errors import InvalidValue
 
 __all__ = ["Actor", "Agent", "Customer", "Role", "System", "may_steer", "skill_names"]
@@ -40,6 +40,7 @@ def _team_names(_instance: object, _attribute: object, value: frozenset[str]) ->
         if not isinstance(team, str) or not team.strip():
             msg = f"team names must be non-blank strings, got {team!r}"
             raise InvalidValue(msg)
+        storable(team, "a team name")
 
 
 def _roles(value: Any) -> frozenset[Role]:
@@ -71,6 +72,7 @@ def skill_names(value: Any) -> frozenset[str]:
         if not isinstance(word, str) or not _SKILL.match(word):
             msg = f"a skill is one non-blank word without spaces, got {word!r}"
             raise InvalidValue(msg)
+        storable(word, "a skill")
     return words
 
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from transitions import Machine
 
-from servicekit._values import non_blank, optional_non_blank, require
-from servicekit.errors import InvalidValue, InvalidWorkflow
+from servicekit._values import non_blank, optional_non_blank, require, storable
+from servicekit.errors import InvalidValue, InvalidWorkflow, UnknownStage
 from servicekit.followups import FollowUpRules
 
 if TYPE_CHECKING:
@@ -210,6 +210,7 @@ class Workflow:
         if not isinstance(name, str) or not name.strip():
             msg = f"a workflow needs a non-blank name, got {name!r}"
             raise InvalidValue(msg)
+        storable(name, "a workflow's name")
         rules = FollowUpRules() if follow_ups is None else follow_ups
         require(rules, FollowUpRules, "follow_ups must be FollowUpRules")
         stage_list = tuple(stages)
@@ -266,12 +267,15 @@ class Workflow:
         return self._transitions
 
     def stage(self, name: str) -> Stage:
-        """The stage called `name`; `KeyError` naming the known stages if there is none."""
+        """The stage called `name`; `UnknownStage` (a `KeyError`) naming the known ones if none."""
         try:
             return self._stages[name]
         except KeyError:
-            msg = f"workflow {self.name!r} has no stage {name!r}; stages: {', '.join(self._stages)}"
-            raise KeyError(msg) from None
+            raise UnknownStage(name, self.name, self._stages) from None
+
+    def has_stage(self, name: str) -> bool:
+        """Whether the workflow has a stage called `name`."""
+        return name in self._stages
 
     def triggers(self, stage: str) -> tuple[str, ...]:
         """The triggers that may fire from `stage`, in declaration order."""

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from servicekit._values import case_id_text
 from servicekit.case import Case, evolve
 from servicekit.desk.workflows import WorkflowCatalogue
-from servicekit.errors import CaseNotFound
+from servicekit.errors import CaseNotFound, UnknownStage
 from servicekit.events import Event
 from servicekit.stores.base import Store
 
@@ -19,6 +19,19 @@ def fold(case: Case, events: Iterable[Event]) -> Case:
     """The case after `events`."""
     for event in events:
         case = evolve(case, event)
+    return case
+
+
+def _in_its_workflow(case: Case) -> Case:
+    """The case read from the store, if its workflow still has the stage it is in.
+
+    A workflow redefined between deployments may have lost that stage: the case
+    cannot be decided, briefed or ticked on it, and `UnknownStage` names it.
+    """
+    stage, workflow = case.stage, case.workflow
+    if stage is not None and not workflow.has_stage(stage):
+        known = [known.name for known in workflow.stages]
+        raise UnknownStage(stage, workflow.name, known, case_id=case.case_id)
     return case
 
 
@@ -44,13 +57,15 @@ class CaseReader:
         Raises:
             InvalidValue: the id is not a non-blank string that can be stored.
             UnknownWorkflow: the case was opened on a workflow the desk does not serve.
+            UnknownStage: the case is in a stage its workflow no longer has.
         """
         case_id_text(case_id)
         case = self.cached(case_id)
         if case is not None:
-            return fold(case, self._store.load(case_id, after_version=case.version).events)
+            later = self._store.load(case_id, after_version=case.version).events
+            return _in_its_workflow(fold(case, later)) if later else case
         history = self._store.load(case_id).events
-        return fold(self._workflows.blank(case_id, history, new=new), history)
+        return _in_its_workflow(fold(self._workflows.blank(case_id, history, new=new), history))
 
     def at_end_of(self, case_id: str, history: Sequence[Event]) -> Case:
         """The case `history` (all of its events, just read) folds into.
@@ -61,12 +76,18 @@ class CaseReader:
         case_id_text(case_id)
         cached = self.cached(case_id)
         if cached is not None and cached.version <= len(history):
-            return fold(cached, history[cached.version :])
+            later = history[cached.version :]
+            return _in_its_workflow(fold(cached, later)) if later else cached
         return self.replay(case_id, history)
 
     def replay(self, case_id: str, history: Sequence[Event]) -> Case:
-        """The case that `history` folds into, on the workflow its opening names."""
-        return fold(self._workflows.blank(case_id, history), history)
+        """The case that `history` folds into, on the workflow its opening names.
+
+        Raises:
+            UnknownWorkflow: the case was opened on a workflow the desk does not serve.
+            UnknownStage: the case is in a stage its workflow no longer has.
+        """
+        return _in_its_workflow(fold(self._workflows.blank(case_id, history), history))
 
     def opened(self, case_id: str) -> Case:
         """The case now; `CaseNotFound` if it was never opened."""

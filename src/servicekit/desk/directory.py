@@ -13,7 +13,7 @@ import attrs
 
 from servicekit._values import require
 from servicekit.case import Case
-from servicekit.errors import AgentStillResponsible, UnknownAgent
+from servicekit.errors import AgentStillResponsible, DirectoryConflict, UnknownAgent
 from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.stores.base import CaseSummary, Store
 
@@ -24,6 +24,10 @@ ActorRef: TypeAlias = Agent | Customer | System | str
 
 AgentRef: TypeAlias = Agent | str
 """A registered agent, as a value or by id; the desk's directory is the authority."""
+
+
+_ATTEMPTS = 5
+"""How often a deactivation reads and writes the agent again when another writer changed it."""
 
 
 class Directory:
@@ -139,27 +143,33 @@ class Directory:
         A command that hands the agent a case names them in its append, and the store
         refuses the append once they are inactive; the desk then decides again and
         the command is refused. So a deactivation and a transfer to the agent cannot
-        both succeed: whichever the store records second loses.
+        both succeed: whichever the store records second loses. The write is a
+        compare-and-set on the record it was made from (`Store.put_agent`'s
+        `expected`): a change another writer makes to the agent meanwhile (teams,
+        roles) is never lost; the deactivation reads the agent again and retries.
 
         Raises:
             AgentStillResponsible: naming every unfinished case the agent still
                 owns, stewards or has a follow-up on.
+            DirectoryConflict: the agent's record changed under every attempt.
         """
-        agent = self.get(agent_id)
-        blocking = self.blocking_cases(agent_id)
-        if blocking:
-            raise AgentStillResponsible(agent_id, [summary.case_id for summary in blocking])
-        # Each write starts from the record as it is then, so that a change made to the
-        # agent meanwhile (teams, roles) is kept.
-        inactive = attrs.evolve(self.get(agent_id), active=False)
-        self._store.put_agent(inactive)
-        # A transfer to the agent may have committed between the check and the write:
-        # look again, and undo the deactivation if one did.
-        late = self.blocking_cases(agent_id)
-        if late:
-            self._store.put_agent(attrs.evolve(self.get(agent_id), active=agent.active))
-            raise AgentStillResponsible(agent_id, [summary.case_id for summary in late])
-        return inactive
+        for _ in range(_ATTEMPTS):
+            agent = self.get(agent_id)
+            blocking = self.blocking_cases(agent_id)
+            if blocking:
+                raise AgentStillResponsible(agent_id, [summary.case_id for summary in blocking])
+            inactive = attrs.evolve(agent, active=False)
+            if not self._store.put_agent(inactive, expected=agent):
+                continue  # changed meanwhile: read it again, keeping the change
+            # A transfer to the agent may have committed between the check and the write:
+            # look again, and undo the deactivation if one did (unless the record moved
+            # on since: then the later writer's record stands).
+            late = self.blocking_cases(agent_id)
+            if late:
+                self._store.put_agent(agent, expected=inactive)
+                raise AgentStillResponsible(agent_id, [summary.case_id for summary in late])
+            return inactive
+        raise DirectoryConflict(agent_id, "deactivate", _ATTEMPTS)
 
     def needing_reassignment(self) -> list[CaseSummary]:
         """Unfinished cases whose owner, steward or a follow-up's assignee is inactive."""

@@ -40,7 +40,7 @@ class Queries:
 
     def _workflow(self, workflow: str | None) -> str | None:
         if workflow is not None:
-            self._workflows.get(workflow)
+            self._workflows.get(_name(workflow, "workflow"))
         return workflow
 
     def owned_by(
@@ -78,7 +78,12 @@ class Queries:
 
     def in_stage(self, stage: str, *, workflow: str | None) -> list[CaseSummary]:
         """Every case in the stage (of one workflow, or of any that has it), oldest first."""
-        flows = [flow for flow, known in self._workflows.stages(workflow) if known.name == stage]
+        _name(stage, "stage")
+        flows = [
+            flow
+            for flow, known in self._workflows.stages(self._workflow(workflow))
+            if known.name == stage
+        ]
         if not flows:
             where = f"workflow {workflow!r}" if workflow else "any workflow this desk serves"
             msg = f"there is no stage {stage!r} in {where}"
@@ -165,6 +170,14 @@ _TIMELINE = (
     FeedbackRecorded,
 )
 """What a customer's timeline shows: contacts, offers, handoffs and feedback."""
+
+
+def _name(value: object, what: str) -> str:
+    """A workflow's or stage's name given to a query: `InvalidValue` if it is not one."""
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{what} must be a non-blank string, got {value!r}"
+        raise InvalidValue(msg)
+    return value
 
 
 def _unfinished(summaries: list[CaseSummary], *, include_finished: bool) -> list[CaseSummary]:

@@ -119,6 +119,8 @@ class ServiceDesk:
         if isinstance(workflows, Workflow):  # a caller's slip typing cannot catch at run time
             msg = "workflows= takes a list of workflows; for one, write workflow=... or [workflow]"  # type: ignore[unreachable]
             raise InvalidValue(msg)
+        if workflow is not None:
+            require(workflow, Workflow, "workflow must be a Workflow (such as buying_cycle())")
         self.workflows = WorkflowCatalogue([workflow] if workflow is not None else workflows or ())
         _whole_number(max_attempts, "max_attempts", lowest=1)
         _whole_number(cache_size, "cache_size", lowest=0)
@@ -126,6 +128,10 @@ class ServiceDesk:
             require(sla, PolicySet, "sla must be a PolicySet")
         if routing is not None:
             require(routing, Routing, "routing must be a Routing")
+        if store is not None:
+            require(store, Store, "store must be a Store (such as InMemoryStore() or SQLiteStore)")
+        if clock is not None:
+            require(clock, Clock, "clock must be a Clock (something with now())")
         self.store: Store = InMemoryStore() if store is None else store
         self.clock: Clock = SystemClock() if clock is None else clock
         self.sla_policies = sla
@@ -853,6 +859,13 @@ class ServiceDesk:
 
     def tick(self, now: datetime | None = None) -> TickReport:
         """Fire every timer due by `now` (the clock's time by default), each exactly once.
+
+        `now` is any aware time, and it is how a host drives time without the desk's
+        clock: behind the clock, a worker catches up; ahead of it, a test or a
+        replay fires what will be due then. The events a tick writes are stamped
+        with `now` (or the case's last event, if later), and a case's later events
+        are never stamped before them: a `now` ahead of the clock moves those
+        cases' histories on to that moment for good. In production, call `tick()`.
 
         Follow-ups that fell due are announced to their assignee (`FollowUpDue`);
         a resolved case whose customer confirmed they were served closes; SLA

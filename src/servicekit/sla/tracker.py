@@ -18,6 +18,7 @@ import attrs
 
 from servicekit._values import utc
 from servicekit.calendar import BusinessCalendar
+from servicekit.errors import UnknownStage
 from servicekit.events import (
     CaseOpened,
     CaseTransferred,
@@ -48,7 +49,7 @@ from servicekit.sla.report import (
     span,
 )
 from servicekit.timers import Timer, TimerKind
-from servicekit.workflow import StatusCategory, Workflow
+from servicekit.workflow import Stage, StatusCategory, Workflow
 
 __all__ = ["SlaTracker", "SupervisorsOf", "assess"]
 
@@ -417,7 +418,18 @@ class _Fold:
     def _category(self, stage: str) -> StatusCategory | None:
         if self.workflow is None:
             return None
-        return self.workflow.stage(stage).category
+        return self._stage_named(self.workflow, stage).category
+
+    def _stage_named(self, workflow: Workflow, stage: str) -> Stage:
+        """The stage of the case's workflow; `UnknownStage` naming the case if it has none."""
+        try:
+            return workflow.stage(stage)
+        except UnknownStage as gone:
+            # A workflow redefined since the case went through the stage: whether that
+            # stage stopped or paused a clock is unknown, so the clocks cannot be told.
+            raise UnknownStage(
+                stage, workflow.name, gone.known, case_id=self.case_id, went_through=True
+            ) from None
 
     def _interaction(self, event: InteractionRecorded) -> None:
         at = event.at
@@ -442,7 +454,7 @@ class _Fold:
 
     def _stage(self, event: StageChanged) -> None:
         at = event.at
-        final = self.workflow is not None and self.workflow.stage(event.dest).final
+        final = self.workflow is not None and self._stage_named(self.workflow, event.dest).final
         category = self._category(event.dest)
         self.category = category
         self.reached = self.reached | {event.dest}

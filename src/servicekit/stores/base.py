@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from servicekit._values import utc
+from servicekit._values import storable, utc
 from servicekit.case import Case
 from servicekit.errors import InvalidValue
 from servicekit.events import (
@@ -270,8 +270,17 @@ class Store(Protocol):
         """The record of the first command that used `key`, if any."""
         ...  # pragma: no cover - a protocol has no body
 
-    def put_agent(self, agent: Agent) -> None:
-        """Add an agent to the directory, or replace the one with the same id."""
+    def put_agent(self, agent: Agent, *, expected: Agent | None = None) -> bool:
+        """Add an agent to the directory, or replace the one with the same id; True if written.
+
+        With `expected` (the record the change was made from), a compare-and-set:
+        the agent is written only if the directory holds exactly that record at
+        the moment of the write (checked inside the write's transaction), else
+        nothing is written and it returns False, so that a change another writer
+        made meanwhile (teams, roles) is never lost. Without it, always written.
+        Raises `InvalidValue` for an agent it could not store or an `expected`
+        record of another agent (see `check_agent`).
+        """
         ...  # pragma: no cover - a protocol has no body
 
     def get_agent(self, agent_id: str) -> Agent | None:
@@ -395,24 +404,22 @@ def _check_text(case_id: str, summary: CaseSummary, idempotency: IdempotencyReco
         storable(agent_id, "a follow-up's assignee id")
 
 
-def check_agent(agent: Agent) -> None:
+def check_agent(agent: Agent, *, expected: Agent | None = None) -> None:
     """Refuse an agent a store could not keep (for store authors): `InvalidValue`.
 
-    The id and every team name must be storable as UTF-8 text (no lone surrogate
-    such as U+D800). Call it in `put_agent` before writing.
+    The id, every team name and every skill must be storable as UTF-8 text (no
+    lone surrogate such as U+D800), and `expected`, if given, must be a record of
+    the same agent. Call it in `put_agent` before writing.
     """
+    if expected is not None and (not isinstance(expected, Agent) or expected.id != agent.id):
+        named = f"agent {expected.id!r}" if isinstance(expected, Agent) else repr(expected)
+        msg = (
+            f"put_agent of agent {agent.id!r} was given the expected record of {named}; "
+            "expected is the record of the same agent the change was made from"
+        )
+        raise InvalidValue(msg)
     storable(agent.id, "the agent id")
     for team in agent.teams:
         storable(team, f"a team name of agent {agent.id!r}")
-
-
-def storable(value: str, what: str) -> None:
-    """Refuse a string that cannot be stored as UTF-8 text (for store authors): `InvalidValue`."""
-    try:
-        value.encode()
-    except UnicodeEncodeError as error:
-        msg = (
-            f"{what} {value!r} cannot be stored: it is not valid Unicode text "
-            f"({error.reason} at index {error.start})"
-        )
-        raise InvalidValue(msg) from None
+    for skill in agent.skills:
+        storable(skill, f"a skill of agent {agent.id!r}")

@@ -236,16 +236,19 @@ class InMemoryStore:
         with self._lock:
             return self._keys.get(key)
 
-    def put_agent(self, agent: Agent) -> None:
-        """Add an agent to the directory, or replace the one with the same id."""
-        check_agent(agent)
+    def put_agent(self, agent: Agent, *, expected: Agent | None = None) -> bool:
+        """Add or replace an agent; with `expected`, only if that is the record held now."""
+        check_agent(agent, expected=expected)
         with self._lock:
             old = self._agents.get(agent.id)
+            if expected is not None and old != expected:
+                return False
             for team in () if old is None else old.teams - agent.teams:
                 self._teams[team].discard(agent.id)
             for team in agent.teams:
                 self._teams[team].add(agent.id)
             self._agents[agent.id] = agent
+            return True
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""

@@ -566,9 +566,13 @@ class SQLAlchemyStore:
             ).first()
         return None if row is None else IdempotencyRecord(*row)
 
-    def put_agent(self, agent: Agent) -> None:
-        """Add an agent to the directory, or replace the one with the same id."""
-        check_agent(agent)
+    def put_agent(self, agent: Agent, *, expected: Agent | None = None) -> bool:
+        """Add or replace an agent; with `expected`, only if that is the record held now.
+
+        The agent's row is locked ``FOR UPDATE`` for the comparison, so no other
+        writer can change it between the comparison and the write.
+        """
+        check_agent(agent, expected=expected)
         statement = postgresql.insert(agents).values(
             agent_id=agent.id, data=json.dumps(agent_to_dict(agent)), teams=sorted(agent.teams)
         )
@@ -577,7 +581,14 @@ class SQLAlchemyStore:
             set_={"data": statement.excluded.data, "teams": statement.excluded.teams},
         )
         with self._writing() as connection:
+            if expected is not None:
+                held = connection.execute(
+                    sa.select(agents.c.data).where(agents.c.agent_id == agent.id).with_for_update()
+                ).scalar()
+                if held is None or _agent(held) != expected:
+                    return False
             connection.execute(statement)
+        return True
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""

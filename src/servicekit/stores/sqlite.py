@@ -592,16 +592,23 @@ class SQLiteStore:
             ).fetchone()
         return None if row is None else IdempotencyRecord(*row)
 
-    def put_agent(self, agent: Agent) -> None:
-        """Add an agent to the directory, or replace the one with the same id."""
-        check_agent(agent)
+    def put_agent(self, agent: Agent, *, expected: Agent | None = None) -> bool:
+        """Add or replace an agent; with `expected`, only if that is the record held now.
+
+        The comparison is made under the write lock (``BEGIN IMMEDIATE``), so no
+        other connection can change the agent between it and the write.
+        """
+        check_agent(agent, expected=expected)
         data = json.dumps(agent_to_dict(agent))
         with self._transaction("BEGIN IMMEDIATE") as db:
+            if expected is not None and self._read_agent(agent.id) != expected:
+                return False
             db.execute("INSERT OR REPLACE INTO agents VALUES (?, ?)", (agent.id, data))
             db.execute("DELETE FROM agent_teams WHERE agent_id = ?", (agent.id,))
             db.executemany(
                 "INSERT INTO agent_teams VALUES (?, ?)", [(team, agent.id) for team in agent.teams]
             )
+        return True
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""

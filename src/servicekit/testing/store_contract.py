@@ -368,7 +368,9 @@ class StoreContract:
         self, store: Store
     ) -> None:
         events, after = self.opening(store, "bad-\ud800")
-        with pytest.raises(InvalidValue, match="the case id 'bad-\\\\ud800' cannot be stored"):
+        with pytest.raises(
+            InvalidValue, match="the case id must be text that can be stored, got 'bad-\\\\ud800'"
+        ):
             store.append("bad-\ud800", events, expected_version=0, summary=CaseSummary.of(after))
         assert store.read_all() == []
         assert store.find_cases() == []
@@ -378,8 +380,21 @@ class StoreContract:
     ) -> None:
         bad = Agent("bo", teams={"service"})
         object.__setattr__(bad, "id", "bo\udfff")  # past Agent's own check, as a host's might be
-        with pytest.raises(InvalidValue, match="the agent id 'bo\\\\udfff' cannot be stored"):
+        with pytest.raises(
+            InvalidValue, match="the agent id must be text that can be stored, got 'bo\\\\udfff'"
+        ):
             store.put_agent(bad)
+        assert store.agents() == []
+        assert store.agents_in_team("service") == []
+
+    def test_an_agents_team_or_skill_that_is_not_valid_text_is_refused_and_nothing_written(
+        self, store: Store
+    ) -> None:
+        for field, what in (("teams", "a team name"), ("skills", "a skill")):
+            bad = Agent("bo", teams={"service"})
+            object.__setattr__(bad, field, frozenset({"x\udfff"}))  # past Agent's own check
+            with pytest.raises(InvalidValue, match=f"{what} of agent 'bo' must be text"):
+                store.put_agent(bad)
         assert store.agents() == []
         assert store.agents_in_team("service") == []
 
@@ -584,6 +599,38 @@ class StoreContract:
         store.put_agent(Agent("solo"))
         assert store.agents_in_team("") == []
         assert store.get_agent("solo") == Agent("solo")
+
+    def test_an_agent_put_as_expected_replaces_the_record_it_was_read_from(
+        self, store: Store
+    ) -> None:
+        assert store.put_agent(_BO) is True
+        moved = attrs.evolve(_BO, teams={"sales"}, active=False)
+        assert store.put_agent(moved, expected=_BO) is True
+        assert store.get_agent("bo") == moved
+        assert store.agents_in_team("service") == []
+        assert store.agents_in_team("sales") == [moved]
+
+    def test_an_agent_put_on_a_record_changed_meanwhile_writes_nothing(self, store: Store) -> None:
+        store.put_agent(_BO)
+        changed = attrs.evolve(_BO, teams={"billing"})
+        store.put_agent(changed)  # another writer, between the read of _BO and the put
+        assert store.put_agent(attrs.evolve(_BO, active=False), expected=_BO) is False
+        assert store.get_agent("bo") == changed
+        assert store.agents_in_team("billing") == [changed]
+        assert store.agents_in_team("service") == []
+
+    def test_an_agent_put_expecting_a_record_that_was_never_put_writes_nothing(
+        self, store: Store
+    ) -> None:
+        assert store.put_agent(attrs.evolve(_BO, active=False), expected=_BO) is False
+        assert store.get_agent("bo") is None
+        assert store.agents_in_team("service") == []
+
+    def test_an_agent_put_expecting_another_agents_record_is_refused(self, store: Store) -> None:
+        store.put_agent(_BO)
+        with pytest.raises(InvalidValue, match="expected record of agent 'ana'"):
+            store.put_agent(_BO, expected=_ANA)
+        assert store.agents() == [_BO]
 
     # -- concurrency --------------------------------------------------------------------
 
