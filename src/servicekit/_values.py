@@ -75,3 +75,28 @@ def require(value: object, kind: type | tuple[type, ...], message: str) -> None:
     if not isinstance(value, kind):
         msg = f"{message}, got {value!r}"
         raise InvalidValue(msg)
+
+
+def filler(frozen: type) -> type[Any]:
+    """A private subclass of the frozen attrs class `frozen` whose fields can be set one by one.
+
+    For the hot path, which builds a value per event: ``value = filler()`` (a blank
+    instance: no ``__init__`` runs), then every field set as a plain attribute, then
+    ``value.__class__ = frozen``. The stores are plain slot stores (CPython specialises
+    them), where attrs' frozen ``__init__`` and `object.__setattr__` go through a
+    generic call per field, several times as dear. The subclass adds no slots, so
+    CPython allows the re-classing, and what comes out is an ordinary, frozen instance
+    of `frozen`, equal to the one its constructor builds (tests check this field by
+    field for each use). Only for classes without validators or converters: nothing is
+    checked on the way.
+    """
+    namespace = {
+        "__slots__": (),
+        "__module__": frozen.__module__,
+        # object's own, so that CPython calls them directly: a blank instance, and
+        # (both of the setattr pair) the generic slot stores it specialises.
+        "__init__": object.__init__,
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+    }
+    return type(f"_{frozen.__name__}Filler", (frozen,), namespace)
