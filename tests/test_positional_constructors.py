@@ -9,8 +9,10 @@ import attrs
 import pytest
 
 from servicekit import Agent, Case, CaseRecord, StageChanged, buying_cycle
+from servicekit._values import slot_builder
 from servicekit.case import _new_case, _new_record
 from servicekit.events import new_stage_changed
+from servicekit.serialization import EVENT_TYPES
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ANA = Agent("ana")
@@ -120,3 +122,22 @@ def test_a_stage_change_folds_to_the_case_attrs_builds() -> None:
     assert folded == expected
     for field in attrs.fields(Case):
         assert getattr(folded, field.name) is getattr(expected, field.name), field.name
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_TYPES))
+def test_every_event_a_store_builds_by_position_equals_one_built_by_attrs(name: str) -> None:
+    kind = EVENT_TYPES[name]
+    # A distinct value per field, so that a field set from the wrong argument shows.
+    fields: list[Any] = [object() for _ in attrs.fields(kind)]
+    fast, slow = slot_builder(kind)(*fields), kind(*fields)
+    assert type(fast) is kind
+    assert fast == slow
+    for field, value in zip(attrs.fields(kind), fields, strict=True):
+        assert getattr(fast, field.name) is value, field.name
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        fast.case_id = "other"  # type: ignore[misc]
+
+
+def test_a_class_that_checks_its_fields_gets_no_builder() -> None:
+    with pytest.raises(TypeError, match="checks or converts"):
+        slot_builder(Agent)

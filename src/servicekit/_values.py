@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import attrs
 
 from servicekit.errors import InvalidValue
 
@@ -100,3 +103,33 @@ def filler(frozen: type) -> type[Any]:
         "__delattr__": object.__delattr__,
     }
     return type(f"_{frozen.__name__}Filler", (frozen,), namespace)
+
+
+def slot_builder(frozen: type) -> Callable[..., Any]:
+    """A function that builds `frozen` from all of its fields, by position, as `filler` does.
+
+    For a store's decoder, which builds one event per row it reads: the function is
+    ``build(field1, field2, ...)`` in attrs' field order, written out per class (as
+    attrs writes its own ``__init__``) so that each field is one plain slot store.
+    Only for classes whose fields have no validator, converter or ``init=False``:
+    anything else raises `TypeError` here, since nothing is checked on the way.
+    """
+    fields = attrs.fields(frozen)
+    for field in fields:
+        if field.validator is not None or field.converter is not None or not field.init:
+            msg = f"{frozen.__name__}.{field.name} checks or converts: build it with attrs"
+            raise TypeError(msg)
+    names = [field.name for field in fields]
+    source = "\n".join(
+        [
+            f"def build({', '.join(names)}):",
+            "    value = Filler()",
+            *(f"    value.{name} = {name}" for name in names),
+            "    value.__class__ = Frozen",
+            "    return value",
+        ]
+    )
+    namespace: dict[str, Any] = {"Filler": filler(frozen), "Frozen": frozen}
+    exec(source, namespace)  # noqa: S102 - the source is built above from attrs' field names
+    built: Callable[..., Any] = namespace["build"]
+    return built

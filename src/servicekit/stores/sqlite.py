@@ -34,7 +34,7 @@ from typing import Any, NoReturn, Self, get_type_hints
 
 import attrs
 
-from servicekit._values import utc
+from servicekit._values import slot_builder, utc
 from servicekit.errors import (
     ConcurrencyConflict,
     CorruptHistory,
@@ -814,6 +814,7 @@ class _Plan:
     """How to rebuild a trusted row of one event type (built once per type)."""
 
     kind: type[EventBase]
+    build: Callable[..., Event]  # the event from all of its fields, by position (slot_builder)
     schema_version: int
     payload_keys: tuple[str, ...]  # in the order event_to_dict writes them
     json_types: frozenset[tuple[type, ...]]  # every allowed tuple of payload value types
@@ -854,6 +855,7 @@ def _plans() -> dict[str, _Plan]:
             if len(shapes) <= _MAX_SHAPES:  # else its rows take the checked path
                 _PLANS[name] = _Plan(
                     kind,
+                    slot_builder(kind),
                     SCHEMA_VERSIONS[name],
                     tuple(field for field, _ in payload),
                     shapes,
@@ -906,12 +908,12 @@ def _rebuild(  # noqa: C901 - the hot loop of every load, written out on purpose
                 moment = parse_time(loaded["at"])
                 if moment.tzinfo is not None:
                     if not plan.conversions:
-                        append(plan.kind(case_id, version, moment, actor, *payload.values()))  # type: ignore[arg-type]
+                        append(plan.build(case_id, version, moment, actor, *payload.values()))
                         continue
                     values = [case_id, version, moment, actor, *payload.values()]
                     for index, load in plan.conversions:
                         values[index] = load(values[index])
-                    append(plan.kind(*values))  # type: ignore[arg-type]
+                    append(plan.build(*values))
                     continue
         except (ServiceKitError, ValueError, TypeError, KeyError, AttributeError):
             pass  # not a trusted row: the checked path names the problem
