@@ -30,16 +30,19 @@ from servicekit import (
     System,
     buying_cycle,
 )
-from servicekit.stores.base import CapacityClaim, CaseSummary, IdempotencyRecord
+from servicekit.stores.base import CapacityClaim, CaseSummary, IdempotencyRecord, Store
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 IVY = Customer("ivy")
 
 
-def make_desk(store: InMemoryStore | None = None) -> ServiceDesk:
-    desk = ServiceDesk(
-        workflow=buying_cycle(), store=store or InMemoryStore(), clock=ManualClock(START)
-    )
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store  # memory, SQLite and PostgreSQL (see conftest.py)
+
+
+def make_desk(store: Store) -> ServiceDesk:
+    desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START))
     for agent in (
         Agent("ana", teams={"sales"}),
         Agent("bo", teams={"service"}),
@@ -58,8 +61,10 @@ def open_for(desk: ServiceDesk, owner: str, case_id: str = "K-1") -> str:
     return case_id
 
 
-def test_a_supervisor_is_judged_by_the_owners_teams_as_the_directory_knows_them_now() -> None:
-    desk = make_desk()
+def test_a_supervisor_is_judged_by_the_owners_teams_as_the_directory_knows_them_now(
+    store: Store,
+) -> None:
+    desk = make_desk(store)
     case_id = open_for(desk, "ana")
     desk.register_agent(Agent("ana", teams={"service"}))  # ana moved from sales to support
 
@@ -68,8 +73,10 @@ def test_a_supervisor_is_judged_by_the_owners_teams_as_the_directory_knows_them_
     assert desk.negotiate(case_id, actor="sue").case.stage == "negotiation"
 
 
-def test_an_owner_deactivated_in_the_directory_cannot_move_the_case_on_a_stale_cache() -> None:
-    desk = make_desk()
+def test_an_owner_deactivated_in_the_directory_cannot_move_the_case_on_a_stale_cache(
+    store: Store,
+) -> None:
+    desk = make_desk(store)
     case_id = open_for(desk, "ana")
     desk.register_agent(Agent("ana", teams={"sales"}, active=False))  # bypassing the check
     with pytest.raises(NotPermitted, match="inactive"):
@@ -84,8 +91,8 @@ def scheduled_for(desk: ServiceDesk, assignee: str) -> str:
     return case_id
 
 
-def test_an_agent_with_an_open_follow_up_cannot_be_deactivated() -> None:
-    desk = make_desk()
+def test_an_agent_with_an_open_follow_up_cannot_be_deactivated(store: Store) -> None:
+    desk = make_desk(store)
     case_id = scheduled_for(desk, "cy")
     with pytest.raises(AgentStillResponsible, match="K-1"):
         desk.deactivate_agent("cy")
@@ -93,8 +100,8 @@ def test_an_agent_with_an_open_follow_up_cannot_be_deactivated() -> None:
     assert [s.case_id for s in desk.blocking_cases("cy")] == [case_id]
 
 
-def test_a_follow_up_handed_over_frees_its_assignee_to_leave() -> None:
-    desk = make_desk()
+def test_a_follow_up_handed_over_frees_its_assignee_to_leave(store: Store) -> None:
+    desk = make_desk(store)
     case_id = scheduled_for(desk, "cy")
     outcome = desk.hand_over_follow_up(case_id, 1, actor="cy", to="bo", reason="cy leaves")
     (event,) = outcome.events
@@ -105,15 +112,17 @@ def test_a_follow_up_handed_over_frees_its_assignee_to_leave() -> None:
 
 
 @pytest.mark.parametrize("actor", ["cy", "bo", "sue"])  # the assignee, the steward, a supervisor
-def test_the_assignee_steward_or_a_supervisor_hands_a_follow_up_over(actor: str) -> None:
-    desk = make_desk()
+def test_the_assignee_steward_or_a_supervisor_hands_a_follow_up_over(
+    actor: str, store: Store
+) -> None:
+    desk = make_desk(store)
     case_id = scheduled_for(desk, "cy")
     receiver = "bo" if actor != "bo" else "sue"
     assert desk.hand_over_follow_up(case_id, 1, actor=actor, to=receiver, reason="r").events
 
 
-def test_nobody_else_hands_a_follow_up_over_and_never_to_an_inactive_agent() -> None:
-    desk = make_desk()
+def test_nobody_else_hands_a_follow_up_over_and_never_to_an_inactive_agent(store: Store) -> None:
+    desk = make_desk(store)
     case_id = scheduled_for(desk, "cy")
     with pytest.raises(NotPermitted, match="only they, the case's steward"):
         desk.hand_over_follow_up(case_id, 1, actor="ana", to="bo", reason="r")
@@ -125,8 +134,7 @@ def test_nobody_else_hands_a_follow_up_over_and_never_to_an_inactive_agent() -> 
     assert len(desk.history(case_id)) == 5  # opened (4 events) and scheduled: nothing else
 
 
-def test_a_case_whose_follow_up_assignee_is_inactive_needs_reassignment() -> None:
-    store = InMemoryStore()
+def test_a_case_whose_follow_up_assignee_is_inactive_needs_reassignment(store: Store) -> None:
     desk = make_desk(store)
     case_id = scheduled_for(desk, "cy")
     store.put_agent(Agent("cy", teams={"service"}, active=False))  # the host bypassed the desk
@@ -134,7 +142,13 @@ def test_a_case_whose_follow_up_assignee_is_inactive_needs_reassignment() -> Non
 
 
 class SlowAppends(InMemoryStore):
-    """A store whose append waits, while a deactivation runs, at a point the test chooses."""
+    """A store whose append waits, while a deactivation runs, at a point the test chooses.
+
+    Memory only, by nature: the test needs to hold an append at a chosen point
+    between the desk's decision and the store's commit, which only a wrapper
+    around an in-process store offers; the stores' own race tests cover SQLite
+    and PostgreSQL (`require_active` checked inside the transaction).
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -196,7 +210,11 @@ def test_a_deactivation_and_a_transfer_to_the_agent_never_both_succeed() -> None
 
 
 class MeddlingStore(InMemoryStore):
-    """Another process changes bo's teams and roles just before the deactivation writes."""
+    """Another process changes bo's teams and roles just before the deactivation writes.
+
+    Memory only, by nature (as `SlowAppends`): the change is injected between the
+    deactivation's read and its write by wrapping the store's `put_agent`.
+    """
 
     meddle = False
 
@@ -237,8 +255,10 @@ def test_a_deactivation_that_loses_to_another_writer_every_time_gives_up_writing
     assert desk.agent("bo").teams == {f"team-{store.teams}"}
 
 
-def test_a_retry_under_the_same_key_returns_the_first_result_after_the_directory_changed() -> None:
-    desk = make_desk()
+def test_a_retry_under_the_same_key_returns_the_first_result_after_the_directory_changed(
+    store: Store,
+) -> None:
+    desk = make_desk(store)
     case_id = open_for(desk, "cy")
     first = desk.transfer(case_id, actor="cy", to="bo", handoff_note="over", idempotency_key="t")
     desk.register_agent(Agent("bo", teams={"service", "repairs"}))  # bo joined another team
@@ -254,16 +274,16 @@ def negotiating(desk: ServiceDesk) -> str:
     return case_id
 
 
-def test_the_customer_accepts_the_companys_offer() -> None:
-    desk = make_desk()
+def test_the_customer_accepts_the_companys_offer(store: Store) -> None:
+    desk = make_desk(store)
     case_id = negotiating(desk)
     (event,) = desk.accept_offer(case_id, 1, actor=Customer("ivy")).events
     assert isinstance(event, OfferAccepted)
     assert event.via is None
 
 
-def test_an_agent_records_a_customers_acceptance_naming_the_channel() -> None:
-    desk = make_desk()
+def test_an_agent_records_a_customers_acceptance_naming_the_channel(store: Store) -> None:
+    desk = make_desk(store)
     case_id = negotiating(desk)
     with pytest.raises(NotPermitted, match="name the channel"):
         desk.accept_offer(case_id, 1, actor="ana")
@@ -274,15 +294,15 @@ def test_an_agent_records_a_customers_acceptance_naming_the_channel() -> None:
     assert "for the customer, who answered by phone" in str(event)
 
 
-def test_only_those_who_steer_the_case_record_a_customers_answer() -> None:
-    desk = make_desk()
+def test_only_those_who_steer_the_case_record_a_customers_answer(store: Store) -> None:
+    desk = make_desk(store)
     case_id = negotiating(desk)
     with pytest.raises(NotPermitted, match="only the owner"):
         desk.reject_offer(case_id, 1, actor="bo", via=Channel.PHONE)
 
 
-def test_the_system_never_answers_for_the_customer() -> None:
-    desk = make_desk()
+def test_the_system_never_answers_for_the_customer(store: Store) -> None:
+    desk = make_desk(store)
     case_id = negotiating(desk)
     with pytest.raises(NotPermitted, match="system never answers for the customer"):
         desk.accept_offer(case_id, 1, actor=System("bot"), via=Channel.WEB)
@@ -291,8 +311,8 @@ def test_the_system_never_answers_for_the_customer() -> None:
     assert desk.case(case_id).open_offers[0].offer_id == 1
 
 
-def test_the_company_answers_the_customers_own_offer_and_names_no_channel() -> None:
-    desk = make_desk()
+def test_the_company_answers_the_customers_own_offer_and_names_no_channel(store: Store) -> None:
+    desk = make_desk(store)
     case_id = negotiating(desk)
     desk.reject_offer(case_id, 1, actor=Customer("ivy"), reason="too dear")
     from servicekit import Party  # noqa: PLC0415 - only this test needs it
@@ -307,15 +327,15 @@ def test_the_company_answers_the_customers_own_offer_and_names_no_channel() -> N
     assert desk.accept_offer(case_id, 2, actor="ana").events
 
 
-def test_the_system_never_records_customer_feedback() -> None:
-    desk = make_desk()
+def test_the_system_never_records_customer_feedback(store: Store) -> None:
+    desk = make_desk(store)
     case_id = open_for(desk, "ana")
     with pytest.raises(NotPermitted, match="system never records it"):
         desk.record_feedback(case_id, actor=System("bot"), survey=Survey.CSAT, score=5)
 
 
-def test_a_follow_up_is_handed_over_by_a_supervisor_of_the_assignees_team_now() -> None:
-    desk = make_desk()
+def test_a_follow_up_is_handed_over_by_a_supervisor_of_the_assignees_team_now(store: Store) -> None:
+    desk = make_desk(store)
     case_id = scheduled_for(desk, "cy")
     desk.register_agent(Agent("cy", teams={"sales"}))  # cy moved from service to sales
     with pytest.raises(NotPermitted, match="only they, the case's steward"):
@@ -323,10 +343,10 @@ def test_a_follow_up_is_handed_over_by_a_supervisor_of_the_assignees_team_now() 
     assert desk.hand_over_follow_up(case_id, 1, actor="sal", to="bo", reason="r").events
 
 
-def test_the_system_makes_no_offers_and_answers_none() -> None:
+def test_the_system_makes_no_offers_and_answers_none(store: Store) -> None:
     from servicekit import Party  # noqa: PLC0415 - only this test needs it
 
-    desk = make_desk()
+    desk = make_desk(store)
     case_id = negotiating(desk)
     with pytest.raises(NotPermitted, match="the system never bargains"):
         desk.make_offer(case_id, actor=System("bot"), amount=Decimal("1.00"), currency="EUR")

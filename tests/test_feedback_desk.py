@@ -15,7 +15,6 @@ from servicekit import (
     Customer,
     FeedbackRecorded,
     FeedbackRequested,
-    InMemoryStore,
     InteractionRecorded,
     InvalidValue,
     ManualClock,
@@ -23,6 +22,7 @@ from servicekit import (
     ServiceDesk,
     Stage,
     StatusCategory,
+    Store,
     Survey,
     System,
     Transition,
@@ -50,9 +50,9 @@ def repairs() -> Workflow:
 
 
 @pytest.fixture
-def desk() -> ServiceDesk:
+def desk(any_store: Store) -> ServiceDesk:  # memory, SQLite and PostgreSQL (see conftest.py)
     desk = ServiceDesk(
-        workflows=[buying_cycle(), repairs()], store=InMemoryStore(), clock=ManualClock(START)
+        workflows=[buying_cycle(), repairs()], store=any_store, clock=ManualClock(START)
     )
     desk.register_agent(Agent("ana", teams={"sales"}))
     desk.register_agent(Agent("bo", teams={"service"}))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -13,13 +12,11 @@ from servicekit import (
     Channel,
     Customer,
     Direction,
-    InMemoryStore,
     ManualClock,
     Role,
     ServiceDesk,
     SlaBreached,
     SlaEscalated,
-    SQLiteStore,
     Store,
     buying_cycle,
 )
@@ -47,11 +44,9 @@ POLICIES = PolicySet(
 IVY = Customer("ivy")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "memory":
-        return InMemoryStore()
-    return SQLiteStore(tmp_path / "t.sqlite", synchronous="NORMAL")
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store  # memory, SQLite and PostgreSQL (see conftest.py)
 
 
 def desk_on(store: Store, *, cache_size: int = 10_000) -> tuple[ServiceDesk, ManualClock]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import attrs
@@ -13,11 +14,14 @@ from servicekit import (
     CaseSummary,
     Channel,
     ConcurrencyConflict,
+    Event,
+    Move,
     OpenCase,
     decide,
     evolve,
 )
 from servicekit.buying_cycle import buying_cycle
+from servicekit.commands import Command
 from servicekit.stores import SQLiteStore
 from servicekit.testing import StoreContract
 
@@ -54,3 +58,52 @@ def test_an_agent_deactivated_through_another_connection_makes_the_append_confli
                 require_active=["bo"],
             )
         assert directory.read_all() == []
+
+
+def appends(count: int) -> list[tuple[tuple[Event, ...], int, CaseSummary]]:
+    """Open case-1, then `count` moves: each append's events, expected version and entry."""
+    case, made = Case(buying_cycle(), "case-1"), []
+    commands: list[Command] = [
+        OpenCase(actor=BO, customer_id="c", channel=Channel.WEB, summary="s", stage="in_service"),
+        *(Move(actor=BO, trigger=("wait_on_customer", "resume")[n % 2]) for n in range(count)),
+    ]
+    for number, command in enumerate(commands):
+        expected = case.version
+        events = decide(case, command, now=START + timedelta(minutes=number))
+        for event in events:
+            case = evolve(case, event)
+        made.append((events, expected, CaseSummary.of(case)))
+    return made
+
+
+def test_an_append_on_a_case_another_connection_moved_on_conflicts_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.sqlite"
+    (opened, _, first), (moved, _, second), (late, _, third) = appends(2)
+    with SQLiteStore(path) as one, SQLiteStore(path) as other:
+        one.append("case-1", opened, expected_version=0, summary=first)
+        other.append("case-1", moved, expected_version=first.version, summary=second)
+        stale = attrs.evolve(late[0], version=first.version + 1)  # decided on the old version
+        with pytest.raises(ConcurrencyConflict, match=f"is at version {second.version}"):
+            one.append(
+                "case-1",
+                [stale],
+                expected_version=first.version,
+                summary=attrs.evolve(third, version=stale.version),
+            )
+        assert one.load("case-1").events == (*opened, *moved)
+        assert one.find_cases(stage=second.stage) == [second]
+
+
+def test_a_due_time_another_connection_set_is_replaced_by_the_next_append(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.sqlite"
+    (opened, _, first), (moved, _, second) = appends(1)
+    with SQLiteStore(path) as one, SQLiteStore(path) as ticker:
+        one.append("case-1", opened, expected_version=0, summary=first)
+        assert ticker.set_next_due("case-1", version=first.version, next_due=START)
+        one.append("case-1", moved, expected_version=first.version, summary=second)
+        assert ticker.find_due() == []  # the append's entry has no due time
+        assert ticker.find_cases(customer="c") == [second]

@@ -14,6 +14,7 @@ from servicekit import (
     InMemoryStore,
     ManualClock,
     ServiceDesk,
+    Store,
     buying_cycle,
 )
 from servicekit.sla import Metric, Policy, PolicySet, Target
@@ -22,7 +23,11 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 class OneBadCase(InMemoryStore):
-    """A store that fails to load one case, as a damaged row or a bug would."""
+    """A store that fails to load one case, as a damaged row or a bug would.
+
+    Memory only, by nature: the failure is injected by wrapping the store's load,
+    and what is tested is the tick's isolation of it, not the store.
+    """
 
     def __init__(self, bad: str) -> None:
         super().__init__()
@@ -73,8 +78,10 @@ def first_response_within(budget: str, *, version: int) -> PolicySet:
     return PolicySet([Policy(name="p", version=version, calendar=calendar, targets=[target])])
 
 
-def test_a_stale_due_time_is_corrected_by_the_first_tick_that_visits_the_case() -> None:
-    store = InMemoryStore()
+def test_a_stale_due_time_is_corrected_by_the_first_tick_that_visits_the_case(
+    any_store: Store,
+) -> None:
+    store = any_store  # memory, SQLite and PostgreSQL (see conftest.py)
     policies = first_response_within("1h", version=1)
     before = ServiceDesk(
         workflow=buying_cycle(), store=store, clock=ManualClock(START), sla=policies
@@ -94,8 +101,8 @@ def test_a_stale_due_time_is_corrected_by_the_first_tick_that_visits_the_case() 
     assert store.find_due(until=START + timedelta(hours=3)) == []
 
 
-def test_a_desk_without_sla_policies_leaves_sla_due_times_alone() -> None:
-    store = InMemoryStore()
+def test_a_desk_without_sla_policies_leaves_sla_due_times_alone(any_store: Store) -> None:
+    store = any_store  # memory, SQLite and PostgreSQL (see conftest.py)
     policies = first_response_within("1h", version=1)
     sla_desk = ServiceDesk(
         workflow=buying_cycle(), store=store, clock=ManualClock(START), sla=policies

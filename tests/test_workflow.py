@@ -213,3 +213,20 @@ def test_the_buying_cycle_covers_the_whole_journey() -> None:
     assert workflow.start == ("enquiry", "in_service")
     categories = {stage.category for stage in workflow.stages}
     assert categories == set(StatusCategory)
+
+
+def test_a_route_resolves_when_it_enters_a_resolved_stage_from_one_that_is_not() -> None:
+    workflow = buying_cycle()
+    resolving = {
+        (stage, trigger)
+        for stage in (s.name for s in workflow.stages)
+        for trigger in workflow.triggers(stage)
+        if workflow.route(stage, trigger).resolves  # type: ignore[union-attr]
+    }
+    # Not resolved -> follow_up: both are resolved stages.
+    assert resolving == {
+        ("in_service", "resolve"),
+        ("waiting_on_customer", "resolve"),
+        ("won", "follow_up"),
+        ("lost", "follow_up"),
+    }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import attrs
 
 from servicekit.errors import InvalidValue
 
@@ -113,3 +116,58 @@ def require(value: object, kind: type | tuple[type, ...], message: str) -> None:
     if not isinstance(value, kind):
         msg = f"{message}, got {value!r}"
         raise InvalidValue(msg)
+
+
+def filler(frozen: type) -> type[Any]:
+    """A private subclass of the frozen attrs class `frozen` whose fields can be set one by one.
+
+    For the hot path, which builds a value per event: ``value = filler()`` (a blank
+    instance: no ``__init__`` runs), then every field set as a plain attribute, then
+    ``value.__class__ = frozen``. The stores are plain slot stores (CPython specialises
+    them), where attrs' frozen ``__init__`` and `object.__setattr__` go through a
+    generic call per field, several times as dear. The subclass adds no slots, so
+    CPython allows the re-classing, and what comes out is an ordinary, frozen instance
+    of `frozen`, equal to the one its constructor builds (tests check this field by
+    field for each use). Only for classes without validators or converters: nothing is
+    checked on the way.
+    """
+    namespace = {
+        "__slots__": (),
+        "__module__": frozen.__module__,
+        # object's own, so that CPython calls them directly: a blank instance, and
+        # (both of the setattr pair) the generic slot stores it specialises.
+        "__init__": object.__init__,
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+    }
+    return type(f"_{frozen.__name__}Filler", (frozen,), namespace)
+
+
+def slot_builder(frozen: type) -> Callable[..., Any]:
+    """A function that builds `frozen` from all of its fields, by position, as `filler` does.
+
+    For a store's decoder, which builds one event per row it reads: the function is
+    ``build(field1, field2, ...)`` in attrs' field order, written out per class (as
+    attrs writes its own ``__init__``) so that each field is one plain slot store.
+    Only for classes whose fields have no validator, converter or ``init=False``:
+    anything else raises `TypeError` here, since nothing is checked on the way.
+    """
+    fields = attrs.fields(frozen)
+    for field in fields:
+        if field.validator is not None or field.converter is not None or not field.init:
+            msg = f"{frozen.__name__}.{field.name} checks or converts: build it with attrs"
+            raise TypeError(msg)
+    names = [field.name for field in fields]
+    source = "\n".join(
+        [
+            f"def build({', '.join(names)}):",
+            "    value = Filler()",
+            *(f"    value.{name} = {name}" for name in names),
+            "    value.__class__ = Frozen",
+            "    return value",
+        ]
+    )
+    namespace: dict[str, Any] = {"Filler": filler(frozen), "Frozen": frozen}
+    exec(source, namespace)  # noqa: S102 - the source is built above from attrs' field names
+    built: Callable[..., Any] = namespace["build"]
+    return built

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from servicekit._values import utc
+from servicekit._values import filler, utc
 from servicekit.errors import CorruptHistory
 from servicekit.events import (
     CaseOpened,
@@ -231,19 +231,22 @@ class Case:
 
 def evolve(case: Case, event: Event) -> Case:
     """The case after `event`; `CorruptHistory` if the event does not follow it."""
+    version = case.version
     if event.case_id != case.case_id:
         msg = (
             f"event {event.version} of case {event.case_id!r} cannot be applied "
             f"to case {case.case_id!r}"
         )
         raise CorruptHistory(msg)
-    if event.version != case.version + 1:
+    if event.version != version + 1:
         msg = (
-            f"case {case.case_id!r} is at version {case.version}; the next event must be version "
-            f"{case.version + 1}, got {event.version} (a gap or a repeat in the history)"
+            f"case {case.case_id!r} is at version {version}; the next event must be version "
+            f"{version + 1}, got {event.version} (a gap or a repeat in the history)"
         )
         raise CorruptHistory(msg)
-    if case.version == 0 and not isinstance(event, CaseOpened):
+    if type(event) is StageChanged and version:
+        return _stage_changed(case, event)  # the most frequent event, without the table
+    if version == 0 and not isinstance(event, CaseOpened):
         first = type(event).__name__
         msg = f"the history of case {case.case_id!r} must start with CaseOpened, not {first}"
         raise CorruptHistory(msg)
@@ -321,7 +324,7 @@ def _with(  # noqa: PLR0913 - each part of the record a fold may change is named
     feedback: tuple[Feedback, ...] | None = None,
 ) -> CaseRecord:
     """The record with some of its histories replaced."""
-    return CaseRecord(
+    return _new_record(
         record.customer_id,
         record.initiated_by,
         record.opened_at,
@@ -342,12 +345,8 @@ def _with(  # noqa: PLR0913 - each part of the record a fold may change is named
     )
 
 
-_SET_CASE = tuple(
-    getattr(Case, name).__set__
-    for name in (
-        "workflow", "case_id", "version", "stage", "owner", "steward", "updated_at", "record"
-    )
-)  # fmt: skip
+_CaseFiller = filler(Case)
+_RecordFiller = filler(CaseRecord)
 
 
 def _new_case(  # noqa: PLR0913, PLR0917 - every field of a case, by position
@@ -360,46 +359,82 @@ def _new_case(  # noqa: PLR0913, PLR0917 - every field of a case, by position
     updated_at: datetime | None,
     record: CaseRecord,
 ) -> Case:
-    """A `Case` from all of its fields, without attrs' per-field frozen setattr.
+    """A `Case` from all of its fields, filled in by plain slot stores (see `filler`).
 
     `evolve` makes one case per event, and attrs' generated `__init__` for a frozen
-    class costs about a third more than setting the slots directly. `Case` has no
-    validators or converters to skip; `test_a_case_built_fast_equals_one_built_by_attrs`
-    checks both ways agree on every field.
+    class costs several times as much. `Case` has no validators or converters to
+    skip; `test_a_case_built_fast_equals_one_built_by_attrs` checks both ways agree
+    on every field.
     """
-    case = _NEW(Case)
-    (
-        set_workflow,
-        set_case_id,
-        set_version,
-        set_stage,
-        set_owner,
-        set_steward,
-        set_updated_at,
-        set_record,
-    ) = _SET_CASE
-    set_workflow(case, workflow)
-    set_case_id(case, case_id)
-    set_version(case, version)
-    set_stage(case, stage)
-    set_owner(case, owner)
-    set_steward(case, steward)
-    set_updated_at(case, updated_at)
-    set_record(case, record)
-    return case
+    case = _CaseFiller()
+    case.workflow = workflow
+    case.case_id = case_id
+    case.version = version
+    case.stage = stage
+    case.owner = owner
+    case.steward = steward
+    case.updated_at = updated_at
+    case.record = record
+    case.__class__ = Case
+    built: Case = case
+    return built
 
 
-_NEW = object.__new__
+def _new_record(  # noqa: PLR0913, PLR0917 - every field of a record, by position
+    customer_id: str | None,
+    initiated_by: Party | None,
+    opened_at: datetime | None,
+    priority: str,
+    tier: str | None,
+    sla_paused: bool,  # noqa: FBT001 - a field, by position like the others
+    closed_at: datetime | None,
+    channel: str | None,
+    sla_policy: tuple[str, int] | None,
+    skills: frozenset[str],
+    queued_at: datetime | None,
+    unanswered_by: frozenset[str],
+    interactions: tuple[Interaction, ...],
+    handoffs: tuple[Handoff, ...],
+    offers: tuple[Offer, ...],
+    follow_ups: tuple[FollowUp, ...],
+    feedback: tuple[Feedback, ...],
+) -> CaseRecord:
+    """A `CaseRecord` from all of its fields, filled in like `_new_case` (see `filler`).
+
+    `CaseRecord` has no validators or converters to skip;
+    `test_a_record_built_fast_equals_one_built_by_attrs` checks both ways agree.
+    """
+    record = _RecordFiller()
+    record.customer_id = customer_id
+    record.initiated_by = initiated_by
+    record.opened_at = opened_at
+    record.priority = priority
+    record.tier = tier
+    record.sla_paused = sla_paused
+    record.closed_at = closed_at
+    record.channel = channel
+    record.sla_policy = sla_policy
+    record.skills = skills
+    record.queued_at = queued_at
+    record.unanswered_by = unanswered_by
+    record.interactions = interactions
+    record.handoffs = handoffs
+    record.offers = offers
+    record.follow_ups = follow_ups
+    record.feedback = feedback
+    record.__class__ = CaseRecord
+    built: CaseRecord = record
+    return built
 
 
 def _closed_at(record: CaseRecord, closed_at: datetime | None) -> CaseRecord:
     """The record with its closing time set (or cleared): on every move into a final stage.
 
-    Every field is passed on by position (attrs.evolve costs several times as much);
+    Every field is passed on by position (attrs.evolve costs many times as much);
     `test_closing_keeps_every_other_field_of_the_record` guards against a field
     added to `CaseRecord` but not here.
     """
-    return CaseRecord(
+    return _new_record(
         record.customer_id,
         record.initiated_by,
         record.opened_at,
@@ -474,30 +509,30 @@ def _transferred(case: Case, event: CaseTransferred) -> Case:
 
 
 def _stage_changed(case: Case, event: StageChanged) -> Case:
-    closing = event.dest in case.workflow.final_stages
-    if closing or case.record.closed_at is not None:
-        # Finishing records when (for the reopen window); reopening forgets it.
-        record = _closed_at(case.record, event.at if closing else None)
-        return _new_case(
-            case.workflow,
-            case.case_id,
-            event.version,
-            event.dest,
-            case.owner,
-            case.steward,
-            event.at,
-            record,
-        )
-    return _new_case(
-        case.workflow,
-        case.case_id,
-        event.version,
-        event.dest,
-        case.owner,
-        case.steward,
-        event.at,
-        case.record,
-    )
+    """The case in the event's stage: the most frequent fold, so built here slot by slot.
+
+    Like `_new_case`, but without the call; `test_a_stage_change_folds_to_the_case_attrs_builds`
+    checks that it sets every field.
+    """
+    dest = event.dest
+    record = case.record
+    # Finishing records when (for the reopen window); reopening forgets it.
+    if dest in case.workflow.final_stages:
+        record = _closed_at(record, event.at)
+    elif record.closed_at is not None:
+        record = _closed_at(record, None)
+    moved = _CaseFiller()
+    moved.workflow = case.workflow
+    moved.case_id = case.case_id
+    moved.version = event.version
+    moved.stage = dest
+    moved.owner = case.owner
+    moved.steward = case.steward
+    moved.updated_at = event.at
+    moved.record = record
+    moved.__class__ = Case
+    built: Case = moved
+    return built
 
 
 def _offer_made(case: Case, event: OfferMade) -> Case:

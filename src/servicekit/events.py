@@ -14,6 +14,7 @@ from typing import TypeAlias
 
 import attrs
 
+from servicekit._values import filler
 from servicekit.feedback import Survey
 from servicekit.followups import FollowUpOutcome
 from servicekit.interactions import Channel, Direction, Party
@@ -485,10 +486,7 @@ Event: TypeAlias = (
 """Any event in a case's history."""
 
 
-_SET_STAGE_CHANGED = tuple(
-    getattr(StageChanged, name).__set__
-    for name in ("case_id", "version", "at", "actor", "trigger", "source", "dest", "reason")
-)
+_StageChangedFiller = filler(StageChanged)
 
 
 def new_stage_changed(  # noqa: PLR0913, PLR0917 - every field of the event, by position
@@ -501,31 +499,21 @@ def new_stage_changed(  # noqa: PLR0913, PLR0917 - every field of the event, by 
     dest: str,
     reason: str | None,
 ) -> StageChanged:
-    """A `StageChanged` from all of its fields, without attrs' per-field frozen setattr.
+    """A `StageChanged` from all of its fields, filled in by plain slot stores.
 
-    For the core's hot path (every move makes one); the event has no validators or
-    converters to skip, and a test checks this agrees with the attrs constructor.
+    For the core's hot path (every move makes one; see `servicekit._values.filler`);
+    the event has no validators or converters to skip, and a test checks this agrees
+    with the attrs constructor.
     """
-    event = _NEW(StageChanged)
-    (
-        set_case_id,
-        set_version,
-        set_at,
-        set_actor,
-        set_trigger,
-        set_source,
-        set_dest,
-        set_reason,
-    ) = _SET_STAGE_CHANGED
-    set_case_id(event, case_id)
-    set_version(event, version)
-    set_at(event, at)
-    set_actor(event, actor)
-    set_trigger(event, trigger)
-    set_source(event, source)
-    set_dest(event, dest)
-    set_reason(event, reason)
-    return event
-
-
-_NEW = object.__new__
+    event = _StageChangedFiller()
+    event.case_id = case_id
+    event.version = version
+    event.at = at
+    event.actor = actor
+    event.trigger = trigger
+    event.source = source
+    event.dest = dest
+    event.reason = reason
+    event.__class__ = StageChanged
+    built: StageChanged = event
+    return built

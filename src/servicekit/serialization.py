@@ -16,6 +16,7 @@ naming the case and the version; nothing is skipped silently.
 from __future__ import annotations
 
 import functools
+import json
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -34,6 +35,8 @@ from servicekit.interactions import Channel, Direction, Party
 from servicekit.ownership import Actor, Agent, Customer, Role, System, skill_names
 
 __all__ = [
+    "BASE_FIELDS",
+    "EVENT_KEYS",
     "EVENT_TYPES",
     "SCHEMA_VERSIONS",
     "actor_from_dict",
@@ -41,7 +44,10 @@ __all__ = [
     "agent_from_dict",
     "agent_to_dict",
     "event_from_dict",
+    "event_from_json",
     "event_to_dict",
+    "event_to_json",
+    "field_loaders",
     "upcasters",
 ]
 
@@ -92,7 +98,8 @@ SCHEMA_VERSIONS: Mapping[str, int] = dict.fromkeys(EVENT_TYPES, 1) | {
 }
 """The current schema version of each event type."""
 
-_BASE_FIELDS = ("case_id", "version", "at", "actor")
+BASE_FIELDS: tuple[str, ...] = ("case_id", "version", "at", "actor")
+"""The fields every event has, at the top level of its dict in this order; the rest: its payload."""
 
 
 def _case_opened_v1_to_v2(payload: Json) -> Json:
@@ -352,13 +359,18 @@ def _optional(load: Callable[[object], Any]) -> Callable[[object], Any]:
     return lambda value: None if value is None else load(value)
 
 
+def _same(value: object) -> object:
+    """The dump of a field written as it is (text, whole numbers, booleans)."""
+    return value
+
+
 _Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 """How one field type is written and read back."""
 
 _CODECS: dict[object, _Codec] = {
-    str: (lambda v: v, _exact(str)),
-    bool: (lambda v: v, _exact(bool)),
-    int: (lambda v: v, _exact(int)),
+    str: (_same, _exact(str)),
+    bool: (_same, _exact(bool)),
+    int: (_same, _exact(int)),
     datetime: (lambda v: v.isoformat(), _datetime_from),
     Decimal: (str, _decimal_from),
     Channel: (lambda v: v.name, Channel),
@@ -380,12 +392,25 @@ def _codec(hint: object) -> _Codec:
     if isinstance(hint, types.UnionType) and type(None) in arguments and len(arguments) == 2:  # noqa: PLR2004 - X | None
         (inner,) = arguments - {type(None)}
         dump, load = _codec(inner)
+        if dump is _same:
+            return _same, _optional(load)
         return (lambda value: None if value is None else dump(value)), _optional(load)
     msg = f"no serialization for the field type {hint!r}"  # pragma: no cover - a new event type
     raise TypeError(msg)  # pragma: no cover
 
 
 _FIELDS: dict[type[EventBase], tuple[tuple[str, _Codec], ...]] = {}
+
+
+def field_loaders(kind: type[EventBase]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Each field of an event type, in declaration order, with the function that reads it back.
+
+    For stores that rebuild events of the current schema without `event_from_dict`'s
+    per-field dispatch: a loader takes the field's JSON value as `event_to_dict`
+    wrote it and returns the field's value, or raises `InvalidValue` if it is
+    malformed. Text, whole-number and boolean fields check their JSON type only.
+    """
+    return tuple((field, load) for field, (_, load) in _fields(kind))
 
 
 def _fields(kind: type[EventBase]) -> tuple[tuple[str, _Codec], ...]:
@@ -403,21 +428,75 @@ def _fields(kind: type[EventBase]) -> tuple[tuple[str, _Codec], ...]:
 
 def event_to_dict(event: Event) -> Json:
     """The event as a JSON-safe dict: type, schema version, base fields and payload."""
+    writer = _WRITERS.get(type(event)) or _writer(event)
+    name, schema_version, payload = writer
+    # Every store serializes each event it appends: the base fields (the same types on
+    # every event, see `EventBase`) are written out, and payload fields written as they
+    # are take no call.
+    return {
+        "type": name,
+        "schema_version": schema_version,
+        "case_id": event.case_id,
+        "version": event.version,
+        "at": event.at.isoformat(),
+        "actor": actor_to_dict(event.actor),
+        "payload": {
+            field: getattr(event, field) if dump is None else dump(getattr(event, field))
+            for field, dump in payload
+        },
+    }
+
+
+_Writer = tuple[str, int, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
+_WRITERS: dict[type[EventBase], _Writer] = {}
+
+
+def _writer(event: Event) -> _Writer:
+    """How `event_to_dict` writes events of this one's type (built once per type)."""
     kind = type(event)
     name = kind.__name__
     if EVENT_TYPES.get(name) is not kind:
         msg = f"{event!r} is not a servicekit event"
         raise InvalidValue(msg)
-    fields = {field: dump(getattr(event, field)) for field, (dump, _) in _fields(kind)}
-    return {
-        "type": name,
-        "schema_version": SCHEMA_VERSIONS[name],
-        **{field: fields.pop(field) for field in _BASE_FIELDS},
-        "payload": fields,
-    }
+    payload = tuple(
+        (field, None if dump is _same else dump)
+        for field, (dump, _) in _fields(kind)
+        if field not in BASE_FIELDS
+    )
+    _WRITERS[kind] = writer = (name, SCHEMA_VERSIONS[name], payload)
+    return writer
 
 
-_TOP_KEYS = frozenset({"type", "schema_version", *_BASE_FIELDS, "payload"})
+EVENT_KEYS: frozenset[str] = frozenset({"type", "schema_version", *BASE_FIELDS, "payload"})
+"""The keys of an event's dict as `event_to_dict` writes it."""
+
+# -- for stores: events as JSON text ----------------------------------------------------------
+
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+"""Compact JSON; one encoder for every event (`json.dumps` with options builds one per call)."""
+
+
+def event_to_json(event: Event) -> str:
+    """The event as the compact JSON text of `event_to_dict` (for stores that keep text)."""
+    return _ENCODE(event_to_dict(event))
+
+
+def event_from_json(data: str, *, where: str) -> Event:
+    """The event stored as `data` by `event_to_json`; `CorruptHistory` naming `where` if not.
+
+    `where` says where the text was found (``"position 12"``), so that the error
+    names the damaged row: invalid JSON and a malformed event alike.
+    """
+    try:
+        loaded = json.loads(data)
+    except json.JSONDecodeError as error:
+        msg = f"the event at {where} is not valid JSON: {error}"
+        raise CorruptHistory(msg) from error
+    try:
+        return event_from_dict(loaded)
+    except CorruptHistory as error:
+        msg = f"{where}: {error}"
+        raise CorruptHistory(msg) from error
 
 
 def event_from_dict(data: object) -> Event:
@@ -436,7 +515,7 @@ def event_from_dict(data: object) -> Event:
 
 def _current_event(data: object) -> Event | None:
     """The event, if `data` has exactly the shape of its type's current schema; else None."""
-    if type(data) is not dict or data.keys() != _TOP_KEYS:
+    if type(data) is not dict or data.keys() != EVENT_KEYS:
         return None
     name = data["type"]
     kind = EVENT_TYPES.get(name) if type(name) is str else None
@@ -453,7 +532,7 @@ def _current_event(data: object) -> Event | None:
     return event
 
 
-_BASE = frozenset(_BASE_FIELDS)
+_BASE = frozenset(BASE_FIELDS)
 _PAYLOAD_KEYS: dict[type[EventBase], frozenset[str]] = {}
 
 
@@ -476,7 +555,7 @@ def _event_from_dict(data: object) -> Event:
         msg = f"a stored event is a dict, got {type(data).__name__}"
         raise CorruptHistory(msg)
     where = _where(data)
-    expected = {"type", "schema_version", *_BASE_FIELDS, "payload"}
+    expected = {"type", "schema_version", *BASE_FIELDS, "payload"}
     if set(data) != expected:
         missing, extra = sorted(expected - set(data)), sorted(set(data) - expected)
         msg = f"{where} has missing fields {missing} and unknown fields {extra}"
@@ -488,7 +567,7 @@ def _event_from_dict(data: object) -> Event:
         raise CorruptHistory(msg)
     payload = _upcast(name, data["schema_version"], data["payload"], where)
     fields = dict(_fields(kind))
-    values = {field: data[field] for field in _BASE_FIELDS} | payload
+    values = {field: data[field] for field in BASE_FIELDS} | payload
     if set(values) != set(fields):
         missing, extra = sorted(set(fields) - set(values)), sorted(set(values) - set(fields))
         msg = f"{where} ({name}) has missing fields {missing} and unknown fields {extra}"

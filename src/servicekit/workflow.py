@@ -158,6 +158,14 @@ class Route:
     source: Stage
     dest: Stage
 
+    @property
+    def resolves(self) -> bool:
+        """Whether it resolves the case: it enters a `RESOLVED` stage from one that is not."""
+        return (
+            self.dest.category is StatusCategory.RESOLVED
+            and self.source.category is not StatusCategory.RESOLVED
+        )
+
 
 class Workflow:
     """A validated workflow, built once and shared by every case that follows it.
@@ -179,6 +187,7 @@ class Workflow:
     """
 
     __slots__ = (
+        "_plain_moves",
         "_routes",
         "_stages",
         "_transitions",
@@ -226,6 +235,17 @@ class Workflow:
             for source in transition.source:
                 routes[source][transition.trigger] = Route(transition, stages_by_name[source], dest)
         self._routes: Mapping[str, Mapping[str, Route]] = routes
+        # For the owner's quick move (`decisions._owner_moves`), by (stage, trigger):
+        # each route without guards, out of an open stage, into one that schedules no
+        # follow-up, as (its destination, whether that is final, whether it resolves).
+        # The hot path reads these three from one lookup; the rest of the rules are
+        # decided in full.
+        self._plain_moves: Mapping[tuple[str, str], tuple[str, bool, bool]] = {
+            (source, trigger): (route.dest.name, route.dest.final, route.resolves)
+            for source, by_trigger in routes.items()
+            for trigger, route in by_trigger.items()
+            if not (route.transition.guards or route.source.final or route.dest.follow_up)
+        }
         # The names of the final stages (a case there is finished), for the hot path.
         self.final_stages: frozenset[str] = frozenset(s.name for s in stage_list if s.final)
 

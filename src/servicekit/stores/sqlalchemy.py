@@ -41,7 +41,7 @@ from servicekit._values import utc
 from servicekit.errors import ConcurrencyConflict, CorruptHistory, InvalidValue, StoreError
 from servicekit.events import Event
 from servicekit.ownership import Agent, Role
-from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_dict, event_to_dict
+from servicekit.serialization import agent_from_dict, agent_to_dict, event_from_json, event_to_json
 from servicekit.stores.base import (
     CapacityClaim,
     CaseHistory,
@@ -404,7 +404,7 @@ class SQLAlchemyStore:
             {
                 "case_id": case_id,
                 "version": event.version,
-                "data": json.dumps(event_to_dict(event), separators=(",", ":")),
+                "data": event_to_json(event),
             }
             for event in events_
         ]
@@ -639,16 +639,7 @@ class SQLAlchemyStore:
 
 
 def _decode(where: str, data: str) -> Event:
-    try:
-        loaded = json.loads(data)
-    except json.JSONDecodeError as error:
-        msg = f"the event at {where} is not valid JSON: {error}"
-        raise CorruptHistory(msg) from error
-    try:
-        return event_from_dict(loaded)
-    except CorruptHistory as error:
-        msg = f"{where}: {error}"
-        raise CorruptHistory(msg) from error
+    return event_from_json(data, where=where)
 
 
 def _over_capacity(

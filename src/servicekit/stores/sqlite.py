@@ -30,11 +30,11 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Self, get_type_hints
+from typing import Any, NoReturn, Self, get_type_hints
 
 import attrs
 
-from servicekit._values import utc
+from servicekit._values import slot_builder, utc
 from servicekit.errors import (
     ConcurrencyConflict,
     CorruptHistory,
@@ -46,16 +46,17 @@ from servicekit.errors import (
 from servicekit.events import CaseOpened, Event, EventBase
 from servicekit.ownership import Actor, Agent, Customer, Role, System
 from servicekit.serialization import (
-    _BASE_FIELDS,
-    _TOP_KEYS,
+    BASE_FIELDS,
+    EVENT_KEYS,
     EVENT_TYPES,
     SCHEMA_VERSIONS,
-    _fields,
     actor_from_dict,
     agent_from_dict,
     agent_to_dict,
     event_from_dict,
-    event_to_dict,
+    event_from_json,
+    event_to_json,
+    field_loaders,
 )
 from servicekit.stores.base import (
     CapacityClaim,
@@ -82,6 +83,7 @@ SCHEMA_VERSION = 5
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 _SCHEMA_V1 = """
 CREATE TABLE events (
@@ -234,11 +236,10 @@ _IN_TEAM_WITH_ROLE = (
 )
 """A team's agents, and those of them who hold a role, by id."""
 
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
-"""Compact JSON; one encoder for every append (`json.dumps` with options builds one per call)."""
 _SUMMARY_NAMES = tuple(name.strip() for name in _SUMMARY_COLUMNS.split(","))
 _VERSION = _SUMMARY_NAMES.index("version")
 _ASSIGNEES = _SUMMARY_NAMES.index("follow_up_assignees")
+_SELECT_AGENT = "SELECT data FROM agents WHERE agent_id = ?"
 _SELECT_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM cases WHERE case_id = ?"  # noqa: S608 - constant columns
 _INSERT_SUMMARY = (
     f"INSERT INTO cases ({_SUMMARY_COLUMNS}) "  # noqa: S608 - constant columns
@@ -246,16 +247,26 @@ _INSERT_SUMMARY = (
 )
 
 
+_INSERT_EVENT = "INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)"
+_NEXT_DUE = _SUMMARY_NAMES.index("next_due")
+_REMEMBERED = 4096
+_UNKNOWN = object()
+"""How many cases' index entries a store keeps to skip reading them again on append."""
+
+
 @functools.lru_cache(maxsize=256)
 def _update_summary(changed: tuple[int, ...]) -> str:
-    """The UPDATE of the index entry's columns at the positions `changed` (version at least)."""
+    """The UPDATE of the index entry's columns at the positions `changed`, if at a version.
+
+    One string per set of columns, so that sqlite3's statement cache prepares each once.
+    """
     columns = ", ".join(f"{_SUMMARY_NAMES[n]} = ?" for n in changed)
-    return f"UPDATE cases SET {columns} WHERE case_id = ?"  # noqa: S608 - constant columns
+    return f"UPDATE cases SET {columns} WHERE case_id = ? AND version = ?"  # noqa: S608 - constant columns
 
 
 def _micros(moment: datetime) -> int:
     """Microseconds since the epoch: an integer that sorts like the instant."""
-    return (moment - _EPOCH) // timedelta(microseconds=1)
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def _instant(micros: int) -> datetime:
@@ -297,6 +308,7 @@ class SQLiteStore:
             raise InvalidValue(msg)
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._entries: dict[str, tuple[Any, ...]] = {}  # see `_write`
         self._timeout = timeout
         _check_header(self.path)
         try:
@@ -435,6 +447,15 @@ class SQLiteStore:
                 raise
             self._db.execute("COMMIT")
 
+    def _read(self, sql: str, parameters: Sequence[object] = ()) -> list[Any]:
+        """The rows of one SELECT, under the lock.
+
+        One statement needs no BEGIN and COMMIT around it: in autocommit mode SQLite
+        runs it in a read transaction of its own, so it sees one committed state.
+        """
+        with self._lock, self._guard():
+            return self._db.execute(sql, parameters).fetchall()
+
     # -- the contract ---------------------------------------------------------------------
 
     def load(self, case_id: str, *, after_version: int = 0) -> CaseHistory:
@@ -474,61 +495,113 @@ class SQLiteStore:
             idempotency=idempotency,
             require_active=require_active,
         )
-        rows = [(case_id, event.version, _ENCODE(event_to_dict(event))) for event in events]
-        with self._transaction("BEGIN IMMEDIATE") as db:
+        rows = [(case_id, event.version, event_to_json(event)) for event in events]
+        entry = _summary_row(summary)
+        db = self._db
+        with self._lock, self._guard():
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                self._write(case_id, rows, entry, expected_version, summary, idempotency)
+                if require_active:
+                    reason = inactive_agent(require_active, self._read_agent)
+                    if reason is not None:
+                        self._conflict(case_id, expected_version, reason)
+                if capacity is not None and (reason := _over_capacity(db, capacity, summary)):
+                    self._conflict(case_id, expected_version, reason)
+                db.execute("COMMIT")
+            except BaseException:
+                self._entries.pop(case_id, None)
+                db.execute("ROLLBACK")
+                raise
+            self._remember(case_id, entry)
+        return events[-1].version
+
+    def _write(  # noqa: PLR0913, PLR0917 - one append's parts, from `append` only
+        self,
+        case_id: str,
+        rows: list[tuple[str, int, str]],
+        entry: tuple[Any, ...],
+        expected_version: int,
+        summary: CaseSummary,
+        idempotency: IdempotencyRecord | None,
+    ) -> None:
+        """Check the version and the key, then write the events and the index entry.
+
+        The index entry this connection last wrote or read for the case stands in
+        for reading it again when it is at `expected_version`: the events' INSERT
+        fails under UNIQUE(case_id, version) if another writer got past that version,
+        and the UPDATE names the version, so a stale remembered entry writes nothing
+        (see `_remember`). Runs in `append`'s write transaction.
+        """
+        db = self._db
+        row = self._entries.get(case_id)
+        if row is None or row[_VERSION] != expected_version:
             row = db.execute(_SELECT_SUMMARY, (case_id,)).fetchone()
             current = 0 if row is None else row[_VERSION]
             if current != expected_version:
                 raise ConcurrencyConflict(case_id, expected_version, current)
-            if (
-                idempotency is not None
-                and db.execute(
-                    "SELECT 1 FROM idempotency WHERE key = ?", (idempotency.key,)
-                ).fetchone()
-            ):
-                raise ConcurrencyConflict(
-                    case_id,
-                    expected_version,
-                    current,
-                    detail=f"idempotency key {idempotency.key!r} was used meanwhile",
-                )
-            if require_active:
-                reason = inactive_agent(require_active, self._read_agent)
-                if reason is not None:
-                    raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
-            if capacity is not None and (reason := _over_capacity(db, capacity, summary)):
-                raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
-            try:
-                db.executemany("INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)", rows)
-            except sqlite3.IntegrityError as error:
-                raise ConcurrencyConflict(case_id, expected_version, None) from error
-            entry = _summary_row(summary)
-            if row is None:
-                db.execute(_INSERT_SUMMARY, entry)
-            else:  # only the columns that changed, so that only their indexes are touched
-                changed = tuple(
-                    n for n, (old, new) in enumerate(zip(row, entry, strict=True)) if old != new
-                )
-                db.execute(_update_summary(changed), [entry[n] for n in changed] + [case_id])
-            before = _NO_ASSIGNEES if row is None else row[_ASSIGNEES]
-            if entry[_ASSIGNEES] != before:
+        if (
+            idempotency is not None
+            and db.execute("SELECT 1 FROM idempotency WHERE key = ?", (idempotency.key,)).fetchone()
+        ):
+            self._conflict(
+                case_id,
+                expected_version,
+                f"idempotency key {idempotency.key!r} was used meanwhile",
+            )
+        try:
+            db.executemany(_INSERT_EVENT, rows)
+        except sqlite3.IntegrityError:
+            self._conflict(case_id, expected_version)
+        if row is None:
+            db.execute(_INSERT_SUMMARY, entry)
+        else:  # only the columns that changed, so that only their indexes are touched
+            changed = tuple(
+                n for n, (old, new) in enumerate(zip(row, entry, strict=True)) if old != new
+            )
+            updated = db.execute(
+                _update_summary(changed), [*(entry[n] for n in changed), case_id, expected_version]
+            )
+            if updated.rowcount != 1:
+                self._conflict(case_id, expected_version)
+            if entry[_ASSIGNEES] != row[_ASSIGNEES]:
                 db.execute("DELETE FROM case_follow_ups WHERE case_id = ?", (case_id,))
-                db.executemany(
-                    "INSERT INTO case_follow_ups VALUES (?, ?)",
-                    [(agent_id, case_id) for agent_id in summary.follow_up_assignee_ids],
-                )
-            if idempotency is not None:
-                db.execute(
-                    "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
-                    (
-                        idempotency.key,
-                        idempotency.case_id,
-                        idempotency.fingerprint,
-                        idempotency.first_version,
-                        idempotency.last_version,
-                    ),
-                )
-        return events[-1].version
+        if entry[_ASSIGNEES] != (_NO_ASSIGNEES if row is None else row[_ASSIGNEES]):
+            db.executemany(
+                "INSERT INTO case_follow_ups VALUES (?, ?)",
+                [(agent_id, case_id) for agent_id in summary.follow_up_assignee_ids],
+            )
+        if idempotency is not None:
+            db.execute(
+                "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
+                (
+                    idempotency.key,
+                    idempotency.case_id,
+                    idempotency.fingerprint,
+                    idempotency.first_version,
+                    idempotency.last_version,
+                ),
+            )
+
+    def _conflict(self, case_id: str, expected_version: int, detail: str = "") -> NoReturn:
+        """Raise the `ConcurrencyConflict` of an append, with the version the case is at."""
+        row = self._db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        current = 0 if row is None else row[0]
+        raise ConcurrencyConflict(case_id, expected_version, current, detail=detail)
+
+    def _remember(self, case_id: str, entry: tuple[Any, ...]) -> None:
+        """Keep the index entry just committed for the case's next append (see `_write`).
+
+        It stays true while the case is at its version: only an append changes the
+        columns, and it gives a new version, except the next due time, which
+        `set_next_due` (of any process) changes at the same version. That one is
+        kept as unknown, equal to nothing, so that the next append writes it.
+        """
+        entries = self._entries
+        entries.pop(case_id, None)
+        if len(entries) >= _REMEMBERED:
+            del entries[next(iter(entries))]  # the least recently written
+        entries[case_id] = (*entry[:_NEXT_DUE], _UNKNOWN, *entry[_NEXT_DUE + 1 :])
 
     def set_next_due(self, case_id: str, *, version: int, next_due: datetime | None) -> bool:
         """Replace the case's next due time if the case is still at `version`."""
@@ -542,11 +615,10 @@ class SQLiteStore:
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Events of every case in commit order, from position `after` + 1 on."""
-        with self._transaction() as db:
-            rows = db.execute(
-                "SELECT position, data FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                (after, -1 if limit is None else max(limit, 0)),
-            ).fetchall()
+        rows = self._read(
+            "SELECT position, data FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            (after, -1 if limit is None else max(limit, 0)),
+        )
         return [StoredEvent(position, _decode(position, data)) for position, data in rows]
 
     def find_cases(  # noqa: PLR0913 - one keyword-only option per indexed criterion
@@ -573,12 +645,11 @@ class SQLiteStore:
             clauses.append("case_id IN (SELECT case_id FROM case_follow_ups WHERE agent_id = ?)")
             given["follow_up_assignee"] = follow_up_assignee
         where = " AND ".join(clauses) or "1"
-        with self._transaction() as db:
-            rows = db.execute(
-                f"SELECT {_SUMMARY_COLUMNS} FROM cases WHERE {where} "  # noqa: S608 - constant columns
-                "ORDER BY opened_at, case_id",
-                tuple(given.values()),
-            ).fetchall()
+        rows = self._read(
+            f"SELECT {_SUMMARY_COLUMNS} FROM cases WHERE {where} "  # noqa: S608 - constant columns
+            "ORDER BY opened_at, case_id",
+            tuple(given.values()),
+        )
         return [_summary(row) for row in rows]
 
     def find_due(
@@ -586,23 +657,21 @@ class SQLiteStore:
     ) -> list[CaseSummary]:
         """Index entries due at or before `until` (any, if None), earliest first."""
         bound = _micros(utc(until, what="until")) if until is not None else 2**62
-        with self._transaction() as db:
-            rows = db.execute(
-                f"SELECT {_SUMMARY_COLUMNS} FROM cases "  # noqa: S608 - constant columns
-                "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, case_id LIMIT ?",
-                (bound, -1 if limit is None else max(limit, 0)),
-            ).fetchall()
+        rows = self._read(
+            f"SELECT {_SUMMARY_COLUMNS} FROM cases "  # noqa: S608 - constant columns
+            "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, case_id LIMIT ?",
+            (bound, -1 if limit is None else max(limit, 0)),
+        )
         return [_summary(row) for row in rows]
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """The record of the first command that used `key`, if any."""
-        with self._transaction() as db:
-            row = db.execute(
-                "SELECT key, case_id, fingerprint, first_version, last_version "
-                "FROM idempotency WHERE key = ?",
-                (key,),
-            ).fetchone()
-        return None if row is None else IdempotencyRecord(*row)
+        rows = self._read(
+            "SELECT key, case_id, fingerprint, first_version, last_version "
+            "FROM idempotency WHERE key = ?",
+            (key,),
+        )
+        return IdempotencyRecord(*rows[0]) if rows else None
 
     def put_agent(self, agent: Agent, *, expected: Agent | None = None) -> bool:
         """Add or replace an agent; with `expected`, only if that is the record held now.
@@ -624,38 +693,35 @@ class SQLiteStore:
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""
-        with self._transaction():
-            return self._read_agent(agent_id)
+        rows = self._read(_SELECT_AGENT, (agent_id,))
+        return _agent(rows[0][0]) if rows else None
 
     def _read_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, read in the transaction already open."""
-        row = self._db.execute("SELECT data FROM agents WHERE agent_id = ?", (agent_id,)).fetchone()
+        row = self._db.execute(_SELECT_AGENT, (agent_id,)).fetchone()
         return None if row is None else _agent(row[0])
 
     def agents(self) -> list[Agent]:
         """Every registered agent, ordered by id."""
-        with self._transaction() as db:
-            rows = db.execute("SELECT data FROM agents ORDER BY agent_id").fetchall()
+        rows = self._read("SELECT data FROM agents ORDER BY agent_id")
         return [_agent(data) for (data,) in rows]
 
     def agents_in_team(self, team: str, *, role: Role | None = None) -> list[Agent]:
         """The registered agents who belong to `team` (and hold `role`, if given), by id."""
-        query, given = _IN_TEAM, [team]
-        if role is not None:
+        if role is None:
+            rows = self._read(_IN_TEAM, (team,))
+        else:
             # The roles are in each agent's JSON: SQLite filters there, so only the
             # agents found are decoded (no schema change).
-            query, given = _IN_TEAM_WITH_ROLE, [team, role.value]
-        with self._transaction() as db:
-            rows = db.execute(query, given).fetchall()
+            rows = self._read(_IN_TEAM_WITH_ROLE, (team, role.value))
         return [_agent(data) for (data,) in rows]
 
     # -- checkpoints for the outbox -------------------------------------------------------
 
     def checkpoint(self, name: str) -> int:
         """The last position the consumer `name` has handled (0 if none yet)."""
-        with self._transaction() as db:
-            row = db.execute("SELECT position FROM checkpoints WHERE name = ?", (name,)).fetchone()
-        return 0 if row is None else int(row[0])
+        rows = self._read("SELECT position FROM checkpoints WHERE name = ?", (name,))
+        return int(rows[0][0]) if rows else 0
 
     def save_checkpoint(self, name: str, position: int) -> None:
         """Record that the consumer `name` has handled every event up to `position`."""
@@ -709,7 +775,7 @@ def _statements(script: str) -> list[str]:
 
 
 def _decode(position: int, data: str) -> Event:
-    return _checked(position, _parse(position, data))
+    return event_from_json(data, where=f"position {position}")
 
 
 def _parse(position: int, data: str) -> object:
@@ -748,6 +814,7 @@ class _Plan:
     """How to rebuild a trusted row of one event type (built once per type)."""
 
     kind: type[EventBase]
+    build: Callable[..., Event]  # the event from all of its fields, by position (slot_builder)
     schema_version: int
     payload_keys: tuple[str, ...]  # in the order event_to_dict writes them
     json_types: frozenset[tuple[type, ...]]  # every allowed tuple of payload value types
@@ -755,7 +822,7 @@ class _Plan:
 
 
 _PLANS: dict[str, _Plan] = {}
-_TOP_KEY_COUNT = len(_TOP_KEYS)
+_TOP_KEY_COUNT = len(EVENT_KEYS)
 _SCAN = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type] # typeshed's TODO
 """The standard library's C scanner behind `json.loads`, called without the Python
 wrapper around it (which costs about as much per short row as the scanning)."""
@@ -782,18 +849,19 @@ def _plans() -> dict[str, _Plan]:
         for name, kind in EVENT_TYPES.items():
             hints = get_type_hints(kind)
             payload = [
-                (field, load) for field, (_, load) in _fields(kind) if field not in _BASE_FIELDS
+                (field, load) for field, load in field_loaders(kind) if field not in BASE_FIELDS
             ]
             shapes = frozenset(itertools.product(*(_json_types(hints[f]) for f, _ in payload)))
             if len(shapes) <= _MAX_SHAPES:  # else its rows take the checked path
                 _PLANS[name] = _Plan(
                     kind,
+                    slot_builder(kind),
                     SCHEMA_VERSIONS[name],
                     tuple(field for field, _ in payload),
                     shapes,
                     tuple(
                         (index, load)
-                        for index, (field, load) in enumerate(payload, start=len(_BASE_FIELDS))
+                        for index, (field, load) in enumerate(payload, start=len(BASE_FIELDS))
                         if hints[field] not in _PLAIN
                     ),
                 )
@@ -840,12 +908,12 @@ def _rebuild(  # noqa: C901 - the hot loop of every load, written out on purpose
                 moment = parse_time(loaded["at"])
                 if moment.tzinfo is not None:
                     if not plan.conversions:
-                        append(plan.kind(case_id, version, moment, actor, *payload.values()))  # type: ignore[arg-type]
+                        append(plan.build(case_id, version, moment, actor, *payload.values()))
                         continue
                     values = [case_id, version, moment, actor, *payload.values()]
                     for index, load in plan.conversions:
                         values[index] = load(values[index])
-                    append(plan.kind(*values))  # type: ignore[arg-type]
+                    append(plan.build(*values))
                     continue
         except (ServiceKitError, ValueError, TypeError, KeyError, AttributeError):
             pass  # not a trusted row: the checked path names the problem
@@ -864,7 +932,12 @@ def _gap(case_id: str, position: int, expected: int, found: int) -> CorruptHisto
     return CorruptHistory(msg)
 
 
+@functools.lru_cache(maxsize=1024)
 def _agent(data: str) -> Agent:
+    """The agent stored as `data`, decoded once per distinct text (an `Agent` is frozen).
+
+    The desk reads the acting agent on every command; most read the same few rows.
+    """
     try:
         return agent_from_dict(json.loads(data))
     except (json.JSONDecodeError, InvalidValue) as error:
