@@ -365,8 +365,10 @@ def test_one_workflow_passed_as_workflows_is_a_precise_error() -> None:
         ServiceDesk(workflows=buying_cycle())  # type: ignore[arg-type]
 
 
-def test_a_register_from_a_record_another_writer_changed_since_is_refused_writing_nothing() -> None:
-    desk = make_desk()
+def test_a_register_from_a_record_another_writer_changed_since_is_refused_writing_nothing(
+    store: Store,
+) -> None:
+    desk = make_desk(store)
     loaded = desk.agent("bo")  # an admin screen loads the record
     desk.deactivate_agent("bo")  # another admin deactivates meanwhile
     changed = Agent("bo", teams={"billing", "extra"}, roles=loaded.roles)
@@ -376,8 +378,8 @@ def test_a_register_from_a_record_another_writer_changed_since_is_refused_writin
     assert desk.agent("bo").teams == loaded.teams
 
 
-def test_a_register_from_the_record_the_directory_holds_is_written() -> None:
-    desk = make_desk()
+def test_a_register_from_the_record_the_directory_holds_is_written(store: Store) -> None:
+    desk = make_desk(store)
     loaded = desk.agent("bo")
     changed = Agent("bo", teams={"billing", "extra"}, roles=loaded.roles)
     assert desk.register_agent(changed, expected=loaded) == changed
