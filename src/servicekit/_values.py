@@ -34,14 +34,18 @@ Texts (summaries, notes, reasons) are not indexed and may be longer.
 """
 
 
-def storable(value: str, what: str, *, limit: int | None = None) -> None:
+def storable(value: object, what: str, *, limit: int | None = None) -> None:
     """Refuse text that no store can keep (for store authors too): `InvalidValue`.
 
     A NUL character (U+0000) is refused (PostgreSQL keeps no NUL in text), and so
     is a lone surrogate such as U+D800 (not a character, and not UTF-8). With
     `limit` (`MAX_NAME_LENGTH` for ids and names), text longer than that many
     characters is refused. `what` names the value in the message ("the agent id").
+    A value that is not text at all is refused too.
     """
+    if not isinstance(value, str):
+        msg = f"{what} must be text, got {type(value).__name__}: {value!r}"
+        raise InvalidValue(msg)
     if limit is not None and len(value) > limit:
         msg = (
             f"{what} may have at most {limit} characters, got {len(value)} "

@@ -415,6 +415,31 @@ def check_append(  # noqa: PLR0913 - what an append holds, and its options keywo
             f"got case {summary.case_id!r} at version {summary.version}"
         )
         raise InvalidValue(msg)
+    _check_times(case_id, summary)
+
+
+def _check_times(case_id: str, summary: CaseSummary) -> None:
+    """Refuse an index entry whose times are not timezone-aware datetimes (`InvalidValue`).
+
+    `CaseSummary` checks nothing itself (it is built on every command), so an entry a
+    host made by hand, say with `attrs.evolve(summary, next_due=naive)`, is refused
+    here, before a store writes any of the append.
+    """
+    for what, moment in (
+        ("opened_at", summary.opened_at),
+        ("updated_at", summary.updated_at),
+        ("next_due", summary.next_due),
+    ):
+        if moment is None and what == "next_due":
+            continue
+        if type(moment) is datetime and moment.tzinfo is not None:
+            continue  # the usual case, on every append
+        if not isinstance(moment, datetime) or moment.utcoffset() is None:
+            msg = (
+                f"the index entry of case {case_id!r} must give {what} as a timezone-aware "
+                f"datetime, got {moment!r}"
+            )
+            raise InvalidValue(msg)
 
 
 def inactive_agent(

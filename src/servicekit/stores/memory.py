@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import attrs
 from sortedcontainers import SortedList
@@ -25,6 +25,10 @@ from servicekit.stores.base import (
     inactive_agent,
     over_capacity,
 )
+
+_ONE_MICROSECOND = timedelta(microseconds=1)
+_LAST_MOMENT = datetime.max.replace(tzinfo=UTC) - _ONE_MICROSECOND
+"""Past this, every due time is at or before a bound (and one microsecond more overflows)."""
 
 __all__ = ["InMemoryStore"]
 
@@ -234,10 +238,21 @@ class InMemoryStore:
         """Index entries due at or before `until` (any, if None), earliest first."""
         bound = None if until is None else utc(until, what="until")
         with self._lock:
-            end = len(self._due) if bound is None else self._due.bisect_right((bound, "\U0010ffff"))
+            end = len(self._due) if bound is None else self._due_before(bound)
             if limit is not None:
                 end = min(end, max(limit, 0))
             return [self._summaries[case_id] for _, case_id in self._due.islice(0, end)]
+
+    def _due_before(self, bound: datetime) -> int:
+        """How many entries of the due index fall due at or before `bound`.
+
+        The index holds (due, case id) pairs: every pair before the first one at
+        `bound` plus one microsecond (the resolution of a datetime) with the empty
+        id, whatever the case ids sort like.
+        """
+        if bound >= _LAST_MOMENT:
+            return len(self._due)
+        return self._due.bisect_left((bound + _ONE_MICROSECOND, ""))
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         """The record of the first command that used `key`, if any."""

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 import attrs
 import pytest
@@ -364,6 +365,40 @@ class StoreContract:
         assert store.read_all() == []
         assert store.find_cases() == []
 
+    def test_an_index_entry_with_a_naive_time_is_refused_and_nothing_written(
+        self, store: Store
+    ) -> None:
+        events, after = self.opening(store)
+        naive = datetime(2026, 3, 2, 10, 0)  # noqa: DTZ001 - the naive time refused
+        for field in ("next_due", "opened_at", "updated_at"):
+            changes: dict[str, Any] = {field: naive}
+            summary = attrs.evolve(CaseSummary.of(after), **changes)
+            with pytest.raises(InvalidValue, match=f"must give {field} as a timezone-aware"):
+                store.append("case-1", events, expected_version=0, summary=summary)
+        assert store.load("case-1").version == 0
+        assert store.find_cases() == []
+        assert store.find_due() == []
+
+    def test_an_index_entry_whose_names_are_not_text_is_refused_and_nothing_written(
+        self, store: Store
+    ) -> None:
+        events, after = self.opening(store)
+        entry = CaseSummary.of(after)
+        for field, value, what in (
+            ("customer_id", 5, "the customer id"),
+            ("stage", b"enquiry", "the stage"),
+            ("owner_id", 7, "the owner id"),
+        ):
+            with pytest.raises(InvalidValue, match=f"{what} must be text, got"):
+                store.append(
+                    "case-1",
+                    events,
+                    expected_version=0,
+                    summary=attrs.evolve(entry, **cast("dict[str, Any]", {field: value})),
+                )
+        assert store.read_all() == []
+        assert store.find_cases() == []
+
     def test_a_case_id_that_is_not_valid_text_is_refused_and_nothing_written(
         self, store: Store
     ) -> None:
@@ -523,6 +558,14 @@ class StoreContract:
         )
         assert store.find_due(until=_START + timedelta(days=1)) == []
         assert [s.next_due for s in store.find_due()] == [_START + timedelta(days=2)]
+
+    def test_find_due_lists_every_case_due_at_the_bound_whatever_its_id(self, store: Store) -> None:
+        due = _START + timedelta(hours=1)
+        for case_id in ("plain", "\U0010ffff\U0010ffff", "\U0010ffffz"):
+            self.due_case(store, case_id, due)
+        found = {s.case_id for s in store.find_due(until=due)}
+        assert found == {"plain", "\U0010ffff\U0010ffff", "\U0010ffffz"}
+        assert store.find_due(until=due - timedelta(microseconds=1)) == []
 
     def test_find_due_needs_an_aware_time(self, store: Store) -> None:
         with pytest.raises(InvalidValue, match="naive"):
