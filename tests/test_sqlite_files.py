@@ -274,6 +274,8 @@ DAMAGE = {  # a stored event damaged in a way that keeps it valid JSON: what the
     "its actor is malformed": (5, setter("actor", value={"kind": "robot"}), "position 5: .*kind"),
     "its schema is from the future": (5, setter("schema_version", value=9), "newer than"),
     "its version is text": (5, setter("version", value="5"), "position 5"),
+    # 1 == True in Python: equal to the row before's actor, but not what a store writes.
+    "its actor's active is a number": (5, setter("actor", "active", value=1), "position 5: .*bool"),
 }
 
 

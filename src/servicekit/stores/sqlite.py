@@ -903,8 +903,18 @@ def _rebuild(  # noqa: C901 - the hot loop of every load, written out on purpose
                 and tuple(payload) == plan.payload_keys
                 and tuple(map(type, payload.values())) in plan.json_types
             ):
-                if actor is None or loaded["actor"] != stored_actor:
-                    stored_actor, actor = loaded["actor"], actor_from_dict(loaded["actor"])
+                given = loaded["actor"]
+                # The row before's actor is reused only for an equal dict whose values
+                # are of the same JSON types too: `1 == True` in Python, so an "active"
+                # that is not a boolean, or a capacity (whose limits are numbers), is
+                # decoded again and refused there if damaged.
+                if (
+                    actor is None
+                    or given != stored_actor
+                    or type(given.get("active", False)) is not bool
+                    or "capacity" in given
+                ):
+                    stored_actor, actor = given, actor_from_dict(given)
                 moment = parse_time(loaded["at"])
                 if moment.tzinfo is not None:
                     if not plan.conversions:
