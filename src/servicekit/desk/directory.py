@@ -60,6 +60,10 @@ class Directory:
     def get(self, agent_id: str) -> Agent:
         """The registered agent with this id; `UnknownAgent` if there is none."""
         require(agent_id, str, "an agent id is a string")
+        return self._known(agent_id)
+
+    def _known(self, agent_id: str) -> Agent:
+        """The agent the store holds under this (checked) id; `UnknownAgent` if none."""
         agent = self._store.get_agent(agent_id)
         if agent is None:
             raise UnknownAgent(agent_id)
@@ -71,19 +75,12 @@ class Directory:
 
     def agent(self, agent: AgentRef) -> Agent:
         """The agent as the directory knows them now, given as a value or by id."""
-        agent_id = agent if type(agent) is str else _agent_id(agent)
-        known = self._store.get_agent(agent_id)
-        if known is None:
-            raise UnknownAgent(agent_id)
-        return known
+        return self._known(agent if type(agent) is str else _agent_id(agent))
 
     def actor(self, actor: ActorRef) -> Actor:
         """The acting agent as the directory knows them, or the customer or system as given."""
         if type(actor) is str:  # the usual case: a host names the agent by id
-            known = self._store.get_agent(actor)
-            if known is None:
-                raise UnknownAgent(actor)
-            return known
+            return self._known(actor)
         if isinstance(actor, Customer | System):
             return actor
         return self.agent(actor)
