@@ -555,9 +555,8 @@ def _event_from_dict(data: object) -> Event:
         msg = f"a stored event is a dict, got {type(data).__name__}"
         raise CorruptHistory(msg)
     where = _where(data)
-    expected = {"type", "schema_version", *BASE_FIELDS, "payload"}
-    if set(data) != expected:
-        missing, extra = sorted(expected - set(data)), sorted(set(data) - expected)
+    if set(data) != EVENT_KEYS:
+        missing, extra = sorted(EVENT_KEYS - set(data)), sorted(set(data) - EVENT_KEYS)
         msg = f"{where} has missing fields {missing} and unknown fields {extra}"
         raise CorruptHistory(msg)
     name = data["type"]
