@@ -250,8 +250,9 @@ _INSERT_SUMMARY = (
 _INSERT_EVENT = "INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)"
 _NEXT_DUE = _SUMMARY_NAMES.index("next_due")
 _REMEMBERED = 4096
-_UNKNOWN = object()
 """How many cases' index entries a store keeps to skip reading them again on append."""
+_UNKNOWN = object()
+"""A remembered entry's next due time: unknown, equal to nothing (see `_remember`)."""
 
 
 @functools.lru_cache(maxsize=256)
