@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,7 +30,7 @@ from servicekit import (
     System,
     buying_cycle,
 )
-from servicekit.stores.base import CapacityClaim, CaseSummary, IdempotencyRecord, Store
+from servicekit.stores.base import Store
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 IVY = Customer("ivy")
@@ -156,30 +156,12 @@ class SlowAppends(InMemoryStore):
         self.go_on = threading.Event()
         self.slow = False
 
-    def append(  # noqa: PLR0913 - the protocol's signature
-        self,
-        case_id: str,
-        events: Sequence[Event],
-        *,
-        expected_version: int,
-        summary: CaseSummary,
-        idempotency: IdempotencyRecord | None = None,
-        require_active: Collection[str] = (),
-        capacity: CapacityClaim | None = None,
-    ) -> int:
+    def append(self, case_id: str, events: Sequence[Event], **options: Any) -> int:
         if self.slow:
             self.slow = False
             self.deciding.set()  # decided: the transfer to bo is in flight
             assert self.go_on.wait(5)
-        return super().append(
-            case_id,
-            events,
-            expected_version=expected_version,
-            summary=summary,
-            idempotency=idempotency,
-            require_active=require_active,
-            capacity=capacity,
-        )
+        return super().append(case_id, events, **options)
 
 
 def test_a_deactivation_and_a_transfer_to_the_agent_never_both_succeed() -> None:

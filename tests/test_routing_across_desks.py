@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import attrs
 from helpers import START
@@ -19,7 +20,6 @@ from servicekit import (
 )
 from servicekit.events import Event
 from servicekit.stores import Store
-from servicekit.stores.base import CapacityClaim, CaseSummary, IdempotencyRecord
 
 WORKFLOW = buying_cycle()
 
@@ -87,31 +87,13 @@ class DeactivatesOnAppend(InMemoryStore):
 
     armed = False
 
-    def append(  # noqa: PLR0913 - the store's signature
-        self,
-        case_id: str,
-        events: Sequence[Event],
-        *,
-        expected_version: int,
-        summary: CaseSummary,
-        idempotency: IdempotencyRecord | None = None,
-        require_active: Collection[str] = (),
-        capacity: CapacityClaim | None = None,
-    ) -> int:
+    def append(self, case_id: str, events: Sequence[Event], **options: Any) -> int:
         if self.armed:
             self.armed = False
             cy = self.get_agent("cy")
             assert cy is not None
             self.put_agent(attrs.evolve(cy, active=False))
-        return super().append(
-            case_id,
-            events,
-            expected_version=expected_version,
-            summary=summary,
-            idempotency=idempotency,
-            require_active=require_active,
-            capacity=capacity,
-        )
+        return super().append(case_id, events, **options)
 
 
 def test_the_store_refuses_a_routed_case_to_an_agent_deactivated_before_it_commits() -> None:
