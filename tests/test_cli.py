@@ -503,19 +503,6 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
     assert result.stdout.strip() == version("servicekit")
 
 
-LOST_STAGE = """
-from servicekit import Stage, StatusCategory, Transition, Workflow
-
-def returns() -> Workflow:
-    return Workflow(
-        name="returns",
-        stages=[Stage("asked", StatusCategory.NEW), Stage("done", StatusCategory.CLOSED)],
-        transitions=[Transition("finish", "asked", "done")],
-        start="asked",
-    )
-"""
-
-
 def _checking_workflow() -> Workflow:
     return Workflow(
         name="returns",
@@ -535,7 +522,7 @@ def _checking_workflow() -> Workflow:
 @pytest.fixture
 def lost_stage_db(tmp_path: Path) -> Path:
     """Cases R1 (in 'checking', which lost.py's workflow no longer has), R2 and R3 (in 'asked')."""
-    (tmp_path / "lost.py").write_text(LOST_STAGE)
+    (tmp_path / "lost.py").write_text(CUSTOM)  # its returns() has no "checking"
     path = tmp_path / "lost.sqlite"
     with SQLiteStore(path) as store:
         desk = ServiceDesk(workflow=_checking_workflow(), store=store)
