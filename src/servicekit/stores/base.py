@@ -216,7 +216,7 @@ class IdempotencyRecord:
 
 
 @runtime_checkable
-class Store(Protocol):
+class Store(Protocol):  # pragma: no mutate block - methods a mutant adds would join the protocol
     """What a host application implements to keep servicekit's data in its own database.
 
     Run `servicekit.testing.StoreContract` against an implementation to check it.
