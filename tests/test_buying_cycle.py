@@ -74,6 +74,20 @@ def test_the_customer_answers_the_companys_offers(play: Play) -> None:
     assert play.case.offers[0].answer == "too dear"
 
 
+def test_an_offer_records_its_terms_and_who_made_it(play: Play) -> None:
+    play.to_stage("negotiation")
+    play(MakeOffer(actor=ANA, amount=Decimal("950.00"), currency="EUR", terms="net 30"))
+    (made,) = play.case.offers
+    assert (made.terms, made.made_by, made.made_at) == ("net 30", ANA, play.now)
+
+
+def test_an_accepted_offer_has_no_answer_text(play: Play) -> None:
+    play.to_stage("negotiation")
+    play(AcceptOffer(actor=CUSTOMER, offer_id=offer(play, "950.00")))
+    assert play.case.offers[0].status is OfferStatus.ACCEPTED
+    assert play.case.offers[0].answer == ""
+
+
 def test_the_company_answers_the_customers_counter_offers(play: Play) -> None:
     play.to_stage("negotiation")
     counter = offer(play, "800.00", party=Party.CUSTOMER)

@@ -257,6 +257,18 @@ def test_a_case_closes_once_its_follow_ups_are_done(play: Play) -> None:
     assert play.case.stage == "closed"
 
 
+def test_a_completed_follow_up_keeps_its_outcome_and_note(play: Play) -> None:
+    play.to_stage("follow_up", owner=CY)
+    play(
+        CompleteFollowUp(
+            actor=CY, follow_up_id=1, outcome=FollowUpOutcome.SERVED, note="desk arrived"
+        )
+    )
+    (done,) = play.case.follow_ups
+    assert (done.outcome, done.note) == (FollowUpOutcome.SERVED, "desk arrived")
+    assert not done.is_open
+
+
 def test_only_the_assignee_a_supervisor_or_the_system_complete_a_follow_up(play: Play) -> None:
     play.to_stage("follow_up", owner=CY)
     with pytest.raises(NotPermitted, match="follow-up 1 is for agent 'cy'"):
