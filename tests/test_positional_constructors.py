@@ -75,6 +75,18 @@ def test_closing_keeps_every_other_field_of_the_record() -> None:
             assert getattr(closed, field.name) is getattr(record, field.name), field.name
 
 
+def test_replacing_a_records_histories_keeps_every_other_field() -> None:
+    from servicekit.case import _with  # noqa: PLC0415
+
+    fields: list[Any] = [object() for _ in attrs.fields(CaseRecord)]
+    record = CaseRecord(*fields)
+    assert _with(record) == record
+    for field in attrs.fields(CaseRecord):
+        assert getattr(_with(record), field.name) is getattr(record, field.name), field.name
+    offers: Any = object()
+    assert _with(record, offers=offers) == attrs.evolve(record, offers=offers)
+
+
 def test_an_index_entry_built_fast_equals_one_built_by_attrs() -> None:
     from servicekit import CaseSummary  # noqa: PLC0415
     from servicekit.stores.base import _NOBODY  # noqa: PLC0415
