@@ -246,7 +246,11 @@ class RoutingRules(RuleBasedStateMachine):
 
 
 EXAMPLES = {"memory": 60, "sqlite": 60, "postgres": 20}
-"""Examples per store: fewer on PostgreSQL, where each of a step's queries is a round trip."""
+"""Examples per store: fewer on PostgreSQL, where each of a step's queries is a round trip.
+
+An example there takes some 60 times as long as in memory (1.7 s against 0.03 s, at a load
+of 5 on 2 cores); 20 examples (600 steps) add half a minute, 60 would add a minute and a half.
+"""
 
 
 def test_routing_rules(store_kind: str, store_factory: StoreFactory) -> None:
