@@ -8,8 +8,11 @@ Design notes (see also DESIGN.md's pitfalls):
 - One transaction per append: events, the index entry and the idempotency
   record are written together or not at all. ``UNIQUE(case_id, version)``
   detects a conflict even if another process got past the version check.
-- Global positions come from an ``AUTOINCREMENT`` key assigned inside the
-  writer lock, so they are in commit order and a reader never skips one.
+- Global positions are the events table's integer key, which SQLite assigns
+  inside the writer lock as one more than the largest (events are never
+  deleted), so they are in commit order and a reader never skips one. Schema 6
+  dropped ``AUTOINCREMENT``: it kept the same numbers in ``sqlite_sequence`` at
+  the cost of one more page written by every append.
 - Opening checks the file's header before anything is written: a file that is
   not a servicekit database, is damaged, or comes from a newer servicekit is
   refused and left untouched. An older schema is migrated.
@@ -77,7 +80,7 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 APPLICATION_ID = 0x53564B54
 """Stored in the SQLite header (``PRAGMA application_id``): "SVKT", a servicekit file."""
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The schema this version writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -203,6 +206,28 @@ def _fill_schema_5(db: sqlite3.Connection) -> None:
             )
 
 
+_SCHEMA_V6 = """
+CREATE TABLE events_v6 (
+    position INTEGER PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (case_id, version)
+);
+INSERT INTO events_v6 (position, case_id, version, data)
+    SELECT position, case_id, version, data FROM events ORDER BY position;
+DROP TABLE events;
+ALTER TABLE events_v6 RENAME TO events;
+"""
+"""Schema version 6: the events table without ``AUTOINCREMENT``, every event at its position.
+
+An ``AUTOINCREMENT`` key also writes its largest value to ``sqlite_sequence`` on
+every insert: one more page per append (about a fifth of an append's SQL). Without
+it SQLite numbers a new event one more than the largest position, which is the
+same number, since events are never deleted.
+"""
+
+
 _MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] = {
     0: (_SCHEMA_V1, None),
     1: ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);", None),
@@ -215,6 +240,7 @@ _MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] 
     ),
     3: (_SCHEMA_V4, _fill_schema_4),
     4: (_SCHEMA_V5, _fill_schema_5),
+    5: (_SCHEMA_V6, None),
 }
 """What takes a file from a schema version to the next one: DDL, then a data step."""
 
