@@ -473,8 +473,28 @@ EVENT_KEYS: frozenset[str] = frozenset({"type", "schema_version", *BASE_FIELDS, 
 
 # -- for stores: events as JSON text ----------------------------------------------------------
 
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
-"""Compact JSON; one encoder for every event (`json.dumps` with options builds one per call)."""
+_ESCAPE: Callable[[str], str] = json.encoder.encode_basestring_ascii
+"""A string as JSON text, ASCII with escapes, as `json.dumps` writes it: the C function it calls."""
+
+
+def _c_encoder() -> Callable[[Any], str] | None:
+    """The standard library's C encoder, made once, with `json.dumps`'s compact output.
+
+    ``JSONEncoder.encode`` builds this encoder again on every call (about half the
+    cost of encoding a short payload). It is made without the circular-reference
+    check, which the JSON-safe values written here never need.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - an interpreter without the C accelerator
+        return None
+    # markers, default, string encoder, indent, separators, sort_keys, skipkeys, allow_nan:
+    # the C function takes them by position only.
+    encoder = make(None, json.JSONEncoder().default, _ESCAPE, None, ":", ",", False, False, True)  # noqa: FBT003
+    return lambda value: "".join(encoder(value, 0))
+
+
+_ENCODE: Callable[[Any], str] = _c_encoder() or json.JSONEncoder(separators=(",", ":")).encode
+"""Compact JSON, as ``json.dumps(value, separators=(",", ":"))`` writes it."""
 
 
 def event_to_json(event: Event) -> str:
@@ -514,10 +534,6 @@ def event_to_json(event: Event) -> str:
             "}",
         )
     )
-
-
-_ESCAPE: Callable[[str], str] = json.encoder.encode_basestring_ascii
-"""A string as JSON text, as `_ENCODE` writes it (ASCII, escaped): the C function it calls."""
 
 
 @functools.lru_cache(maxsize=1024)
