@@ -88,6 +88,26 @@ def test_an_accepted_offer_has_no_answer_text(play: Play) -> None:
     assert play.case.offers[0].answer == ""
 
 
+def test_an_agent_records_the_customers_rejection_with_the_channel_it_came_by(
+    play: Play,
+) -> None:
+    play.to_stage("negotiation")
+    first = offer(play, "950.00")
+    (rejected,) = play(RejectOffer(actor=ANA, offer_id=first, reason="too dear", via=Channel.EMAIL))
+    assert (rejected.via, rejected.reason, rejected.actor) == (Channel.EMAIL, "too dear", ANA)  # type: ignore[union-attr]
+
+
+def test_the_system_is_told_that_a_person_answers_an_offer(play: Play) -> None:
+    play.to_stage("negotiation")
+    first = offer(play, "950.00")
+    with pytest.raises(NotPermitted) as refused:
+        play.attempt(AcceptOffer(actor=BOT, offer_id=first))
+    assert refused.value.reason == (
+        "offer 1 is answered by a person: the customer, or the owner or a supervisor of their "
+        "team; the system never answers for the customer or the company"
+    )
+
+
 def test_the_company_answers_the_customers_counter_offers(play: Play) -> None:
     play.to_stage("negotiation")
     counter = offer(play, "800.00", party=Party.CUSTOMER)
