@@ -108,6 +108,25 @@ def test_the_system_is_told_that_a_person_answers_an_offer(play: Play) -> None:
     )
 
 
+def test_an_agent_is_told_how_to_record_the_customers_answer_and_that_counter_offers_need_none(
+    play: Play,
+) -> None:
+    play.to_stage("negotiation")
+    first = offer(play, "950.00")
+    with pytest.raises(NotPermitted) as refused:
+        play.attempt(AcceptOffer(actor=ANA, offer_id=first))
+    assert refused.value.reason == (
+        "offer 1 is the customer's to answer; to record the answer they gave you, name the "
+        "channel they gave it on (via=Channel.PHONE, say)"
+    )
+    counter = offer(play, "800.00", party=Party.CUSTOMER)
+    with pytest.raises(NotPermitted) as refused:
+        play.attempt(AcceptOffer(actor=ANA, offer_id=counter, via=Channel.PHONE))
+    assert refused.value.reason == (
+        "offer 2 is the customer's own; the company answers it itself, with no channel to name"
+    )
+
+
 def test_the_company_answers_the_customers_counter_offers(play: Play) -> None:
     play.to_stage("negotiation")
     counter = offer(play, "800.00", party=Party.CUSTOMER)
