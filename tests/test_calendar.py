@@ -132,6 +132,33 @@ def test_a_naive_datetime_is_refused(
         question(office, datetime(2024, 7, 2, 10))  # noqa: DTZ001 - naive on purpose
 
 
+ARGUMENTS = {
+    "add": "the start",
+    "elapsed from": "the start",
+    "elapsed to": "the end",
+    "is_open": "the moment",
+    "next_open": "the moment",
+    "add_business_days": "the start",
+}
+
+
+@pytest.mark.parametrize(
+    ("question", "argument"),
+    [(QUESTIONS[k], v) for k, v in ARGUMENTS.items()],
+    ids=ARGUMENTS.keys(),
+)
+def test_a_naive_datetime_refusal_names_the_argument(
+    office: BusinessCalendar,
+    question: Callable[[BusinessCalendar, datetime], object],
+    argument: str,
+) -> None:
+    """The refusal says which datetime was naive, so that the caller knows which to fix."""
+    expected = f"{argument} must be timezone-aware, got the naive datetime 2024-07-02T10:00:00"
+    with pytest.raises(InvalidValue) as refused:
+        question(office, datetime(2024, 7, 2, 10))  # noqa: DTZ001 - naive on purpose
+    assert str(refused.value) == expected
+
+
 def test_a_naive_pendulum_datetime_is_refused(office: BusinessCalendar) -> None:
     with pytest.raises(InvalidValue, match="naive"):
         office.add(pendulum.naive(2024, 7, 2, 10), "1h")
@@ -208,6 +235,55 @@ def test_a_duration_must_be_a_timedelta_or_a_string(
 def test_parse_duration_wants_a_string() -> None:
     with pytest.raises(InvalidValue, match="duration string"):
         parse_duration(4)  # type: ignore[arg-type]
+
+
+def test_parse_duration_says_what_it_wants_instead_of_a_non_string() -> None:
+    """The refusal of a non-string gives an example of each form a duration takes."""
+    with pytest.raises(InvalidValue) as refused:
+        parse_duration(4)  # type: ignore[arg-type]
+    assert str(refused.value) == "a duration string such as '4h' or 'PT4H' was expected, got 4"
+
+
+def test_an_unreadable_duration_is_refused_with_examples_of_both_forms() -> None:
+    """The refusal of an unreadable duration shows how to write one, in either form."""
+    with pytest.raises(InvalidValue) as refused:
+        parse_duration("4x")
+    assert str(refused.value) == (
+        "cannot read the duration '4x': write numbers with units such as '4h', "
+        "'1d 2h 30m' or '90m', or an ISO 8601 duration such as 'PT4H'"
+    )
+
+
+def test_an_iso_duration_keeps_its_fractions_of_a_second() -> None:
+    """PT0.5S is half a second: the microseconds pendulum reads are kept."""
+    assert parse_duration("PT0.5S") == timedelta(milliseconds=500)
+    assert parse_duration("P1DT0.000001S") == timedelta(days=1, microseconds=1)
+
+
+def test_a_pendulum_duration_in_years_is_refused(office: BusinessCalendar) -> None:
+    """A year has no fixed length of business time, even with no months beside it."""
+    with pytest.raises(InvalidValue, match="years or months"):
+        office.add(berlin(2024, 7, 2, 10), pendulum.duration(years=1))
+
+
+def test_a_pendulum_duration_counts_its_days_and_microseconds() -> None:
+    """A pendulum Duration is read as its whole length: days, seconds and microseconds."""
+    always = BusinessCalendar.always_open("UTC")
+    start = datetime(2024, 7, 2, 10, tzinfo=UTC)
+    duration = pendulum.duration(days=2, hours=1, microseconds=7)
+    assert always.add(start, duration) == start + timedelta(days=2, hours=1, microseconds=7)
+
+
+class _Span(timedelta):
+    """A host application's own timedelta subclass (not a pendulum Duration)."""
+
+
+def test_a_timedelta_subclass_is_read_as_its_length() -> None:
+    """Any timedelta is a duration: a subclass without years or months is not refused."""
+    always = BusinessCalendar.always_open("UTC")
+    start = datetime(2024, 7, 2, 10, tzinfo=UTC)
+    span = _Span(days=1, hours=2, microseconds=3)
+    assert always.add(start, span) == start + timedelta(days=1, hours=2, microseconds=3)
 
 
 def test_an_unknown_weekday_is_refused() -> None:
@@ -467,6 +543,27 @@ def test_next_open_skips_the_evening_weekend_and_holidays() -> None:
         timezone="Europe/Berlin", hours=WEEKDAYS, holidays=[date(2024, 7, 8)]
     )
     assert calendar.next_open(berlin(2024, 7, 5, 17, 30)) == berlin(2024, 7, 9, 9)
+
+
+LUNCH = BusinessCalendar(
+    timezone="Europe/Berlin", hours={"tue": [("09:00", "12:00"), ("13:00", "17:00")]}
+)
+"""Tuesdays 09:00-12:00 and 13:00-17:00: a day with a break."""
+
+
+@pytest.mark.parametrize("minute", [0, 30, 59])
+def test_the_break_between_two_intervals_is_closed(minute: int) -> None:
+    """Between a date's intervals the calendar is closed, and opens again after the break."""
+    moment = berlin(2024, 7, 2, 12, minute)
+    assert not LUNCH.is_open(moment)
+    assert LUNCH.next_open(moment) == berlin(2024, 7, 2, 13)
+
+
+def test_the_end_of_a_morning_interval_is_closed_until_the_afternoon() -> None:
+    """Intervals are half-open: at 12:00 the morning is over; next_open is 13:00."""
+    assert LUNCH.next_open(berlin(2024, 7, 2, 12)) == berlin(2024, 7, 2, 13)
+    assert LUNCH.next_open(berlin(2024, 7, 2, 11, 59)) == berlin(2024, 7, 2, 11, 59)
+    assert LUNCH.is_open(berlin(2024, 7, 2, 13))
 
 
 def test_one_business_day_after_friday_is_monday_at_the_same_time(
