@@ -389,6 +389,95 @@ def test_a_calendar_that_is_never_open_is_refused_when_built(
         BusinessCalendar(timezone="UTC", **definition)
 
 
+def _refusal(**definition: Any) -> str:
+    """The message of the `InvalidValue` that building a calendar from `definition` raises."""
+    with pytest.raises(InvalidValue) as refused:
+        BusinessCalendar(**{"timezone": "UTC", "hours": WEEKDAYS, **definition})
+    return str(refused.value)
+
+
+def test_the_last_minute_of_an_hour_is_a_time() -> None:
+    """Minutes run 00 to 59: '09:59' is a time like any other."""
+    calendar = BusinessCalendar(timezone="UTC", hours={"tue": [("09:59", "17:59")]})
+    assert calendar.hours == (("tue", (("09:59", "17:59"),)),)
+
+
+@pytest.mark.parametrize(
+    ("time", "why"),
+    [
+        ("25:00", "out of range"),
+        ("09:60", "out of range"),
+        ("24:00", "'24:00' may only end an interval"),
+    ],
+)
+def test_a_time_out_of_range_is_refused_saying_why(time: str, why: str) -> None:
+    """A time past the clock is out of range; '24:00' is refused only as a start."""
+    assert _refusal(hours={"tue": [(time, "23:00")]}) == (
+        f"malformed time {time!r} in the hours of tue: {why}"
+    )
+
+
+def test_a_malformed_end_time_names_its_day() -> None:
+    """The refusal of an interval's end names the weekday, like that of its start."""
+    assert _refusal(hours={"wed": [("09:00", "5pm")]}) == (
+        "malformed time '5pm' in the hours of wed: write 'HH:MM', such as '09:00'"
+    )
+
+
+def test_a_malformed_exception_time_names_its_date() -> None:
+    """The refusal of an exception's interval names the date it was given for."""
+    assert _refusal(exceptions={date(2024, 12, 24): [("09:00", "noon")]}) == (
+        "malformed time 'noon' in the hours of 2024-12-24: write 'HH:MM', such as '09:00'"
+    )
+
+
+@pytest.mark.parametrize("pair", ["09", 9])
+def test_an_interval_that_is_not_a_tuple_or_list_is_refused_as_not_a_pair(pair: object) -> None:
+    """Only a tuple or a list is a (start, end) pair: a two-letter string is not one."""
+    assert _refusal(hours={"mon": [pair]}) == (
+        f"each interval of mon must be a (start, end) pair such as ('09:00', '17:30'), got {pair!r}"
+    )
+
+
+def test_a_definition_that_is_not_a_mapping_or_an_iterable_is_refused_saying_what_it_must_be() -> (
+    None
+):
+    """Each refusal of a malformed definition says what the argument must be, in full."""
+    assert _refusal(hours=[("09:00", "17:00")]) == (
+        "hours must map weekdays (mon, tue, wed, thu, fri, sat, sun) to lists of intervals, "
+        "got [('09:00', '17:00')]"
+    )
+    assert _refusal(holidays="2024-12-25") == (
+        "holidays must be an iterable of dates (or a mapping by date), got '2024-12-25'"
+    )
+    assert _refusal(exceptions=[date(2024, 12, 24)]) == (
+        "exceptions must map dates to lists of intervals, got [datetime.date(2024, 12, 24)]"
+    )
+
+
+def test_a_never_open_calendar_says_what_it_was_given() -> None:
+    """The refusal counts the closed exception dates given, or says there were none."""
+    assert _refusal(hours={}) == (
+        "the calendar is never open: give weekly hours, or exceptions with hours "
+        "(got no weekly hours; exceptions: none)"
+    )
+    closed = {date(2024, 12, 24): [], date(2024, 12, 31): []}
+    assert _refusal(hours={}, exceptions=closed) == (
+        "the calendar is never open: give weekly hours, or exceptions with hours "
+        "(got no weekly hours; exceptions: 2 closed exception date(s))"
+    )
+
+
+def test_an_exception_crossing_midnight_names_both_dates() -> None:
+    """The refusal names the exception's date and the next date, whose hours it runs into."""
+    assert _refusal(
+        hours={"sat": [("05:00", "09:00")]}, exceptions={date(2024, 7, 5): [("20:00", "06:00")]}
+    ) == (
+        "the interval 20:00-06:00 of 2024-07-05 crosses midnight into "
+        "the interval 05:00-09:00 of 2024-07-06: they overlap"
+    )
+
+
 def test_a_calendar_open_only_on_past_exception_dates_says_so_instead_of_searching() -> None:
     calendar = BusinessCalendar(
         timezone="UTC", hours={}, exceptions={date(2020, 1, 6): [("09:00", "17:00")]}
