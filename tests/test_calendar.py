@@ -461,7 +461,7 @@ def test_a_never_open_calendar_says_what_it_was_given() -> None:
         "the calendar is never open: give weekly hours, or exceptions with hours "
         "(got no weekly hours; exceptions: none)"
     )
-    closed = {date(2024, 12, 24): [], date(2024, 12, 31): []}
+    closed: dict[date, list[tuple[str, str]]] = {date(2024, 12, 24): [], date(2024, 12, 31): []}
     assert _refusal(hours={}, exceptions=closed) == (
         "the calendar is never open: give weekly hours, or exceptions with hours "
         "(got no weekly hours; exceptions: 2 closed exception date(s))"
