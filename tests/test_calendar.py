@@ -396,6 +396,20 @@ def _refusal(**definition: Any) -> str:
     return str(refused.value)
 
 
+def test_a_time_zone_that_is_not_a_name_is_refused_with_an_example() -> None:
+    """The refusal of a zone that is neither a name nor a ZoneInfo shows what to give."""
+    assert _refusal(timezone=1) == (
+        "timezone must be an IANA time zone name such as 'Europe/Berlin', got 1"
+    )
+
+
+def test_business_time_is_exact_to_the_microsecond_in_any_year() -> None:
+    """Instants are whole microseconds: far in the future (past 2^53 of them) too."""
+    always = BusinessCalendar.always_open("UTC")
+    start = datetime(2300, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+    assert always.add(start, timedelta(hours=1)) == start + timedelta(hours=1)
+
+
 def test_the_last_minute_of_an_hour_is_a_time() -> None:
     """Minutes run 00 to 59: '09:59' is a time like any other."""
     calendar = BusinessCalendar(timezone="UTC", hours={"tue": [("09:59", "17:59")]})
