@@ -410,6 +410,15 @@ def test_business_time_is_exact_to_the_microsecond_in_any_year() -> None:
     assert always.add(start, timedelta(hours=1)) == start + timedelta(hours=1)
 
 
+def test_opening_hours_in_a_zone_are_exact_to_the_microsecond_in_any_year() -> None:
+    """A zone's opening instants are whole microseconds, in the year 2300 as today."""
+    daily = BusinessCalendar(
+        timezone="Europe/Berlin", hours={day: [("09:00", "17:00")] for day in DAYS}
+    )
+    opening = berlin(2300, 7, 2, 9)
+    assert in_utc(daily.add(berlin(2300, 7, 2, 8), ONE_US)) == in_utc(opening) + ONE_US
+
+
 def test_the_last_minute_of_an_hour_is_a_time() -> None:
     """Minutes run 00 to 59: '09:59' is a time like any other."""
     calendar = BusinessCalendar(timezone="UTC", hours={"tue": [("09:59", "17:59")]})
