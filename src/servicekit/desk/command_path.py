@@ -74,67 +74,51 @@ class CommandPath:
             IdempotencyConflict: the command's key was used for another command.
             ConcurrencyConflict: every attempt lost the race with another writer.
         """
-        key = command.idempotency_key
         if (
-            key is None
+            command.idempotency_key is None
             and self.routing is None
             and self._upkeep.policies is None
             and type(command) not in _RECEIVING
+            and (case := self._cases.cached(case_id)) is not None
         ):
-            cached = self._cases.cached(case_id)
-            if cached is not None:
-                try:
-                    quick = self._on_cached(cached, command)
-                except ConcurrencyConflict as lost:
-                    return self._attempts(case_id, command, lost=lost)
-                if quick is not None:
-                    return quick
+            # The usual command needs none of what `_attempts` prepares for: no key, no
+            # SLA policies, no routing, nobody the case is handed to (so none of
+            # `_decide_on`'s look-ups but the owner's). Every command comes here, so its
+            # first attempt, on the cached case, is written out without the loop; it
+            # decides, appends and caches what the loop would
+            # (`test_the_quick_first_attempt_agrees_with_the_full_loop`).
+            actor = command.actor
+            judged = case if actor is case.owner else self._directory.current(case, actor)
+            try:
+                events = decide(judged, command, now=self.now(case))
+            except CommandRejected:
+                return self._attempts(case_id, command)  # perhaps only as the cache is behind
+            after = case
+            for event in events:
+                after = evolve(after, event)
+            # Without SLA policies only follow-ups (and closing) have timers.
+            next_due = self._upkeep.next_due(after, None) if after.record.follow_ups else None
+            try:
+                self._store.append(
+                    case_id,
+                    events,
+                    expected_version=case.version,
+                    summary=CaseSummary.of(after, next_due=next_due),
+                )
+            except ConcurrencyConflict as lost:
+                self._cases.forget(case_id)
+                self._upkeep.forget(case_id)
+                return self._attempts(case_id, command, lost=lost)
+            self._cases.remember(after)
+            return new_outcome(after, events)
         return self._attempts(case_id, command)
-
-    def _on_cached(self, case: Case, command: Command) -> Outcome | None:
-        """The first attempt of the usual command, decided on the cached case, or None.
-
-        Most commands need none of what `_attempts` prepares for: no idempotency
-        key, no SLA policies, no routing, nobody the case is handed to. For those,
-        this is the first attempt of that loop written out, with nothing else to
-        look at: the same decision, the same append, the same index entry (the
-        desk's tests run each command both ways,
-        `test_the_quick_first_attempt_agrees_with_the_full_loop`). None when the
-        cached case refuses the command, which may be only because the cache is
-        behind: the loop decides again on the stored case. `ConcurrencyConflict`
-        when another writer got there first: the loop goes on from its second
-        attempt.
-        """
-        try:
-            events = self._decide_on(case, command)
-        except CommandRejected:
-            return None
-        after = case
-        for event in events:
-            after = evolve(after, event)
-        # Without SLA policies only follow-ups (and closing) have timers.
-        next_due = self._upkeep.next_due(after, None) if after.record.follow_ups else None
-        case_id = case.case_id
-        try:
-            self._store.append(
-                case_id,
-                events,
-                expected_version=case.version,
-                summary=CaseSummary.of(after, next_due=next_due),
-            )
-        except ConcurrencyConflict:
-            self._cases.forget(case_id)
-            self._upkeep.forget(case_id)
-            raise
-        self._cases.remember(after)
-        return new_outcome(after, events)
 
     def _attempts(
         self, case_id: str, command: Command, *, lost: ConcurrencyConflict | None = None
     ) -> Outcome:
         """Decide and append, deciding again on the stored case after each lost race.
 
-        `lost` is the race the first attempt lost already, if `_on_cached` made it.
+        `lost` is the race the first attempt lost already, if `execute` made it.
         """
         key = command.idempotency_key
         fingerprint = _fingerprint(case_id, command) if key is not None else ""

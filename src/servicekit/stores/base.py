@@ -76,7 +76,9 @@ class CaseSummary:
         if case.stage is None or record.customer_id is None or record.opened_at is None:
             msg = f"case {case.case_id!r} is not opened; only opened cases are indexed"
             raise InvalidValue(msg)
-        stage = case.workflow.stage(case.stage)
+        workflow = case.workflow
+        # The workflow's own table, read without the call: this runs on every append.
+        stage = workflow._stages.get(case.stage) or workflow.stage(case.stage)  # noqa: SLF001
         owner, steward = case.owner, case.steward
         if next_due is not None:
             next_due = utc(next_due, what="next_due")
@@ -90,7 +92,7 @@ class CaseSummary:
             return cls(
                 case.case_id,
                 record.customer_id,
-                case.workflow.name,
+                workflow.name,
                 stage.name,
                 stage.category,
                 stage.final,
@@ -108,7 +110,7 @@ class CaseSummary:
         summary = _SummaryFiller()
         summary.case_id = case.case_id
         summary.customer_id = record.customer_id
-        summary.workflow = case.workflow.name
+        summary.workflow = workflow.name
         summary.stage = stage.name
         summary.category = stage.category
         summary.finished = stage.final
@@ -374,37 +376,24 @@ def check_append(  # noqa: PLR0913 - what an append holds, and its options keywo
             )
             raise InvalidValue(msg)
     key = None if idempotency is None else idempotency.key
-    if not _usual_append(case_id, events, expected_version, summary, key):
-        _check_each(case_id, events, expected_version, summary, key)
-
-
-def _usual_append(
-    case_id: str, events: Sequence[Event], expected_version: int, summary: CaseSummary, key: object
-) -> bool:
-    """Whether the append passes every check of `_check_each`, seen in one pass.
-
-    This runs on every append, and the usual one (events numbered on, an entry of
-    their last version with UTC times, ids and names short ASCII without NUL) is
-    recognised here at once, where `_check_each` checks and names each value one by
-    one. False only means "look closer": `_check_each` then refuses what is wrong, or
-    lets it through. `test_the_quick_append_check_agrees_with_the_full_one`.
-    """
+    # This runs on every append. The usual one (events numbered on, an entry of their
+    # last version with UTC times, ids and names short ASCII without NUL) passes every
+    # check of `_check_each`, and is recognised here in one pass, where `_check_each`
+    # checks and names each value one by one; anything else is looked at closer there,
+    # which refuses what is wrong or lets it through
+    # (`test_the_quick_append_check_agrees_with_the_full_one`).
     if expected_version < 0 or not events:
-        return False
+        _check_each(case_id, events, expected_version, summary, key)
+        return
     version = expected_version
     for event in events:
         version += 1
         if event.version != version or event.case_id != case_id:
-            return False
-    owner, steward, opened, updated, due = (
-        summary.owner_id,
-        summary.steward_id,
-        summary.opened_at,
-        summary.updated_at,
-        summary.next_due,
-    )
+            _check_each(case_id, events, expected_version, summary, key)
+            return
+    owner, steward = summary.owner_id, summary.steward_id
     try:
-        # All ASCII, short and without NUL, which one join says at once (`isascii` is
+        # ASCII, short and without NUL in all, which one join says at once (`isascii` is
         # O(1); short in all means short each); a value that is not text raises.
         joined = "".join(
             (
@@ -414,16 +403,17 @@ def _usual_append(
                 summary.stage,
                 "" if owner is None else owner,
                 "" if steward is None else steward,
-                "" if key is None else key,  # type: ignore[arg-type] # checked by the join
+                "" if key is None else key,
                 *summary.follow_up_assignee_ids,
             )
         )
     except TypeError:
-        return False
-    return (
+        joined = "\x00"  # not the usual append
+    updated, opened, due = summary.updated_at, summary.opened_at, summary.next_due
+    if not (
         summary.version == version
         and summary.case_id == case_id
-        # UTC, as the desk writes them; another zone's offset is asked for below.
+        # UTC, as the desk writes them; another zone's offset is asked for closer up.
         and type(updated) is datetime
         and updated.tzinfo is UTC
         and type(opened) is datetime
@@ -432,7 +422,8 @@ def _usual_append(
         and joined.isascii()
         and len(joined) <= MAX_NAME_LENGTH
         and "\x00" not in joined
-    )
+    ):
+        _check_each(case_id, events, expected_version, summary, key)
 
 
 def _check_each(
