@@ -73,7 +73,8 @@ class CaseSummary:
     def of(cls, case: Case, *, next_due: datetime | None = None) -> CaseSummary:
         """The index entry of an opened case, with its next due time if it has one."""
         record = case.record
-        if case.stage is None or record.customer_id is None or record.opened_at is None:
+        opened_at = record.opened_at
+        if case.stage is None or record.customer_id is None or opened_at is None:
             msg = f"case {case.case_id!r} is not opened; only opened cases are indexed"
             raise InvalidValue(msg)
         workflow = case.workflow
@@ -87,7 +88,7 @@ class CaseSummary:
             if not record.follow_ups
             else frozenset(f.assignee.id for f in case.open_follow_ups)
         )
-        updated_at = case.updated_at or record.opened_at
+        updated_at = case.updated_at or opened_at
         if cls is not CaseSummary:  # a subclass may have fields of its own
             return cls(
                 case.case_id,
@@ -99,7 +100,7 @@ class CaseSummary:
                 None if owner is None else owner.id,
                 None if steward is None else steward.id,
                 case.version,
-                record.opened_at,
+                opened_at,
                 updated_at,
                 next_due,
                 assignees,
@@ -117,7 +118,7 @@ class CaseSummary:
         summary.owner_id = None if owner is None else owner.id
         summary.steward_id = None if steward is None else steward.id
         summary.version = case.version
-        summary.opened_at = record.opened_at
+        summary.opened_at = opened_at
         summary.updated_at = updated_at
         summary.next_due = next_due
         summary.follow_up_assignee_ids = assignees
