@@ -397,7 +397,7 @@ def check_append(  # noqa: PLR0913 - what an append holds, and its options keywo
         # ASCII, short and without NUL in all, which one join says at once (`isascii` is
         # O(1); short in all means short each); a value that is not text raises.
         joined = "".join(
-            (
+            [
                 case_id,
                 summary.customer_id,
                 summary.workflow,
@@ -406,7 +406,7 @@ def check_append(  # noqa: PLR0913 - what an append holds, and its options keywo
                 "" if steward is None else steward,
                 "" if key is None else key,
                 *summary.follow_up_assignee_ids,
-            )
+            ]
         )
     except TypeError:
         joined = "\x00"  # not the usual append
