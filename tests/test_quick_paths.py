@@ -301,3 +301,11 @@ def test_times_of_any_zone_are_let_through() -> None:
     assert there.tzinfo is not UTC
     later = attrs.evolve(summary, updated_at=there, next_due=there + timedelta(days=1))
     assert refusal(check_append, case_id, events, 0, later, None) is None
+
+
+def test_an_index_time_whose_zone_gives_no_offset_is_refused() -> None:
+    """A `tzinfo` without an offset makes a naive time, however it looks: refused."""
+    case_id, events, summary = an_append()
+    nowhere = attrs.evolve(summary, updated_at=summary.updated_at.replace(tzinfo=_NoOffset()))
+    with pytest.raises(InvalidValue, match="must give updated_at as a timezone-aware datetime"):
+        InMemoryStore().append(case_id, events, expected_version=0, summary=nowhere)
