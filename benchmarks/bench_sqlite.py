@@ -32,6 +32,7 @@ from servicekit import (
     CaseSummary,
     Channel,
     Event,
+    InMemoryStore,
     ManualClock,
     Move,
     OpenCase,
@@ -42,7 +43,7 @@ from servicekit.buying_cycle import buying_cycle
 from servicekit.case import evolve
 from servicekit.commands import Command
 from servicekit.decisions import decide
-from servicekit.serialization import event_from_dict, event_to_dict
+from servicekit.serialization import agent_to_dict, event_from_dict, event_to_dict
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -291,19 +292,41 @@ def raw_commits(db: sqlite3.Connection, count: int) -> None:
         db.execute("COMMIT")
 
 
-def same_statements(db: sqlite3.Connection, raws: list[Raw]) -> None:
-    """The append's own SQL, hand-written: BEGIN IMMEDIATE, SELECT, INSERT, UPDATE, COMMIT."""
+def same_statements(db: sqlite3.Connection, raws: list[Raw], *, agent: bool = False) -> None:
+    """The SQL a desk move runs, hand-written: BEGIN IMMEDIATE, INSERT, UPDATE, COMMIT.
+
+    As the store runs it: no SELECT of the index entry (the store remembers the one
+    it wrote), the UPDATE of the changed columns at the expected version, its row
+    count checked. With `agent`, the directory's look-up of the acting agent first
+    (one SELECT in a read transaction of its own), as the desk makes it.
+    """
     for case_id, new, expected, index in raws:
+        if agent:
+            db.execute("SELECT data FROM agents WHERE agent_id = ?", ("ana",)).fetchall()
         db.execute("BEGIN IMMEDIATE")
-        row = db.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-        if row[7] != expected:
+        db.executemany(INSERT_EVENT, new)
+        updated = db.execute(
+            "UPDATE cases SET stage = ?, category = ?, version = ?, updated_at = ? "
+            "WHERE case_id = ? AND version = ?",
+            (index[2], index[3], index[7], index[9], case_id, expected),
+        )
+        if updated.rowcount != 1:
             msg = f"case {case_id!r} is not at version {expected}"
             raise RuntimeError(msg)
-        db.executemany(INSERT_EVENT, new)
-        db.execute(
-            "UPDATE cases SET version = ?, updated_at = ? WHERE case_id = ?",
-            (index[7], index[9], case_id),
-        )
+        db.execute("COMMIT")
+
+
+PAGES = 4
+"""The b-tree pages a move writes: the events table, its (case_id, version) index, the
+case's row in the index table, and the index by stage."""
+
+
+def page_commits(db: sqlite3.Connection, count: int) -> None:
+    """`count` transactions that each change one row in each of `PAGES` one-page tables."""
+    for _ in range(count):
+        db.execute("BEGIN IMMEDIATE")
+        for table in range(PAGES):
+            db.execute(f"UPDATE page_{table} SET n = n + 1")  # noqa: S608 - a constant name
         db.execute("COMMIT")
 
 
@@ -326,15 +349,31 @@ def bench_commands(sizes: dict[str, int], scratch: Scratch) -> dict[str, float]:
     db.execute("PRAGMA journal_mode = WAL")
     db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     db.execute("CREATE TABLE rows (position INTEGER PRIMARY KEY, data TEXT NOT NULL)")
+    for table in range(PAGES):
+        db.execute(f"CREATE TABLE page_{table} (n INTEGER NOT NULL)")
+        db.execute(f"INSERT INTO page_{table} VALUES (0)")  # noqa: S608 - a constant name
+    memory = ServiceDesk(workflow=WORKFLOW, store=InMemoryStore(), clock=ManualClock(NOW))
+    memory.register_agent(AGENT)
+    for case_id in cases:
+        memory.open_case(
+            actor="ana", customer_id=case_id, channel=Channel.PHONE, summary="s", case_id=case_id
+        )
+        memory.start_service(case_id, actor="ana")
     count, done = sizes["commands"], itertools.count(step=sizes["commands"])
-    moves = history("case-1", count * sizes["command_repeats"])
+    moves = history("case-1", count * sizes["command_repeats"] * 2)
     floor = [(c, rows(events), x, index_row(s)) for c, events, x, s in moves]
     same = scratch.raw(floor[:1])
-    turns = itertools.count()
+    same.execute("INSERT INTO agents VALUES ('ana', ?)", (json.dumps(agent_to_dict(AGENT)),))
+    turns, in_memory = itertools.count(), itertools.count(step=count)
     prepares = {
         "desk": lambda: partial(desk_commands, desk, cases, count, next(done)),
         "commit": lambda: partial(raw_commits, db, count),
+        "pages": lambda: partial(page_commits, db, count),
         "same": lambda: partial(same_statements, same, floor[1 + next(turns) * count :][:count]),
+        "agent": lambda: partial(
+            same_statements, same, floor[1 + next(turns) * count :][:count], agent=True
+        ),
+        "memory": lambda: partial(desk_commands, memory, cases, count, next(in_memory)),
     }
     best = harness.best_of_turns(sizes["command_repeats"], prepares)
     return {f"command_{name}_us": seconds * 1e6 / count for name, seconds in best.items()}
@@ -374,8 +413,14 @@ integrity_big_s s for reference: opening the big file with check_integrity=True
 command_desk_us us desk.move: decide, evolve, index entry, SQLiteStore.append (1 event)
 command_commit_us us raw sqlite3: BEGIN IMMEDIATE, INSERT one row, COMMIT
 command_ratio x ratio desk / raw one-row commit (goal <= 2)
-command_same_us us for reference: the append's own SQL by hand (SELECT, INSERT, UPDATE)
+command_pages_us us for reference: raw, a commit writing {pages} pages as a move does
+pages_ratio x for reference: ratio of that commit / raw one-row commit
+command_same_us us for reference: the store's SQL for a move by hand (INSERT, UPDATE)
 same_ratio x for reference: ratio of that SQL alone / raw one-row commit
+command_agent_us us for reference: that SQL and the directory's agent SELECT before it
+agent_ratio x for reference: ratio of all of the desk's SQL / raw one-row commit
+command_memory_us us for reference: desk.move on InMemoryStore (the desk and the domain)
+command_rest_us us for reference: desk - its SQL - InMemoryStore's desk (the store's Python)
 """
 """The printed table: headings (they start with a digit), then rows "key unit label"."""
 
@@ -415,9 +460,12 @@ def report(results: dict[str, float], sizes: dict[str, int], mode: str) -> list[
     r["grow_raw_ratio"] = r["grow_raw_big_us"] / r["grow_raw_small_us"]
     r["command_ratio"] = r["command_desk_us"] / r["command_commit_us"]
     r["same_ratio"] = r["command_same_us"] / r["command_commit_us"]
+    r["pages_ratio"] = r["command_pages_us"] / r["command_commit_us"]
+    r["agent_ratio"] = r["command_agent_us"] / r["command_commit_us"]
+    r["command_rest_us"] = r["command_desk_us"] - r["command_agent_us"] - r["command_memory_us"]
     setting = f", SQLite {sqlite3.sqlite_version}; times per item"
     lines = [harness.title("SQLite", mode, sizes["repeats"], setting)]
-    for line in TABLE.format(**sizes).strip().splitlines():
+    for line in TABLE.format(**sizes, pages=PAGES).strip().splitlines():
         if line[0].isdigit():
             lines += ["", line]
         else:

@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from helpers import ANA, CUSTOMER, Play
 from hypothesis import given
@@ -27,6 +28,7 @@ from servicekit.serialization import (
     agent_from_dict,
     event_from_dict,
     event_to_dict,
+    event_to_json,
 )
 from servicekit.testing.strategies import actors, histories
 
@@ -42,6 +44,19 @@ def through_json(data: dict[str, Any]) -> dict[str, Any]:
 def test_every_event_comes_back_equal_through_json(history: list[Any]) -> None:
     loaded = [event_from_dict(through_json(event_to_dict(event))) for event in history]
     assert loaded == history
+
+
+@given(histories())
+def test_event_to_json_writes_the_compact_json_of_event_to_dict(history: list[Any]) -> None:
+    for event in history:
+        assert event_to_json(event) == json.dumps(event_to_dict(event), separators=(",", ":"))
+
+
+def test_event_to_json_writes_an_unchecked_events_odd_values_as_json_does(play: Play) -> None:
+    event = play.open().history[-1]
+    odd_id = attrs.evolve(event, case_id=7)  # type: ignore[arg-type]
+    for odd in (attrs.evolve(event, version=True), odd_id):
+        assert event_to_json(odd) == json.dumps(event_to_dict(odd), separators=(",", ":"))
 
 
 @given(actors())

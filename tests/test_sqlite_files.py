@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from helpers import ANA, START
 from hypothesis import HealthCheck, given, settings
@@ -133,8 +134,13 @@ def test_an_older_file_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
         assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
-def schema_3_file(path: Path, *, agents: tuple[Agent, ...] = (ANA,)) -> InMemoryStore:
-    """A file laid out as servicekit wrote it at schema 3, and the same data in memory."""
+def schema_3_file(
+    path: Path, *, agents: tuple[Agent, ...] = (ANA,), spacing: int = 1
+) -> InMemoryStore:
+    """A file laid out as servicekit wrote it at schema 3, and the same data in memory.
+
+    The events are at positions 1, 1 + `spacing`, 1 + 2 * `spacing`, ...
+    """
     memory = InMemoryStore()
     desk = ServiceDesk(workflow=WORKFLOW, store=memory, clock=ManualClock(START))
     for agent in agents:
@@ -153,7 +159,7 @@ def schema_3_file(path: Path, *, agents: tuple[Agent, ...] = (ANA,)) -> InMemory
         data = json.dumps(event_to_dict(stored.event))
         db.execute(
             "INSERT INTO events VALUES (?, ?, ?, ?)",
-            (stored.position, stored.event.case_id, stored.event.version, data),
+            (spaced(stored.position, spacing), stored.event.case_id, stored.event.version, data),
         )
     for s in memory.find_cases():
         row: tuple[object, ...] = (s.case_id, s.customer_id, s.stage, s.category.value)
@@ -165,6 +171,28 @@ def schema_3_file(path: Path, *, agents: tuple[Agent, ...] = (ANA,)) -> InMemory
     db.commit()
     db.close()
     return memory
+
+
+def spaced(position: int, spacing: int) -> int:
+    return 1 + (position - 1) * spacing
+
+
+def test_an_older_files_events_keep_their_positions_and_new_ones_follow_the_last(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v3.sqlite"
+    memory = schema_3_file(path, spacing=10)
+    with SQLiteStore(path) as store:
+        found = store.read_all()
+        assert found == [
+            attrs.evolve(stored, position=spaced(stored.position, 10))
+            for stored in memory.read_all()
+        ]
+        desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+        desk.start_service("case-2", actor="ana")
+        assert [stored.position for stored in store.read_all(after=found[-1].position)] == [
+            found[-1].position + 1
+        ]
 
 
 def micros(moment: datetime) -> int:

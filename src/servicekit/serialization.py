@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import json.encoder
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -472,13 +473,73 @@ EVENT_KEYS: frozenset[str] = frozenset({"type", "schema_version", *BASE_FIELDS, 
 
 # -- for stores: events as JSON text ----------------------------------------------------------
 
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
-"""Compact JSON; one encoder for every event (`json.dumps` with options builds one per call)."""
+_ESCAPE: Callable[[str], str] = json.encoder.encode_basestring_ascii
+"""A string as JSON text, ASCII with escapes, as `json.dumps` writes it: the C function it calls."""
+
+
+def _c_encoder() -> Callable[[Any], str] | None:
+    """The standard library's C encoder, made once, with `json.dumps`'s compact output.
+
+    ``JSONEncoder.encode`` builds this encoder again on every call (about half the
+    cost of encoding a short payload). It is made without the circular-reference
+    check, which the JSON-safe values written here never need.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - an interpreter without the C accelerator
+        return None
+    # markers, default, string encoder, indent, separators, sort_keys, skipkeys, allow_nan:
+    # the C function takes them by position only.
+    encoder = make(None, json.JSONEncoder().default, _ESCAPE, None, ":", ",", False, False, True)  # noqa: FBT003
+    return lambda value: "".join(encoder(value, 0))
+
+
+_ENCODE: Callable[[Any], str] = _c_encoder() or json.JSONEncoder(separators=(",", ":")).encode
+"""Compact JSON, as ``json.dumps(value, separators=(",", ":"))`` writes it."""
 
 
 def event_to_json(event: Event) -> str:
-    """The event as the compact JSON text of `event_to_dict` (for stores that keep text)."""
-    return _ENCODE(event_to_dict(event))
+    """The event as the compact JSON text of `event_to_dict` (for stores that keep text).
+
+    The same text as ``json.dumps(event_to_dict(event), separators=(",", ":"))``,
+    put together from its parts: a store serializes every event it appends, and
+    the actor (the largest part, the same few agents on most events) is encoded
+    once per distinct actor instead of once per event.
+    """
+    writer = _WRITERS.get(type(event)) or _writer(event)
+    name, schema_version, payload = writer
+    case_id, version = event.case_id, event.version
+    if type(case_id) is not str or type(version) is not int:  # an unchecked event: as written
+        return _ENCODE(event_to_dict(event))
+    return "".join(
+        (
+            '{"type":"',
+            name,
+            '","schema_version":',
+            str(schema_version),
+            ',"case_id":',
+            _ESCAPE(case_id),
+            ',"version":',
+            str(version),
+            ',"at":"',
+            event.at.isoformat(),
+            '","actor":',
+            _actor_json(event.actor),
+            ',"payload":',
+            _ENCODE(
+                {
+                    field: getattr(event, field) if dump is None else dump(getattr(event, field))
+                    for field, dump in payload
+                }
+            ),
+            "}",
+        )
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _actor_json(actor: Actor) -> str:
+    """The actor's part of an event's JSON text, encoded once per distinct (frozen) actor."""
+    return _ENCODE(actor_to_dict(actor))
 
 
 def event_from_json(data: str, *, where: str) -> Event:

@@ -8,8 +8,11 @@ Design notes (see also DESIGN.md's pitfalls):
 - One transaction per append: events, the index entry and the idempotency
   record are written together or not at all. ``UNIQUE(case_id, version)``
   detects a conflict even if another process got past the version check.
-- Global positions come from an ``AUTOINCREMENT`` key assigned inside the
-  writer lock, so they are in commit order and a reader never skips one.
+- Global positions are the events table's integer key, which SQLite assigns
+  inside the writer lock as one more than the largest (events are never
+  deleted), so they are in commit order and a reader never skips one. Schema 6
+  dropped ``AUTOINCREMENT``: it kept the same numbers in ``sqlite_sequence`` at
+  the cost of one more page written by every append.
 - Opening checks the file's header before anything is written: a file that is
   not a servicekit database, is damaged, or comes from a newer servicekit is
   refused and left untouched. An older schema is migrated.
@@ -77,7 +80,7 @@ __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 APPLICATION_ID = 0x53564B54
 """Stored in the SQLite header (``PRAGMA application_id``): "SVKT", a servicekit file."""
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The schema this version writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -203,6 +206,28 @@ def _fill_schema_5(db: sqlite3.Connection) -> None:
             )
 
 
+_SCHEMA_V6 = """
+CREATE TABLE events_v6 (
+    position INTEGER PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (case_id, version)
+);
+INSERT INTO events_v6 (position, case_id, version, data)
+    SELECT position, case_id, version, data FROM events ORDER BY position;
+DROP TABLE events;
+ALTER TABLE events_v6 RENAME TO events;
+"""
+"""Schema version 6: the events table without ``AUTOINCREMENT``, every event at its position.
+
+An ``AUTOINCREMENT`` key also writes its largest value to ``sqlite_sequence`` on
+every insert: one more page per append (about a fifth of an append's SQL). Without
+it SQLite numbers a new event one more than the largest position, which is the
+same number, since events are never deleted.
+"""
+
+
 _MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] = {
     0: (_SCHEMA_V1, None),
     1: ("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);", None),
@@ -215,6 +240,7 @@ _MIGRATIONS: dict[int, tuple[str, Callable[[sqlite3.Connection], None] | None]] 
     ),
     3: (_SCHEMA_V4, _fill_schema_4),
     4: (_SCHEMA_V5, _fill_schema_5),
+    5: (_SCHEMA_V6, None),
 }
 """What takes a file from a schema version to the next one: DDL, then a data step."""
 
@@ -249,6 +275,7 @@ _INSERT_SUMMARY = (
 
 _INSERT_EVENT = "INSERT INTO events (case_id, version, data) VALUES (?, ?, ?)"
 _NEXT_DUE = _SUMMARY_NAMES.index("next_due")
+_COLUMNS = range(len(_SUMMARY_NAMES))
 _REMEMBERED = 4096
 """How many cases' index entries a store keeps to skip reading them again on append."""
 _UNKNOWN = object()
@@ -272,6 +299,30 @@ def _micros(moment: datetime) -> int:
 
 def _instant(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
+
+
+class _Guard:
+    """A ``with`` block that reports SQLite's own failures as a `StoreError` naming the file.
+
+    A class rather than a generator-based context manager: every read and append
+    enters one, and this one is made once per store and costs two plain calls.
+    """
+
+    __slots__ = ("_path",)
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, _: object) -> None:
+        if isinstance(error, sqlite3.DatabaseError):
+            msg = f"{str(self._path)!r} cannot be used: {error}"
+            raise StoreError(msg) from error
+        if isinstance(error, UnicodeEncodeError):  # a lone surrogate in an id asked for
+            msg = f"{error.object!r} cannot be looked up: it is not valid Unicode text"
+            raise InvalidValue(msg) from None
 
 
 class SQLiteStore:
@@ -311,16 +362,22 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._entries: dict[str, tuple[Any, ...]] = {}  # see `_write`
         self._timeout = timeout
+        self._guarded = _Guard(self.path)  # SQLite's failures as StoreError, naming the file
         _check_header(self.path)
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
+            # One cursor for the statements of every command (an append and the agent
+            # look-up before it), instead of a new one per statement. Its SELECTs are
+            # read to the end (`fetchall`), which ends the statement: a statement left
+            # open would hold its snapshot for whatever the connection reads next.
+            self._cursor = self._db.cursor()
         except sqlite3.Error as error:
             msg = f"cannot open {str(self.path)!r} as a servicekit database: {error}"
             raise StoreError(msg) from error
         try:
-            with self._guard():
+            with self._guarded:
                 self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
                 # Read the identity inside a transaction: the main file's header lags
                 # behind the write-ahead log while another process has the file open.
@@ -425,21 +482,9 @@ class SQLiteStore:
             raise
 
     @contextmanager
-    def _guard(self) -> Iterator[None]:
-        """Report SQLite's own failures as a `StoreError` naming the file."""
-        try:
-            yield
-        except sqlite3.DatabaseError as error:
-            msg = f"{str(self.path)!r} cannot be used: {error}"
-            raise StoreError(msg) from error
-        except UnicodeEncodeError as error:  # a lone surrogate in an id asked for
-            msg = f"{error.object!r} cannot be looked up: it is not valid Unicode text"
-            raise InvalidValue(msg) from None
-
-    @contextmanager
     def _transaction(self, begin: str = "BEGIN") -> Iterator[sqlite3.Connection]:
         """One transaction under the lock: committed on success, rolled back on any error."""
-        with self._lock, self._guard():
+        with self._lock, self._guarded:
             self._db.execute(begin)
             try:
                 yield self._db
@@ -454,7 +499,7 @@ class SQLiteStore:
         One statement needs no BEGIN and COMMIT around it: in autocommit mode SQLite
         runs it in a read transaction of its own, so it sees one committed state.
         """
-        with self._lock, self._guard():
+        with self._lock, self._guarded:
             return self._db.execute(sql, parameters).fetchall()
 
     # -- the contract ---------------------------------------------------------------------
@@ -498,8 +543,8 @@ class SQLiteStore:
         )
         rows = [(case_id, event.version, event_to_json(event)) for event in events]
         entry = _summary_row(summary)
-        db = self._db
-        with self._lock, self._guard():
+        db = self._cursor
+        with self._lock, self._guarded:
             db.execute("BEGIN IMMEDIATE")
             try:
                 self._write(case_id, rows, entry, expected_version, summary, idempotency)
@@ -507,7 +552,7 @@ class SQLiteStore:
                     reason = inactive_agent(require_active, self._read_agent)
                     if reason is not None:
                         self._conflict(case_id, expected_version, reason)
-                if capacity is not None and (reason := _over_capacity(db, capacity, summary)):
+                if capacity is not None and (reason := _over_capacity(self._db, capacity, summary)):
                     self._conflict(case_id, expected_version, reason)
                 db.execute("COMMIT")
             except BaseException:
@@ -534,16 +579,17 @@ class SQLiteStore:
         and the UPDATE names the version, so a stale remembered entry writes nothing
         (see `_remember`). Runs in `append`'s write transaction.
         """
-        db = self._db
+        db = self._cursor
         row = self._entries.get(case_id)
         if row is None or row[_VERSION] != expected_version:
-            row = db.execute(_SELECT_SUMMARY, (case_id,)).fetchone()
+            found = db.execute(_SELECT_SUMMARY, (case_id,)).fetchall()
+            row = found[0] if found else None
             current = 0 if row is None else row[_VERSION]
             if current != expected_version:
                 raise ConcurrencyConflict(case_id, expected_version, current)
         if (
             idempotency is not None
-            and db.execute("SELECT 1 FROM idempotency WHERE key = ?", (idempotency.key,)).fetchone()
+            and db.execute("SELECT 1 FROM idempotency WHERE key = ?", (idempotency.key,)).fetchall()
         ):
             self._conflict(
                 case_id,
@@ -557,9 +603,7 @@ class SQLiteStore:
         if row is None:
             db.execute(_INSERT_SUMMARY, entry)
         else:  # only the columns that changed, so that only their indexes are touched
-            changed = tuple(
-                n for n, (old, new) in enumerate(zip(row, entry, strict=True)) if old != new
-            )
+            changed = tuple([n for n in _COLUMNS if row[n] != entry[n]])
             updated = db.execute(
                 _update_summary(changed), [*(entry[n] for n in changed), case_id, expected_version]
             )
@@ -694,7 +738,8 @@ class SQLiteStore:
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""
-        rows = self._read(_SELECT_AGENT, (agent_id,))
+        with self._lock, self._guarded:
+            rows = self._cursor.execute(_SELECT_AGENT, (agent_id,)).fetchall()
         return _agent(rows[0][0]) if rows else None
 
     def _read_agent(self, agent_id: str) -> Agent | None:
