@@ -8,7 +8,17 @@ from typing import Any
 import attrs
 import pytest
 
-from servicekit import Agent, Case, CaseRecord, StageChanged, buying_cycle
+from servicekit import (
+    Actor,
+    Agent,
+    Case,
+    CaseRecord,
+    Customer,
+    Move,
+    StageChanged,
+    System,
+    buying_cycle,
+)
 from servicekit._values import slot_builder
 from servicekit.case import _new_case, _new_record
 from servicekit.events import new_stage_changed
@@ -149,3 +159,15 @@ def test_every_event_a_store_builds_by_position_equals_one_built_by_attrs(name: 
 def test_a_class_that_checks_its_fields_gets_no_builder() -> None:
     with pytest.raises(TypeError, match="checks or converts"):
         slot_builder(Agent)
+
+
+@pytest.mark.parametrize("actor", [Agent("bo"), Customer("c"), System("bot")])
+def test_a_named_move_built_fast_equals_one_built_by_attrs(actor: Actor) -> None:
+    from servicekit.desk.service_desk import _plain_move  # noqa: PLC0415
+
+    for trigger in sorted({t.trigger for t in buying_cycle().transitions}):
+        fast, slow = _plain_move(actor, trigger), Move(actor=actor, trigger=trigger)
+        assert type(fast) is Move
+        assert fast == slow
+        assert (fast.reason, fast.idempotency_key) == (None, None)
+    assert len(attrs.fields(Move)) == 4  # a new field must be added to _plain_move
