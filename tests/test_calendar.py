@@ -747,6 +747,18 @@ def test_a_time_in_the_gap_means_the_end_of_the_gap() -> None:
     assert calendar.elapsed(berlin(2024, 3, 31), berlin(2024, 4, 1)) == timedelta(hours=2)
 
 
+def test_every_time_in_the_gap_means_exactly_the_end_of_the_gap() -> None:
+    """Wherever in the gap a wall time falls, it names 03:00 itself, not a microsecond off."""
+    calendar = BusinessCalendar(
+        timezone="Europe/Berlin", hours={"sat": [("09:00", "17:00")], "sun": [("09:00", "17:00")]}
+    )
+    end_of_gap = in_utc(berlin(2024, 3, 31, 3))
+    for minute in range(60):
+        for second in (0, 1, 59):
+            start = berlin(2024, 3, 30, 2, minute, second)
+            assert in_utc(calendar.add_business_days(start, 1)) == end_of_gap, (minute, second)
+
+
 def test_an_interval_inside_the_gap_is_closed() -> None:
     calendar = BusinessCalendar(
         timezone="Europe/Berlin", hours={"sun": [("02:15", "02:45"), ("03:00", "04:00")]}
