@@ -759,6 +759,17 @@ def test_every_time_in_the_gap_means_exactly_the_end_of_the_gap() -> None:
             assert in_utc(calendar.add_business_days(start, 1)) == end_of_gap, (minute, second)
 
 
+@pytest.mark.parametrize("minute", [1, 10, 17, 44, 59])
+def test_hours_opening_in_the_gap_open_exactly_at_its_end(minute: int) -> None:
+    """Hours that open at a time in the gap open at 03:00 itself: open then, and no earlier."""
+    calendar = BusinessCalendar(
+        timezone="Europe/Berlin", hours={"sun": [(f"02:{minute:02d}", "05:00")]}
+    )
+    assert calendar.is_open(berlin(2024, 3, 31, 3))
+    assert not calendar.is_open(in_utc(berlin(2024, 3, 31, 3)) - ONE_US)
+    assert calendar.elapsed(berlin(2024, 3, 31), berlin(2024, 4, 1)) == timedelta(hours=2)
+
+
 def test_an_interval_inside_the_gap_is_closed() -> None:
     calendar = BusinessCalendar(
         timezone="Europe/Berlin", hours={"sun": [("02:15", "02:45"), ("03:00", "04:00")]}
