@@ -15,21 +15,35 @@ import subprocess
 import sys
 import time
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 
 import attrs
 import pytest
-from helpers import START, Play
+from helpers import BO, CY, START, Play
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from servicekit import (
     Agent,
+    Case,
+    CaseSummary,
     Channel,
     ConcurrencyConflict,
     Direction,
+    Event,
     ManualClock,
+    Move,
+    OpenCase,
+    RecordInteraction,
+    ScheduleFollowUp,
     ServiceDesk,
+    TransferCase,
     buying_cycle,
+    decide,
+    evolve,
 )
+from servicekit.commands import Command
 from servicekit.serialization import event_to_dict, event_to_json
 from servicekit.stores import InMemoryStore, SQLiteStore
 from servicekit.stores.sqlite import SCHEMA_VERSION
@@ -285,3 +299,93 @@ def test_processes_opening_one_old_file_at_once_all_work(tmp_path: Path) -> None
     assert [p for p, *_ in after[len(before) :]] == list(
         range(before[-1][0] + 1, before[-1][0] + 7)
     )
+
+
+# -- remembered index entries: two connections on one file, against the memory store ----------
+
+
+def branch(commands: list[Command]) -> list[tuple[tuple[Event, ...], int, CaseSummary]]:
+    """Open case-1, then `commands`: each append's events, expected version and entry."""
+    case, made = Case(WORKFLOW, "case-1"), []
+    opening = OpenCase(
+        actor=BO, customer_id="c", channel=Channel.WEB, summary="s", stage="in_service"
+    )
+    for number, command in enumerate([opening, *commands]):
+        expected = case.version
+        events = decide(case, command, now=START + timedelta(minutes=number))
+        for event in events:
+            case = evolve(case, event)
+        made.append((events, expected, CaseSummary.of(case)))
+    return made
+
+
+BRANCHES = [
+    branch([Move(actor=BO, trigger=("wait_on_customer", "resume")[n % 2]) for n in range(8)]),
+    branch(
+        [
+            TransferCase(actor=BO, to=CY, handoff_note="over"),
+            ScheduleFollowUp(actor=CY, due=START + timedelta(days=1), reason="r", assignee=BO),
+            TransferCase(actor=CY, to=BO, handoff_note="back"),
+            RecordInteraction(
+                actor=BO, channel=Channel.CHAT, direction=Direction.INBOUND, summary="hi"
+            ),
+            ScheduleFollowUp(actor=BO, due=START + timedelta(days=2), reason="r", assignee=CY),
+            Move(actor=BO, trigger="wait_on_customer"),
+        ]
+    ),
+]
+"""Two different continuations of one case: appends from either may land on the other."""
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_two_connections_appending_and_setting_due_times_agree_with_the_memory_store(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    # Rule: whatever one connection remembers of a case's index entry, appends and due
+    # times from another connection never let a lost update or a wrong entry through:
+    # outcomes, histories and every index query agree with the memory store.
+    path = tmp_path_factory.mktemp("two") / "s.sqlite"
+    model = InMemoryStore()
+    with SQLiteStore(path, synchronous="OFF") as one, SQLiteStore(path, synchronous="OFF") as two:
+        for model_store in (model, one):
+            model_store.put_agent(BO)
+            model_store.put_agent(CY)
+        for _ in range(data.draw(st.integers(1, 14), label="steps")):
+            store = data.draw(st.sampled_from([one, two]), label="connection")
+            current = model.load("case-1").version
+            if current and data.draw(st.booleans(), label="set a due time"):
+                version = data.draw(st.integers(max(current - 1, 1), current), label="at")
+                due = START + timedelta(hours=data.draw(st.integers(0, 50), label="hours"))
+                assert store.set_next_due("case-1", version=version, next_due=due) == (
+                    model.set_next_due("case-1", version=version, next_due=due)
+                )
+                continue
+            steps = [
+                step
+                for made in BRANCHES
+                for step in made
+                if step[1] in {current, max(current - 1, 0), max(current - 2, 0)}
+            ]
+            if not steps:
+                break
+            events, expected, summary = data.draw(st.sampled_from(steps), label="append")
+            outcomes = []
+            for target in (model, store):
+                try:
+                    target.append("case-1", events, expected_version=expected, summary=summary)
+                    outcomes.append("appended")
+                except ConcurrencyConflict:
+                    outcomes.append("conflict")
+            assert outcomes[0] == outcomes[1]
+        for store in (one, two):
+            assert store.load("case-1") == model.load("case-1")
+            assert store.find_cases() == model.find_cases()
+            assert store.find_due() == model.find_due()
+            for agent in ("bo", "cy"):
+                assert store.find_cases(owner=agent) == model.find_cases(owner=agent)
+                assert store.find_cases(follow_up_assignee=agent) == model.find_cases(
+                    follow_up_assignee=agent
+                )
