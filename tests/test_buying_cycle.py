@@ -74,6 +74,59 @@ def test_the_customer_answers_the_companys_offers(play: Play) -> None:
     assert play.case.offers[0].answer == "too dear"
 
 
+def test_an_offer_records_its_terms_and_who_made_it(play: Play) -> None:
+    play.to_stage("negotiation")
+    play(MakeOffer(actor=ANA, amount=Decimal("950.00"), currency="EUR", terms="net 30"))
+    (made,) = play.case.offers
+    assert (made.terms, made.made_by, made.made_at) == ("net 30", ANA, play.now)
+
+
+def test_an_accepted_offer_has_no_answer_text(play: Play) -> None:
+    play.to_stage("negotiation")
+    play(AcceptOffer(actor=CUSTOMER, offer_id=offer(play, "950.00")))
+    assert play.case.offers[0].status is OfferStatus.ACCEPTED
+    assert play.case.offers[0].answer == ""
+
+
+def test_an_agent_records_the_customers_rejection_with_the_channel_it_came_by(
+    play: Play,
+) -> None:
+    play.to_stage("negotiation")
+    first = offer(play, "950.00")
+    (rejected,) = play(RejectOffer(actor=ANA, offer_id=first, reason="too dear", via=Channel.EMAIL))
+    assert (rejected.via, rejected.reason, rejected.actor) == (Channel.EMAIL, "too dear", ANA)  # type: ignore[union-attr]
+
+
+def test_the_system_is_told_that_a_person_answers_an_offer(play: Play) -> None:
+    play.to_stage("negotiation")
+    first = offer(play, "950.00")
+    with pytest.raises(NotPermitted) as refused:
+        play.attempt(AcceptOffer(actor=BOT, offer_id=first))
+    assert refused.value.reason == (
+        "offer 1 is answered by a person: the customer, or the owner or a supervisor of their "
+        "team; the system never answers for the customer or the company"
+    )
+
+
+def test_an_agent_is_told_how_to_record_the_customers_answer_and_that_counter_offers_need_none(
+    play: Play,
+) -> None:
+    play.to_stage("negotiation")
+    first = offer(play, "950.00")
+    with pytest.raises(NotPermitted) as refused:
+        play.attempt(AcceptOffer(actor=ANA, offer_id=first))
+    assert refused.value.reason == (
+        "offer 1 is the customer's to answer; to record the answer they gave you, name the "
+        "channel they gave it on (via=Channel.PHONE, say)"
+    )
+    counter = offer(play, "800.00", party=Party.CUSTOMER)
+    with pytest.raises(NotPermitted) as refused:
+        play.attempt(AcceptOffer(actor=ANA, offer_id=counter, via=Channel.PHONE))
+    assert refused.value.reason == (
+        "offer 2 is the customer's own; the company answers it itself, with no channel to name"
+    )
+
+
 def test_the_company_answers_the_customers_counter_offers(play: Play) -> None:
     play.to_stage("negotiation")
     counter = offer(play, "800.00", party=Party.CUSTOMER)

@@ -60,7 +60,9 @@ def test_recorded_feedback_keeps_its_survey_score_and_comment() -> None:
     play = Play(buying_cycle()).to_stage("resolved")
     (event,) = play(RecordFeedback(actor=CUSTOMER, survey=Survey.NPS, score=9, comment="great"))
     assert isinstance(event, FeedbackRecorded)
-    assert (play.case.feedback[-1].survey, play.case.feedback[-1].score) == (Survey.NPS, 9)
+    given = play.case.feedback[-1]
+    assert (given.at, given.actor) == (play.now, CUSTOMER)
+    assert (given.survey, given.score, given.comment) == (Survey.NPS, 9, "great")
 
 
 def test_an_old_feedback_rating_is_read_as_a_csat_score() -> None:

@@ -63,6 +63,13 @@ def resolved(desk: ServiceDesk) -> int:
     return outcome.case.open_follow_ups[-1].follow_up_id
 
 
+def test_a_follow_up_falls_due_in_utc_whatever_the_calendars_zone() -> None:
+    rules = FollowUpRules(calendar=WEEKDAYS)
+    due = rules.due(datetime(2024, 7, 3, 8, 0, tzinfo=UTC), 2)
+    assert due.tzinfo is UTC
+    assert due == datetime(2024, 7, 5, 8, 0, tzinfo=UTC)
+
+
 def test_a_resolution_is_followed_up_three_business_days_later(desk: ServiceDesk) -> None:
     follow_up = desk.case("k").follow_ups[0] if desk.case("k").follow_ups else None
     assert follow_up is None

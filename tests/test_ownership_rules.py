@@ -9,19 +9,25 @@ from helpers import ANA, BO, BOT, CUSTOMER, CY, GONE, SAL, STRANGER, SUE, Play
 
 from servicekit import (
     AssignCase,
+    Case,
     CaseTransferred,
     CompleteFollowUp,
     FollowUpCompleted,
     FollowUpOutcome,
     FollowUpScheduled,
+    Guard,
     Move,
     NotPermitted,
     OwnershipViolation,
     RecordFeedback,
     RecordInteraction,
     ScheduleFollowUp,
+    Stage,
+    StatusCategory,
     Survey,
     TransferCase,
+    Transition,
+    Workflow,
 )
 from servicekit.interactions import Channel, Direction
 
@@ -255,6 +261,61 @@ def test_a_case_closes_once_its_follow_ups_are_done(play: Play) -> None:
     play(CompleteFollowUp(actor=CY, follow_up_id=1, outcome=FollowUpOutcome.SERVED))
     play(Move(actor=CY, trigger="close"))
     assert play.case.stage == "closed"
+
+
+def test_a_completed_follow_up_keeps_its_outcome_and_note(play: Play) -> None:
+    play.to_stage("follow_up", owner=CY)
+    play(
+        CompleteFollowUp(
+            actor=CY, follow_up_id=1, outcome=FollowUpOutcome.SERVED, note="desk arrived"
+        )
+    )
+    (done,) = play.case.follow_ups
+    assert (done.outcome, done.note) == (FollowUpOutcome.SERVED, "desk arrived")
+    assert not done.is_open
+
+
+def _stewarded(case: Case, _move: Move) -> str | None:
+    return None if case.steward is not None else "the case has no steward"
+
+
+STEWARDED = Guard("stewarded", _stewarded)
+"""A guard that reads the case: it lets a case with a steward through."""
+
+
+REWORK = Workflow(
+    name="rework",
+    stages=[
+        Stage("new", StatusCategory.NEW),
+        Stage("work", StatusCategory.OPEN),
+        Stage("done", StatusCategory.RESOLVED, follow_up="confirm the customer was served"),
+        Stage("rework", StatusCategory.OPEN, follow_up="check the rework held"),
+        Stage("closed", StatusCategory.CLOSED),
+    ],
+    transitions=[
+        Transition("start", "new", "work"),
+        Transition("resolve", ["work", "rework"], "done"),
+        Transition("reopen", "done", "rework", guards=[STEWARDED]),
+        Transition("close", "done", "closed"),
+    ],
+    start="new",
+)
+
+
+def test_not_served_reopening_into_a_stage_with_a_follow_up_schedules_the_stewards() -> None:
+    play = Play(REWORK)
+    play.open(ANA)
+    play(Move(actor=ANA, trigger="start"))
+    play(Move(actor=ANA, trigger="resolve"))
+    play(CompleteFollowUp(actor=ANA, follow_up_id=1, outcome=FollowUpOutcome.NOT_SERVED))
+    assert play.case.stage == "rework"
+    follow_up = play.case.follow_ups[-1]
+    assert (follow_up.follow_up_id, follow_up.assignee, follow_up.reason) == (
+        2,
+        ANA,
+        "check the rework held",
+    )
+    assert follow_up.due == play.now + timedelta(days=3)  # after_resolution, every day open
 
 
 def test_only_the_assignee_a_supervisor_or_the_system_complete_a_follow_up(play: Play) -> None:

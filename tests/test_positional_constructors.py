@@ -8,7 +8,17 @@ from typing import Any
 import attrs
 import pytest
 
-from servicekit import Agent, Case, CaseRecord, StageChanged, buying_cycle
+from servicekit import (
+    Actor,
+    Agent,
+    Case,
+    CaseRecord,
+    Customer,
+    Move,
+    StageChanged,
+    System,
+    buying_cycle,
+)
 from servicekit._values import slot_builder
 from servicekit.case import _new_case, _new_record
 from servicekit.events import new_stage_changed
@@ -65,18 +75,26 @@ def test_a_value_built_fast_is_frozen_like_any_other() -> None:
 def test_closing_keeps_every_other_field_of_the_record() -> None:
     from servicekit.case import _closed_at  # noqa: PLC0415
 
-    record = CaseRecord(
-        customer_id="c",
-        priority="high",
-        tier="gold",
-        sla_paused=True,
-        channel="chat",
-        skills=frozenset({"de"}),
-        queued_at=NOW,
-        unanswered_by=frozenset({"bo"}),
-    )
+    # A distinct value per field, so that a field dropped or passed on from the wrong one shows.
+    fields: list[Any] = [object() for _ in attrs.fields(CaseRecord)]
+    record = CaseRecord(*fields)
     closed = _closed_at(record, NOW)
-    assert closed == attrs.evolve(record, closed_at=NOW)
+    assert closed.closed_at is NOW
+    for field in attrs.fields(CaseRecord):
+        if field.name != "closed_at":
+            assert getattr(closed, field.name) is getattr(record, field.name), field.name
+
+
+def test_replacing_a_records_histories_keeps_every_other_field() -> None:
+    from servicekit.case import _with  # noqa: PLC0415
+
+    fields: list[Any] = [object() for _ in attrs.fields(CaseRecord)]
+    record = CaseRecord(*fields)
+    assert _with(record) == record
+    for field in attrs.fields(CaseRecord):
+        assert getattr(_with(record), field.name) is getattr(record, field.name), field.name
+    offers: Any = object()
+    assert _with(record, offers=offers) == attrs.evolve(record, offers=offers)
 
 
 def test_an_index_entry_built_fast_equals_one_built_by_attrs() -> None:
@@ -141,3 +159,15 @@ def test_every_event_a_store_builds_by_position_equals_one_built_by_attrs(name: 
 def test_a_class_that_checks_its_fields_gets_no_builder() -> None:
     with pytest.raises(TypeError, match="checks or converts"):
         slot_builder(Agent)
+
+
+@pytest.mark.parametrize("actor", [Agent("bo"), Customer("c"), System("bot")])
+def test_a_named_move_built_fast_equals_one_built_by_attrs(actor: Actor) -> None:
+    from servicekit.desk.service_desk import _plain_move  # noqa: PLC0415
+
+    for trigger in sorted({t.trigger for t in buying_cycle().transitions}):
+        fast, slow = _plain_move(actor, trigger), Move(actor=actor, trigger=trigger)
+        assert type(fast) is Move
+        assert fast == slow
+        assert (fast.reason, fast.idempotency_key) == (None, None)
+    assert len(attrs.fields(Move)) == 4  # a new field must be added to _plain_move

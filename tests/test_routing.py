@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from helpers import ANA, BO, BOT, CUSTOMER, START, SUE, Play
+from helpers import ANA, BO, BOT, CUSTOMER, CY, START, SUE, Play
 
 from servicekit import (
     Agent,
@@ -29,6 +29,7 @@ from servicekit import (
     RoutingQueue,
     SkillsChanged,
     SkipReason,
+    TransferCase,
     UnknownAgent,
     skip_reason,
 )
@@ -494,6 +495,17 @@ def test_an_owner_who_never_answered_does_not_stay_steward(play: Play) -> None:
     play(AssignCase(actor=BOT, to=ANA))
     routed_again = play.case
     assert (routed_again.owner, routed_again.steward) == (ANA, ANA)
+
+
+def test_a_return_to_the_queue_keeps_a_steward_who_is_not_the_owner_who_never_answered(
+    play: Play,
+) -> None:
+    play.open(CUSTOMER)
+    play(AssignCase(actor=BOT, to=BO))
+    play(TransferCase(actor=BO, to=CY, handoff_note="cy knows desks"))
+    (returned,) = play(ReturnToQueue(actor=BOT, handoff_note="cy did not answer"))
+    assert (play.case.owner, play.case.steward) == (None, BO)
+    assert play.case.updated_at == returned.at
 
 
 def test_only_the_system_returns_a_case_to_the_queue(play: Play) -> None:

@@ -12,11 +12,13 @@ from helpers import ANA, CUSTOMER, Play
 from hypothesis import given
 
 from servicekit import (
+    AcceptOffer,
     CaseOpened,
     CorruptHistory,
     InvalidValue,
     MakeOffer,
     Party,
+    RejectOffer,
     System,
     buying_cycle,
 )
@@ -27,6 +29,7 @@ from servicekit.serialization import (
     actor_to_dict,
     agent_from_dict,
     event_from_dict,
+    event_from_json,
     event_to_dict,
     event_to_json,
 )
@@ -99,6 +102,19 @@ def test_a_stored_v1_case_opened_loads_as_the_current_version(play: Play) -> Non
     assert loaded == play.history[0]
 
 
+@pytest.mark.parametrize("answer", [AcceptOffer, RejectOffer])
+def test_a_stored_v1_offer_answer_loads_as_given_by_the_customer_themselves(
+    play: Play, answer: type[AcceptOffer | RejectOffer]
+) -> None:
+    play.to_stage("negotiation")
+    play(MakeOffer(actor=ANA, amount=Decimal("10.00"), currency="EUR"))
+    play(answer(actor=CUSTOMER, offer_id=1))
+    data = through_json(event_to_dict(play.history[-1]))
+    assert (data["schema_version"], data["payload"].pop("via")) == (2, None)  # v1 had no via
+    data["schema_version"] = 1
+    assert event_from_dict(data) == play.history[-1]
+
+
 def corrupted(play: Play, change: Any) -> dict[str, Any]:
     play.open(ANA)
     data = through_json(event_to_dict(play.history[0]))
@@ -110,25 +126,41 @@ def corrupted(play: Play, change: Any) -> dict[str, Any]:
     ("change", "message"),
     [
         (lambda d: d.update(type="CaseExploded"), "unknown type 'CaseExploded'"),
+        (lambda d: d.update(type=["CaseOpened"]), r"unknown type \['CaseOpened'\]"),
         (lambda d: d["payload"].pop("summary"), r"missing fields \['summary'\]"),
         (lambda d: d["payload"].update(mood="happy"), r"unknown fields \['mood'\]"),
         (lambda d: d.pop("at"), r"missing fields \['at'\]"),
         (lambda d: d.update(at="2026-03-02T09:10:00"), "must carry its offset"),
         (lambda d: d.update(at="yesterday"), "not an ISO 8601 time"),
+        (lambda d: d.update(at=5), "a time is an ISO 8601 string, got 5$"),
         (lambda d: d.update(schema_version=9), "newer than this library's 4: upgrade"),
         (lambda d: d.update(schema_version="2"), "schema version '2'"),
         (lambda d: d.update(payload=[]), "payload that is not a dict"),
         (lambda d: d.update(version="1"), "expected a int"),
         (lambda d: d["payload"].update(channel="Tele Phone"), "channel name"),
-        (lambda d: d["payload"].update(initiated_by="martians"), "not a Party"),
+        (
+            lambda d: d["payload"].update(initiated_by="martians"),
+            r"'martians' is not a Party \(one of 'company', 'customer'\)$",
+        ),
+        (
+            lambda d: d["payload"].update(skills="de"),
+            "skills are stored as a list of strings, got 'de'$",
+        ),
         (lambda d: d.update(actor={"kind": "alien"}), "kind is 'agent', 'customer' or 'system'"),
         (lambda d: d["actor"].pop("teams"), "an agent needs exactly the keys"),
     ],
 )
 def test_a_malformed_event_is_named_never_skipped(play: Play, change: Any, message: str) -> None:
+    data = corrupted(play, change)
     with pytest.raises(CorruptHistory, match=message) as error:
-        event_from_dict(corrupted(play, change))
-    assert "of case 'case-1'" in str(error.value)
+        event_from_dict(data)
+    assert f"event {data['version']!r} of case 'case-1'" in str(error.value)
+
+
+def test_a_malformed_event_in_json_text_is_named_with_where_it_was_found(play: Play) -> None:
+    data = corrupted(play, lambda d: d.update(type="CaseExploded"))
+    with pytest.raises(CorruptHistory, match=r"^position 12: event 1 of case 'case-1' has the"):
+        event_from_json(json.dumps(data), where="position 12")
 
 
 def test_a_bad_amount_is_named(play: Play) -> None:
@@ -154,7 +186,7 @@ def test_only_servicekit_events_are_serialized() -> None:
 def test_actor_and_agent_dicts_are_checked() -> None:
     with pytest.raises(InvalidValue, match="an actor is a dict"):
         actor_from_dict("ana")
-    with pytest.raises(InvalidValue, match="a customer needs exactly the keys"):
+    with pytest.raises(InvalidValue, match=r"a customer needs exactly the keys \['id'\], got \[\]"):
         actor_from_dict({"kind": "customer"})
     with pytest.raises(InvalidValue, match="the system needs exactly the keys"):
         actor_from_dict({"kind": "system", "id": "x"})
@@ -164,3 +196,31 @@ def test_actor_and_agent_dicts_are_checked() -> None:
         agent_from_dict({"id": "a", "teams": [], "roles": "agent", "active": True})
     with pytest.raises(InvalidValue, match="not a Role"):
         agent_from_dict({"id": "a", "teams": [], "roles": ["boss"], "active": True})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"teams": "sales"}, "'active' is a boolean and 'teams' a list"),
+        ({"roles": "agent"}, "roles must be a list, got 'agent'$"),
+        ({"id": 5, "teams": []}, "an agent's id, teams, roles and skills are strings"),
+    ],
+)
+def test_an_actor_in_the_stored_agent_shape_is_checked_like_any_agent(
+    change: dict[str, Any], message: str
+) -> None:
+    stored = {"kind": "agent", "id": "ana", "teams": ["sales"], "roles": [], "active": True}
+    with pytest.raises(InvalidValue, match=message):
+        actor_from_dict({**stored, **change})
+
+
+def test_an_agent_dict_names_what_is_wrong_with_it() -> None:
+    agent = {"id": "a", "teams": [], "roles": [], "active": True}
+    with pytest.raises(InvalidValue, match=r"skills must be a list, got 'de'$"):
+        agent_from_dict({**agent, "skills": "de"})
+    with pytest.raises(InvalidValue, match=r"roles and skills are strings, got \{'id': 5"):
+        agent_from_dict({**agent, "id": 5})
+    with pytest.raises(InvalidValue, match=r"\['capacity', 'skills'\]\), got \['id'\]$"):
+        agent_from_dict({"id": "a"})
+    with pytest.raises(InvalidValue, match=r"got 'ana'$"):
+        agent_from_dict("ana")  # type: ignore[arg-type]

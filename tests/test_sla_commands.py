@@ -10,11 +10,13 @@ from helpers import ANA, BO, BOT, CUSTOMER, START, Play
 from servicekit import (
     InvalidTransition,
     InvalidValue,
+    Move,
     NotPermitted,
     PriorityChanged,
     SlaBreached,
     SlaEscalated,
     SlaWarned,
+    TransferCase,
 )
 from servicekit.commands import ChangePriority, FireTimers, PauseSla, ResumeSla
 from servicekit.timers import Timer, TimerKind
@@ -76,7 +78,7 @@ def test_timers_are_checked_when_built() -> None:
 
 
 def test_only_an_open_unannounced_follow_up_is_announced(play: Play) -> None:
-    from servicekit import FollowUpDue, TransferCase, UnknownReference  # noqa: PLC0415
+    from servicekit import FollowUpDue, UnknownReference  # noqa: PLC0415
 
     play.to_stage("in_service", owner=ANA)
     play(TransferCase(actor=ANA, to=BO, handoff_note="over"))
@@ -86,6 +88,15 @@ def test_only_an_open_unannounced_follow_up_is_announced(play: Play) -> None:
     assert play.case.follow_ups[0].notified
     with pytest.raises(UnknownReference, match="follow-up 1 is not open and waiting"):
         play.attempt(FireTimers(actor=BOT, timers=[due]))
+
+
+def test_announcing_a_follow_up_leaves_the_others_unannounced(play: Play) -> None:
+    play.to_stage("in_service", owner=ANA)
+    play(TransferCase(actor=ANA, to=BO, handoff_note="over"))
+    play(Move(actor=BO, trigger="resolve"))
+    due = Timer(TimerKind.FOLLOW_UP, "follow_up:2", START, notify=ANA, follow_up_id=2)
+    play(FireTimers(actor=BOT, timers=[due]))
+    assert [(f.follow_up_id, f.notified) for f in play.case.follow_ups] == [(1, False), (2, True)]
 
 
 def test_a_close_timer_needs_a_way_to_close(play: Play) -> None:

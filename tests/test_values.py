@@ -118,6 +118,15 @@ def test_a_role_named_by_a_string_that_is_no_role_is_refused_whole() -> None:
         Agent("a", roles="boss")
 
 
+@pytest.mark.parametrize(("option", "what"), [("teams", "a team name"), ("skills", "a skill")])
+def test_a_team_name_or_skill_is_at_most_200_characters_and_named_when_refused(
+    option: str, what: str
+) -> None:
+    assert Agent("a", **{option: {"t" * 200}})  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=f"^{what} may have at most 200 characters, got 201"):
+        Agent("a", **{option: {"t" * 201}})  # type: ignore[arg-type]
+
+
 def test_agent_roles_and_teams_are_checked() -> None:
     with pytest.raises(InvalidValue, match=r"roles are Role\.AGENT and Role\.SUPERVISOR"):
         Agent("a", roles=["boss"])

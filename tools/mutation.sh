@@ -12,6 +12,9 @@
 # selected); `.venv/bin/mutmut run NAME` checks one again. The score per module and the survivors not in
 # tools/accepted_survivors.toml are printed at the end. JOBS=N runs N mutants at once
 # (default 1: the machine is shared). Which tests run is [tool.mutmut] in pyproject.toml.
+# Mutants of code that runs at import or fills a cache before mutmut forks its worker are
+# listed, with the tests that kill them, in [fresh_process] of tools/accepted_survivors.toml;
+# `.venv/bin/python tools/mutation_score.py --check-fresh MODULE ...` checks them again.
 set -euo pipefail
 
 main() {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from servicekit._values import case_id_text
 from servicekit.case import Case, evolve
@@ -50,6 +50,10 @@ class CaseReader:
         self._cache_size = cache_size
         self._cache: dict[str, Case] = {}
         self._lock = threading.Lock()
+        # `cached(case_id)` is the cache's own `get`, with no Python call around it (every
+        # command reads the cache first); one dict read is atomic, so it needs no lock.
+        self.cached: Callable[[str], Case | None] = self._cache.get
+        """The cached fold of the case, however far behind, if any (None if not cached)."""
 
     def load(self, case_id: str, *, new: str | None = None) -> Case:
         """The case now (version 0 if there is none: on workflow `new`, or the default).
@@ -104,10 +108,6 @@ class CaseReader:
         if not events:
             raise CaseNotFound(case_id)
         return events
-
-    def cached(self, case_id: str) -> Case | None:
-        """The cached fold of the case, however far behind, if any."""
-        return self._cache.get(case_id)  # one dict read is atomic: no lock needed
 
     def remember(self, case: Case) -> None:
         """Keep the case (unless a later version is cached already), as the most recent."""

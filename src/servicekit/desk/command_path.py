@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from servicekit._values import utc
-from servicekit.case import Case
+from servicekit.case import Case, evolve
 from servicekit.clock import Clock
 from servicekit.commands import (
     AssignCase,
@@ -74,13 +74,59 @@ class CommandPath:
             IdempotencyConflict: the command's key was used for another command.
             ConcurrencyConflict: every attempt lost the race with another writer.
         """
+        if (
+            command.idempotency_key is None
+            and self.routing is None
+            and self._upkeep.policies is None
+            and type(command) not in _RECEIVING
+            and (case := self._cases.cached(case_id)) is not None
+        ):
+            # The usual command needs none of what `_attempts` prepares for: no key, no
+            # SLA policies, no routing, nobody the case is handed to (so none of
+            # `_decide_on`'s look-ups but the owner's). Every command comes here, so its
+            # first attempt, on the cached case, is written out without the loop; it
+            # decides, appends and caches what the loop would
+            # (`test_the_quick_first_attempt_agrees_with_the_full_loop`).
+            actor = command.actor
+            judged = case if actor is case.owner else self._directory.current(case, actor)
+            try:
+                events = decide(judged, command, now=self.now(case))
+            except CommandRejected:
+                return self._attempts(case_id, command)  # perhaps only as the cache is behind
+            after = case
+            for event in events:
+                after = evolve(after, event)
+            # Without SLA policies only follow-ups (and closing) have timers.
+            next_due = self._upkeep.next_due(after, None) if after.record.follow_ups else None
+            try:
+                self._store.append(
+                    case_id,
+                    events,
+                    expected_version=case.version,
+                    summary=CaseSummary.of(after, next_due=next_due),
+                )
+            except ConcurrencyConflict as lost:
+                self._cases.forget(case_id)
+                self._upkeep.forget(case_id)
+                return self._attempts(case_id, command, lost=lost)
+            self._cases.remember(after)
+            return new_outcome(after, events)
+        return self._attempts(case_id, command)
+
+    def _attempts(
+        self, case_id: str, command: Command, *, lost: ConcurrencyConflict | None = None
+    ) -> Outcome:
+        """Decide and append, deciding again on the stored case after each lost race.
+
+        `lost` is the race the first attempt lost already, if `execute` made it.
+        """
         key = command.idempotency_key
         fingerprint = _fingerprint(case_id, command) if key is not None else ""
         # A retry names the same agents (refreshed by id), so the same receivers.
         receivers = _receivers(command)
         upkeep, routing = self._upkeep, self.routing
-        conflict: ConcurrencyConflict | None = None
-        for attempt in range(self._max_attempts):
+        conflict = lost
+        for attempt in range(0 if lost is None else 1, self._max_attempts):
             if key is not None:
                 first = self._store.idempotency(key)
                 if first is not None:
@@ -112,8 +158,8 @@ class CommandPath:
                     receivers=receivers if type(command) is not OpenCase else _owner(after),
                     capacity=claim,
                 )
-            except ConcurrencyConflict as lost:
-                conflict = lost
+            except ConcurrencyConflict as race:
+                conflict = race
                 if claim is not None and routing is not None:
                     routing.lost_claim(claim)
                 continue

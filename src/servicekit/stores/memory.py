@@ -51,6 +51,7 @@ class InMemoryStore:
         self._index: dict[str, defaultdict[str, set[str]]] = {
             name: defaultdict(set) for name in _INDEXED
         }
+        self._by_stage = self._index["stage"]  # the one most appends change (on a move)
         self._keys: dict[str, IdempotencyRecord] = {}
         self._agents: dict[str, Agent] = {}
         self._teams: defaultdict[str, set[str]] = defaultdict(set)  # team -> agent ids
@@ -71,7 +72,7 @@ class InMemoryStore:
             events = self._events.get(case_id, [])
             return CaseHistory(case_id, tuple(events[max(after_version, 0) :]), len(events))
 
-    def append(  # noqa: PLR0913 - the contract's options, keyword-only
+    def append(  # noqa: C901, PLR0912, PLR0913 - the contract's options; one branch per index
         self,
         case_id: str,
         events: Sequence[Event],
@@ -104,56 +105,62 @@ class InMemoryStore:
                 stored = []
             if len(stored) != expected_version:
                 raise ConcurrencyConflict(case_id, expected_version, len(stored))
-            if idempotency is not None and idempotency.key in self._keys:
-                raise ConcurrencyConflict(
-                    case_id,
-                    expected_version,
-                    len(stored),
-                    detail=f"idempotency key {idempotency.key!r} was used meanwhile",
-                )
-            reason = inactive_agent(require_active, self._agents.get) if require_active else None
-            if reason is None and capacity is not None:
-                held = self._index["owner"].get(capacity.agent_id, set())
-                reason = over_capacity(capacity, summary, (self._summaries[c] for c in held))
-            if reason is not None:
-                raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
-            if not stored:
+            if idempotency is not None or require_active or capacity is not None:
+                reason = self._unmet(summary, idempotency, require_active, capacity)
+                if reason is not None:
+                    raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
+            summaries = self._summaries
+            old = summaries.get(case_id)
+            if old is None:
                 self._events[case_id] = stored
+                self._index_new(summary)
+            else:
+                # Most appends change one criterion at most (the stage, on a move):
+                # compare each directly, and touch the index only where it changed. A
+                # case's customer and workflow never change once it is opened.
+                if summary.stage != old.stage:
+                    by_stage = self._by_stage
+                    by_stage[old.stage].discard(case_id)
+                    by_stage[summary.stage].add(case_id)
+                if summary.owner_id != old.owner_id:
+                    _move(self._index["owner"], case_id, old.owner_id, summary.owner_id)
+                if summary.steward_id != old.steward_id:
+                    _move(self._index["steward"], case_id, old.steward_id, summary.steward_id)
+                if summary.follow_up_assignee_ids != old.follow_up_assignee_ids:
+                    self._index_assignees(summary, old.follow_up_assignee_ids)
+                if summary.next_due != old.next_due:
+                    self._move_due(case_id, old.next_due, summary.next_due)
+            summaries[case_id] = summary
             stored.extend(events)
             self._log.extend(events)
-            self._reindex(summary)
             if idempotency is not None:
                 self._keys[idempotency.key] = idempotency
             return len(stored)
         finally:
             lock.release()
 
-    def _reindex(self, summary: CaseSummary) -> None:
-        case_id = summary.case_id
-        old = self._summaries.get(case_id)
-        index = self._index
-        if old is None:
-            self._index_new(summary)
-        else:
-            # Most appends change one criterion at most (the stage, on a move): compare
-            # each directly, and touch the index only where it changed. A case's customer
-            # and workflow never change once it is opened.
-            if summary.stage != old.stage:
-                index["stage"][old.stage].discard(case_id)
-                index["stage"][summary.stage].add(case_id)
-            if summary.owner_id != old.owner_id:
-                _move(index["owner"], case_id, old.owner_id, summary.owner_id)
-            if summary.steward_id != old.steward_id:
-                _move(index["steward"], case_id, old.steward_id, summary.steward_id)
-        if old is None or summary.follow_up_assignee_ids != old.follow_up_assignee_ids:
-            self._index_assignees(summary, old)
-        before = None if old is None else old.next_due
-        if before != summary.next_due:
-            if before is not None:
-                self._due.remove((before, case_id))
-            if summary.next_due is not None:
-                self._due.add((summary.next_due, case_id))
-        self._summaries[case_id] = summary
+    def _unmet(
+        self,
+        summary: CaseSummary,
+        idempotency: IdempotencyRecord | None,
+        require_active: Collection[str],
+        capacity: CapacityClaim | None,
+    ) -> str | None:
+        """Why the append's key, receivers or capacity claim refuse it now, or None (locked)."""
+        if idempotency is not None and idempotency.key in self._keys:
+            return f"idempotency key {idempotency.key!r} was used meanwhile"
+        reason = inactive_agent(require_active, self._agents.get) if require_active else None
+        if reason is None and capacity is not None:
+            held = self._index["owner"].get(capacity.agent_id, set())
+            reason = over_capacity(capacity, summary, (self._summaries[c] for c in held))
+        return reason
+
+    def _move_due(self, case_id: str, before: datetime | None, after: datetime | None) -> None:
+        """Move the case in the due index from one due time (None: not in it) to another."""
+        if before is not None:
+            self._due.remove((before, case_id))
+        if after is not None:
+            self._due.add((after, case_id))
 
     def _index_new(self, summary: CaseSummary) -> None:
         """Index a case seen for the first time under every criterion."""
@@ -167,12 +174,13 @@ class InMemoryStore:
         ):
             if value is not None:
                 index[name][value].add(case_id)
+        self._index_assignees(summary, frozenset())
+        self._move_due(case_id, None, summary.next_due)
 
-    def _index_assignees(self, summary: CaseSummary, old: CaseSummary | None) -> None:
-        """Index the agents with an open follow-up on the case (a set per case)."""
+    def _index_assignees(self, summary: CaseSummary, before: frozenset[str]) -> None:
+        """Index the agents with an open follow-up on the case, who were `before`."""
         case_id = summary.case_id
         now = summary.follow_up_assignee_ids
-        before = frozenset() if old is None else old.follow_up_assignee_ids
         by_assignee = self._index["follow_up_assignee"]
         for agent_id in before - now:
             by_assignee[agent_id].discard(case_id)
@@ -186,7 +194,8 @@ class InMemoryStore:
             known = self._summaries.get(case_id)
             if known is None or known.version != version:
                 return False
-            self._reindex(attrs.evolve(known, next_due=due))
+            self._move_due(case_id, known.next_due, due)
+            self._summaries[case_id] = attrs.evolve(known, next_due=due)
             return True
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[StoredEvent]:

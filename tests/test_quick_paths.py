@@ -1,0 +1,311 @@
+"""The desk's and the stores' quick paths decide exactly what their full paths decide."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+import attrs
+import pytest
+from helpers import ANA, BO, CUSTOMER, CY, GONE, SAL, START, STRANGER, SUE
+from hypothesis import given
+from hypothesis import strategies as st
+from test_stateful import ACTORS, commands
+
+from servicekit import (
+    Agent,
+    Case,
+    CaseSummary,
+    Channel,
+    Command,
+    ConcurrencyConflict,
+    Direction,
+    IdempotencyRecord,
+    InMemoryStore,
+    InvalidValue,
+    ManualClock,
+    Move,
+    OpenCase,
+    RecordInteraction,
+    ServiceDesk,
+    ServiceKitError,
+    buying_cycle,
+    decide,
+)
+from servicekit.desk.cases import fold
+from servicekit.events import Event
+from servicekit.stores.base import _check_each, check_append
+
+WORKFLOW = buying_cycle()
+AGENTS = [ANA, BO, CY, SUE, SAL, GONE]
+
+# -- the desk: the first attempt on the cached case, against the full loop ---------------------
+
+# A directory change between commands: an owner or a supervisor moves team, or comes back.
+changes = st.sampled_from(
+    [
+        attrs.evolve(BO, teams=frozenset({"sales"})),
+        attrs.evolve(SUE, teams=frozenset({"sales"})),
+        BO,
+        SUE,
+    ]
+)
+# Mostly what the quick attempt serves (moves and contacts by the owners, a supervisor of
+# either team, others), the rest any command at all.
+usual = st.builds(
+    Move,
+    actor=st.sampled_from([BO, CY, SUE, SAL, CUSTOMER]),
+    trigger=st.sampled_from(["wait_on_customer", "resume", "negotiate", "resolve", "reopen"]),
+) | st.builds(
+    RecordInteraction,
+    actor=st.sampled_from([BO, CY, CUSTOMER, STRANGER]),
+    channel=st.just(Channel.CHAT),
+    direction=st.just(Direction.INBOUND),
+    summary=st.just("said something"),
+)
+steps = st.lists(
+    st.tuples(st.sampled_from(["case-1", "case-2"]), usual)
+    | st.tuples(st.just("directory"), changes)
+    | st.tuples(st.sampled_from(["case-1", "case-2"]), commands(st.sampled_from(ACTORS))),
+    max_size=30,
+)
+
+
+def a_desk() -> ServiceDesk:
+    """A desk with the cast registered, bo's case in service and cy's enquiry."""
+    desk = ServiceDesk(workflow=WORKFLOW, clock=ManualClock(START))
+    for agent in AGENTS:
+        desk.register_agent(agent)
+    for case_id, owner, stage in (("case-1", BO, "in_service"), ("case-2", CY, "enquiry")):
+        opening = OpenCase(
+            actor=owner, customer_id="cust-1", channel=Channel.PHONE, summary="s", stage=stage
+        )
+        desk.execute(case_id, opening)
+    return desk
+
+
+def run(desk: ServiceDesk, case_id: str, command: Command, *, full: bool) -> object:
+    """What the command did (its events and the case after), or how it was refused."""
+    try:
+        if full:
+            outcome = desk.command_path._attempts(case_id, command)  # noqa: SLF001
+        else:
+            outcome = desk.execute(case_id, command)
+    except ServiceKitError as refused:
+        return (type(refused), str(refused))
+    return (outcome.events, outcome.case, outcome.duplicate)
+
+
+@given(steps=steps)
+def test_the_quick_first_attempt_agrees_with_the_full_loop(
+    steps: list[tuple[str, Any]],
+) -> None:
+    """Every command decides, appends, indexes and caches what the full loop would."""
+    quick, full = a_desk(), a_desk()
+    for step, (target, what) in enumerate(steps):
+        if target == "directory":
+            quick.register_agent(what)
+            full.register_agent(what)
+            continue
+        assert run(quick, target, what, full=False) == run(full, target, what, full=True), step
+        for desk in (quick, full):
+            assert isinstance(desk.clock, ManualClock)
+            desk.clock.advance(timedelta(minutes=7))
+    assert quick.store.read_all() == full.store.read_all()
+    assert quick.store.find_cases() == full.store.find_cases()
+    assert quick.store.find_due() == full.store.find_due()
+    for case_id in ("case-1", "case-2"):
+        cached = quick.cases_reader.cached(case_id)
+        assert cached is None or cached == full.cases_reader.cached(case_id)
+
+
+def two_desks() -> tuple[ServiceDesk, ServiceDesk, int]:
+    """Two desks on one store, each with its cache, and bo's case in service on both."""
+    store = InMemoryStore()
+    mine, theirs = (
+        ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START)) for _ in range(2)
+    )
+    mine.register_agent(BO)
+    opening = OpenCase(
+        actor=BO, customer_id="c", channel=Channel.PHONE, summary="s", stage="in_service"
+    )
+    opened = mine.execute("k", opening).case.version
+    theirs.case("k")
+    return mine, theirs, opened
+
+
+def test_a_command_refused_on_a_stale_cached_case_is_decided_again_on_the_stored_case() -> None:
+    """Another desk's write makes the cache stale: a refusal there is not believed."""
+    mine, theirs, opened = two_desks()
+    theirs.wait_on_customer("k", actor="bo")  # `mine` still caches the case in service
+    resumed = mine.resume("k", actor="bo")  # refused in service, accepted as it is stored
+    assert (resumed.case.stage, resumed.case.version) == ("in_service", opened + 2)
+
+
+def test_a_command_that_loses_the_race_on_the_cached_case_is_decided_again() -> None:
+    """The quick attempt on a stale cached case loses the append; the loop's next one wins."""
+    mine, theirs, opened = two_desks()
+    theirs.wait_on_customer("k", actor="bo")
+    theirs.resume("k", actor="bo")  # in service again, two versions on
+    waiting = mine.wait_on_customer("k", actor="bo")  # fits the stale case: the append loses
+    assert (waiting.case.stage, waiting.case.version) == ("waiting_on_customer", opened + 3)
+    assert [e.version for e in mine.history("k")] == list(range(1, opened + 4))
+
+
+def test_a_lost_race_on_the_only_attempt_is_reported() -> None:
+    """With one attempt allowed, losing it on the cached case is a `ConcurrencyConflict`."""
+    store = InMemoryStore()
+    mine = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START), max_attempts=1)
+    theirs = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+    mine.register_agent(BO)
+    opening = OpenCase(
+        actor=BO, customer_id="c", channel=Channel.PHONE, summary="s", stage="in_service"
+    )
+    mine.execute("k", opening)
+    theirs.wait_on_customer("k", actor="bo")
+    theirs.resume("k", actor="bo")
+    with pytest.raises(ConcurrencyConflict, match="gave up after 1 attempts"):
+        mine.wait_on_customer("k", actor="bo")
+
+
+# -- the store: check_append's one-pass check, against every check one by one ------------------
+
+
+class _NoOffset(tzinfo):
+    """A zone that knows no offset: its times are naive however they look."""
+
+    def utcoffset(self, _: datetime | None) -> None:
+        return None
+
+    def dst(self, _: datetime | None) -> None:
+        return None
+
+    def tzname(self, _: datetime | None) -> str:
+        return "nowhere"
+
+
+AT = START + timedelta(hours=1)
+NOT_TEXT: list[object] = [7, None, b"bytes"]
+TEXTS: list[object] = ["", "ü", "bo\ud800", "a\x00b", "x" * 201, "x" * 120, *NOT_TEXT]
+TIMES: list[object] = [
+    AT.replace(tzinfo=None),
+    AT.astimezone(timezone(timedelta(hours=2))),
+    AT.replace(tzinfo=_NoOffset()),
+    date(2026, 3, 2),
+    None,
+    "2026-03-02",
+]
+SUMMARY_CHANGES: dict[str, list[object]] = {
+    "case_id": ["other", *TEXTS],
+    "customer_id": TEXTS,
+    "workflow": TEXTS,
+    "stage": TEXTS,
+    "owner_id": TEXTS,
+    "steward_id": TEXTS,
+    "version": [0, 2, 3],
+    "opened_at": TIMES,
+    "updated_at": TIMES,
+    "next_due": [AT, *TIMES],
+    "follow_up_assignee_ids": [
+        frozenset({"bo"}),
+        frozenset({"bo", "cy"}),
+        frozenset({"bo\ud800"}),
+        frozenset({7}),
+        frozenset({"y" * 150, "z" * 60}),
+    ],
+}
+
+
+def an_append() -> tuple[str, tuple[Event, ...], CaseSummary]:
+    """A good append: a case opened in service, owned by bo."""
+    case = Case(WORKFLOW, "k")
+    opening = OpenCase(
+        actor=BO, customer_id="c", channel=Channel.WEB, summary="s", stage="in_service"
+    )
+    events = decide(case, opening, now=AT)
+    return "k", events, CaseSummary.of(fold(case, events))
+
+
+def refusal(check: Any, *arguments: Any) -> str | None:
+    """How `check_append` (`record` last) or `_check_each` (`key` last) refuses, or None."""
+    *parts, last = arguments
+    try:
+        if check is check_append:
+            check(*parts, idempotency=last)
+        else:
+            check(*parts, last)
+    except InvalidValue as refused:
+        return str(refused)
+    return None
+
+
+changed_summaries = st.dictionaries(
+    st.sampled_from(sorted(SUMMARY_CHANGES)), st.just(None), max_size=3
+).flatmap(
+    lambda names: st.fixed_dictionaries(
+        {name: st.sampled_from(SUMMARY_CHANGES[name]) for name in names}
+    )
+)
+
+
+@given(
+    changes=changed_summaries,
+    case_id=st.sampled_from(["k", "other", *TEXTS]),
+    expected_version=st.sampled_from([0, -1, 1]),
+    event_change=st.sampled_from(["none", "no events", "other case", "version 2", "twice"]),
+    key=st.sampled_from([None, "key-1", *TEXTS[1:]]),
+)
+def test_the_quick_append_check_agrees_with_the_full_one(
+    changes: dict[str, object],
+    case_id: Any,
+    expected_version: int,
+    event_change: str,
+    key: Any,
+) -> None:
+    """check_append refuses an append (with the same words) exactly when each check does."""
+    _, events, summary = an_append()
+    summary = attrs.evolve(summary, **changes)  # type: ignore[arg-type]
+    appended: Sequence[Event] = {
+        "none": events,
+        "no events": (),
+        "other case": tuple(attrs.evolve(e, case_id="other") for e in events),
+        "version 2": tuple(attrs.evolve(e, version=2) for e in events),
+        "twice": (*events, attrs.evolve(events[0], version=2)),
+    }[event_change]
+    record = None if key is None else IdempotencyRecord(key, "k", "f", 1, 1)
+    quick = refusal(check_append, case_id, appended, expected_version, summary, record)
+    full = refusal(_check_each, case_id, appended, expected_version, summary, key)
+    assert quick == full
+
+
+def test_the_usual_append_passes_both_checks() -> None:
+    """The append the desk makes on every command is refused by neither check."""
+    case_id, events, summary = an_append()
+    assert refusal(check_append, case_id, events, 0, summary, None) is None
+    assert refusal(_check_each, case_id, events, 0, summary, None) is None
+
+
+@pytest.mark.parametrize("agent", [Agent("bo"), Agent("bø")])
+def test_a_follow_up_assignee_of_any_storable_id_passes(agent: Agent) -> None:
+    """Non-ASCII text that can be stored is looked at closer, and let through."""
+    case_id, events, summary = an_append()
+    summary = attrs.evolve(summary, follow_up_assignee_ids=frozenset({agent.id}))
+    assert refusal(check_append, case_id, events, 0, summary, None) is None
+
+
+def test_times_of_any_zone_are_let_through() -> None:
+    """An aware time in another zone is not the usual append, but it is a good one."""
+    case_id, events, summary = an_append()
+    there = summary.updated_at.astimezone(timezone(timedelta(hours=-5)))
+    assert there.tzinfo is not UTC
+    later = attrs.evolve(summary, updated_at=there, next_due=there + timedelta(days=1))
+    assert refusal(check_append, case_id, events, 0, later, None) is None
+
+
+def test_an_index_time_whose_zone_gives_no_offset_is_refused() -> None:
+    """A `tzinfo` without an offset makes a naive time, however it looks: refused."""
+    case_id, events, summary = an_append()
+    nowhere = attrs.evolve(summary, updated_at=summary.updated_at.replace(tzinfo=_NoOffset()))
+    with pytest.raises(InvalidValue, match="must give updated_at as a timezone-aware datetime"):
+        InMemoryStore().append(case_id, events, expected_version=0, summary=nowhere)
