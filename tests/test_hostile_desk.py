@@ -318,3 +318,74 @@ def test_an_unhashable_case_id_is_an_invalid_value(case_id: Any) -> None:
         desk.case(case_id)
     with pytest.raises(InvalidValue):
         desk.execute(case_id, note)
+
+
+def a_closed_case_of_a_deactivated_agent(store: InMemoryStore | None = None) -> ServiceDesk:
+    """Bo's case "k" closed (by a supervisor, waiving the follow-up), then bo deactivated.
+
+    The store keeps bo's record as registered (the `BO` value itself), so the cached
+    case's owner *is* `BO` until the directory replaces the record.
+    """
+    desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+    for agent in CAST:
+        desk.register_agent(agent)
+    opening = OpenCase(
+        actor=BO, customer_id="cust-1", channel=Channel.PHONE, summary="s", stage="in_service"
+    )
+    desk.execute("k", opening)
+    desk.resolve("k", actor="bo")
+    desk.close("k", actor="sue", reason="waived")
+    desk.deactivate_agent("bo")
+    return desk
+
+
+def test_a_command_queued_before_its_agent_was_deactivated_is_refused() -> None:
+    """Rule: the directory is the truth about agents, also when the case is cached.
+
+    A command built elsewhere (a queue) before bo was deactivated still carries bo's
+    active record; the next command must see bo inactive, as `desk.reopen` does, and as
+    the loop's retry does (`_as_directory_knows`). Pre-existing on main: the first
+    attempt trusts `command.actor` when it `is` the cached owner.
+    """
+    desk = a_closed_case_of_a_deactivated_agent()
+    queued = Move(actor=BO, trigger="reopen")  # BO: bo's record when the command was queued
+    with pytest.raises(ServiceKitError, match="inactive"):
+        desk.reopen("k", actor=BO)  # the named operation asks the directory: refused
+    with pytest.raises(ServiceKitError, match="inactive"):
+        desk.execute("k", queued)
+    assert desk.case("k").stage == "closed"  # nothing reopened by an inactive agent
+
+
+def test_a_queued_command_gets_the_same_answer_with_or_without_a_race() -> None:
+    """Rule: the quick first attempt and the full loop give equal results.
+
+    The same queued command is refused when another desk wrote meanwhile (the retry
+    refreshes the actor from the directory) and accepted when nobody did: whether an
+    inactive agent may act must not depend on a race.
+    """
+    store = InMemoryStore()
+    quiet = a_closed_case_of_a_deactivated_agent(store)
+    raced = a_closed_case_of_a_deactivated_agent(InMemoryStore())
+    other = ServiceDesk(workflow=WORKFLOW, store=raced.store, clock=ManualClock(START))
+    other.record_interaction(  # another desk writes: `raced`'s cached case is behind
+        "k", actor="sue", channel=Channel.CHAT, direction=Direction.INBOUND, summary="hi"
+    )
+    queued = Move(actor=BO, trigger="reopen")
+    answers = []
+    for desk in (quiet, raced):
+        try:
+            answers.append(desk.execute("k", queued).case.stage)
+        except ServiceKitError as refused:
+            answers.append(f"{type(refused).__name__}")
+    assert answers[0] == answers[1]
+
+
+def test_a_command_that_is_not_a_command_is_an_invalid_value() -> None:
+    """Rule: bad input gets a precise error: `execute` given no command says so (`InvalidValue`).
+
+    Pre-existing: a bare `AttributeError` about `idempotency_key`.
+    """
+    desk = a_case_in_service()
+    for wrong in (None, "resolve"):
+        with pytest.raises(InvalidValue):
+            desk.execute("k", wrong)  # type: ignore[arg-type]
