@@ -389,3 +389,24 @@ def test_a_command_that_is_not_a_command_is_an_invalid_value() -> None:
     for wrong in (None, "resolve"):
         with pytest.raises(InvalidValue):
             desk.execute("k", wrong)  # type: ignore[arg-type]
+
+
+def test_a_supervisor_of_the_assignees_team_now_may_complete_their_follow_up() -> None:
+    """Rule: the directory is the truth: the assignee's team is the one they are in now.
+
+    "A supervisor of the assignee's team" may complete a follow-up as they may hand it over.
+    cy's follow-up was scheduled while cy was in service; cy has moved to sales. The sales
+    supervisor (sal) may complete it and the service one (sue) no longer may. Pre-existing:
+    only `HandOverFollowUp` reads the assignee from the directory (`current_assignee`).
+    """
+    desk = a_case_in_service()
+    desk.execute(
+        "k",
+        ScheduleFollowUp(actor=BO, due=START + timedelta(days=2), reason="check", assignee=CY),
+    )
+    desk.register_agent(attrs.evolve(CY, teams=frozenset({"sales"})))
+    complete = CompleteFollowUp(actor=SUE, follow_up_id=1, outcome=FollowUpOutcome.SERVED)
+    with pytest.raises(ServiceKitError):
+        desk.execute("k", complete)  # sue no longer supervises cy's team
+    done = desk.execute("k", attrs.evolve(complete, actor=SAL))  # sal does now
+    assert done.case.open_follow_ups == ()
