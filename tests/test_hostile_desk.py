@@ -410,3 +410,27 @@ def test_a_supervisor_of_the_assignees_team_now_may_complete_their_follow_up() -
         desk.execute("k", complete)  # sue no longer supervises cy's team
     done = desk.execute("k", attrs.evolve(complete, actor=SAL))  # sal does now
     assert done.case.open_follow_ups == ()
+
+
+def test_the_memory_index_follows_every_field_of_an_entry_it_accepts() -> None:
+    """Rule: the index always equals the entries: what a store accepts, it finds by.
+
+    An append whose (hand-made) entry names another customer and workflow is either
+    refused or indexed under them; SQLiteStore indexes it under them, InMemoryStore keeps
+    it under the old ones (its in-place update assumes they never change; pre-existing).
+    """
+    desk = a_case_in_service()
+    store = desk.store
+    case = desk.case("k")
+    events = decide(case, Move(actor=BO, trigger="resolve"), now=START)
+    entry = attrs.evolve(
+        CaseSummary.of(fold(case, events)), customer_id="cust-2", workflow="repairs"
+    )
+    try:
+        store.append("k", events, expected_version=case.version, summary=entry)
+    except InvalidValue:
+        assert store.find_cases(customer="cust-1") == [CaseSummary.of(case)]
+        return
+    assert store.find_cases(customer="cust-2") == [entry]
+    assert store.find_cases(workflow="repairs") == [entry]
+    assert store.find_cases(customer="cust-1") == []
