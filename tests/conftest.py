@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,8 +57,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             machine.settings = settings(own, max_examples=MUTATION_EXAMPLES)  # type: ignore[union-attr]
 
 
+def examples(wanted: int) -> int:
+    """`wanted` examples, or the mutation profile's cap when it is loaded and lower.
+
+    For tests that hand their settings to `run_state_machine_as_test`, which the collection
+    hook above cannot see.
+    """
+    if settings.get_current_profile_name() == "mutation":
+        return min(wanted, MUTATION_EXAMPLES)
+    return wanted
+
+
 STORES = ["memory", "sqlite", "postgres"]
-"""The stores of the parametrised `any_store` fixture."""
+"""The stores of the parametrised `store_kind` fixture: `any_store`'s and `store_factory`'s."""
 
 
 @pytest.fixture(scope="session")
@@ -90,16 +104,46 @@ def postgres_schema() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=STORES)
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A fresh, empty store of each kind servicekit ships: memory, SQLite and PostgreSQL."""
-    if request.param == "memory":
+StoreFactory = Callable[[], AbstractContextManager[Store]]
+"""Opens a fresh, empty store each time it is called (see `store_factory`)."""
+
+
+@contextmanager
+def open_store(kind: str, directory: Path) -> Iterator[Store]:
+    """A fresh, empty store of `kind` (one of STORES), closed (or dropped) afterwards.
+
+    SQLite's file is new in `directory`; PostgreSQL's tables are in a schema of their own.
+    """
+    if kind == "memory":
         yield InMemoryStore()
-    elif request.param == "sqlite":
-        with SQLiteStore(tmp_path / "servicekit.sqlite", synchronous="NORMAL") as store:
+    elif kind == "sqlite":
+        path = directory / f"servicekit-{uuid.uuid4().hex[:12]}.sqlite"
+        with SQLiteStore(path, synchronous="NORMAL") as store:
             yield store
     else:
         from pg_testing import fresh_store  # noqa: PLC0415 - needs the postgres extra
 
         with fresh_store(postgres_url()) as store:
             yield store
+
+
+@pytest.fixture(params=STORES)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Each store servicekit ships, by name; PostgreSQL's skips (or fails) without a server."""
+    kind: str = request.param
+    if kind == "postgres":
+        postgres_url()  # skip or fail here, not in the middle of a test
+    return kind
+
+
+@pytest.fixture
+def any_store(store_kind: str, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, empty store of each kind servicekit ships: memory, SQLite and PostgreSQL."""
+    with open_store(store_kind, tmp_path) as store:
+        yield store
+
+
+@pytest.fixture
+def store_factory(store_kind: str, tmp_path: Path) -> StoreFactory:
+    """For tests that need many fresh stores of each kind, such as one per hypothesis example."""
+    return functools.partial(open_store, store_kind, tmp_path)

@@ -21,6 +21,7 @@ from servicekit import (
     StageChanged,
     buying_cycle,
 )
+from servicekit.stores import Store
 
 WEEKDAYS = BusinessCalendar(
     timezone="Europe/Berlin",
@@ -31,14 +32,19 @@ IVY = Customer("ivy")
 
 
 @pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store  # memory, SQLite and PostgreSQL (see conftest.py)
+
+
+@pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(THURSDAY)
 
 
 @pytest.fixture
-def desk(clock: ManualClock) -> ServiceDesk:
+def desk(store: Store, clock: ManualClock) -> ServiceDesk:
     rules = FollowUpRules(calendar=WEEKDAYS, reopen_stage="in_service", reopen_window=2)
-    desk = ServiceDesk(workflow=buying_cycle(follow_ups=rules), clock=clock)
+    desk = ServiceDesk(workflow=buying_cycle(follow_ups=rules), store=store, clock=clock)
     desk.register_agent(Agent("ana", teams={"service"}))
     desk.register_agent(Agent("bo", teams={"service"}))
     desk.open_case(
@@ -67,8 +73,8 @@ def test_a_resolution_is_followed_up_three_business_days_later(desk: ServiceDesk
     assert follow_up.reason == "confirm the customer was served"
 
 
-def test_a_lost_sale_is_followed_up_asking_why(clock: ManualClock) -> None:
-    desk = ServiceDesk(workflow=buying_cycle(), clock=clock)
+def test_a_lost_sale_is_followed_up_asking_why(store: Store, clock: ManualClock) -> None:
+    desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=clock)
     desk.register_agent(Agent("ana", teams={"sales"}))
     desk.open_case(actor="ana", customer_id="ivy", channel=Channel.PHONE, summary="s", case_id="s")
     desk.negotiate("s", actor="ana")
@@ -142,8 +148,10 @@ def test_a_reopened_case_of_someone_who_left_needs_reassignment(desk: ServiceDes
     assert [s.case_id for s in desk.cases_needing_reassignment()] == ["k"]
 
 
-def test_without_a_reopen_stage_a_closed_case_stays_closed(clock: ManualClock) -> None:
-    desk = ServiceDesk(workflow=buying_cycle(follow_ups=FollowUpRules()), clock=clock)
+def test_without_a_reopen_stage_a_closed_case_stays_closed(
+    store: Store, clock: ManualClock
+) -> None:
+    desk = ServiceDesk(workflow=buying_cycle(follow_ups=FollowUpRules()), store=store, clock=clock)
     desk.register_agent(Agent("ana", teams={"sales"}))
     desk.open_case(actor="ana", customer_id="ivy", channel=Channel.PHONE, summary="s", case_id="e")
     desk.close("e", actor="ana", reason="spam")

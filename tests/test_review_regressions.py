@@ -22,15 +22,21 @@ from servicekit import (
     buying_cycle,
 )
 from servicekit.sla import ClockState, Conditions, Metric, Policy, PolicySet, Target
+from servicekit.stores import Store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ALWAYS = BusinessCalendar.always_open()
 IVY = Customer("ivy")
 
 
-def desk_with(policies: PolicySet | None = None) -> tuple[ServiceDesk, ManualClock]:
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    return any_store  # memory, SQLite and PostgreSQL (see conftest.py)
+
+
+def desk_with(store: Store, policies: PolicySet | None = None) -> tuple[ServiceDesk, ManualClock]:
     clock = ManualClock(T0)
-    desk = ServiceDesk(workflow=buying_cycle(), clock=clock, sla=policies)
+    desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=clock, sla=policies)
     desk.register_agent(Agent("bo", teams={"service"}))
     desk.register_agent(Agent("cy", teams={"service"}))
     return desk, clock
@@ -41,8 +47,8 @@ FIRST_HOUR = PolicySet(
 )
 
 
-def test_a_tick_behind_the_last_event_fires_each_timer_once() -> None:
-    desk, clock = desk_with(FIRST_HOUR)
+def test_a_tick_behind_the_last_event_fires_each_timer_once(store: Store) -> None:
+    desk, clock = desk_with(store, FIRST_HOUR)
     desk.open_case(actor=IVY, customer_id="ivy", channel=Channel.EMAIL, summary="x", case_id="k")
     clock.set(T0 + timedelta(minutes=70))
     desk.take("k", actor="bo")  # a writer whose clock is ahead
@@ -54,7 +60,7 @@ def test_a_tick_behind_the_last_event_fires_each_timer_once() -> None:
     assert fired == Counter({"SlaBreached": 1})  # both were due: the warning was skipped
 
 
-def test_a_stage_dependent_policy_does_not_block_closing() -> None:
+def test_a_stage_dependent_policy_does_not_block_closing(store: Store) -> None:
     service = Policy(
         name="service",
         version=1,
@@ -65,7 +71,7 @@ def test_a_stage_dependent_policy_does_not_block_closing() -> None:
     general = Policy(
         name="general", version=1, calendar=ALWAYS, targets=[Target(Metric.RESOLUTION, "48h")]
     )
-    desk, _ = desk_with(PolicySet([service, general]))
+    desk, _ = desk_with(store, PolicySet([service, general]))
     desk.open_case(
         actor="bo",
         customer_id="ivy",
@@ -85,8 +91,8 @@ def test_a_stage_dependent_policy_does_not_block_closing() -> None:
     assert desk.close("k", actor="bo").case.stage == "closed"
 
 
-def test_an_idempotent_open_without_a_case_id_returns_the_same_case() -> None:
-    desk, _ = desk_with()
+def test_an_idempotent_open_without_a_case_id_returns_the_same_case(store: Store) -> None:
+    desk, _ = desk_with(store)
     first = desk.open_case(
         actor="bo", customer_id="c", channel=Channel.PHONE, summary="hi", idempotency_key="open-1"
     )
@@ -98,7 +104,7 @@ def test_an_idempotent_open_without_a_case_id_returns_the_same_case() -> None:
     assert len(desk.cases()) == 1
 
 
-def test_clocks_paused_while_waiting_run_again_after_a_reopen() -> None:
+def test_clocks_paused_while_waiting_run_again_after_a_reopen(store: Store) -> None:
     policies = PolicySet(
         [
             Policy(
@@ -106,7 +112,7 @@ def test_clocks_paused_while_waiting_run_again_after_a_reopen() -> None:
             )
         ]
     )
-    desk, clock = desk_with(policies)
+    desk, clock = desk_with(store, policies)
     desk.open_case(actor=IVY, customer_id="ivy", channel=Channel.EMAIL, summary="x", case_id="k")
     desk.take("k", actor="bo")
     desk.start_service("k", actor="bo")
@@ -117,7 +123,7 @@ def test_clocks_paused_while_waiting_run_again_after_a_reopen() -> None:
     assert desk.sla("k").clock("first_response").state is ClockState.BREACHED
 
 
-def test_a_case_that_comes_under_a_policy_later_is_measured_from_then() -> None:
+def test_a_case_that_comes_under_a_policy_later_is_measured_from_then(store: Store) -> None:
     urgent = Policy(
         name="urgent",
         version=1,
@@ -125,7 +131,7 @@ def test_a_case_that_comes_under_a_policy_later_is_measured_from_then() -> None:
         conditions=Conditions(priorities={"urgent"}),
         targets=[Target(Metric.RESOLUTION, "4h")],
     )
-    desk, clock = desk_with(PolicySet([urgent]))
+    desk, clock = desk_with(store, PolicySet([urgent]))
     desk.open_case(
         actor="bo",
         customer_id="ivy",

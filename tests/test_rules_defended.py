@@ -25,7 +25,6 @@ from servicekit import (
     FollowUpRules,
     FollowUpScheduled,
     IncompatibleStore,
-    InMemoryStore,
     MakeOffer,
     ManualClock,
     Move,
@@ -45,7 +44,7 @@ from servicekit import (
     buying_cycle,
 )
 from servicekit.serialization import event_from_dict, event_to_dict
-from servicekit.stores import SQLiteStore
+from servicekit.stores import SQLiteStore, Store
 from servicekit.stores.sqlite import SCHEMA_VERSION
 
 
@@ -141,8 +140,10 @@ def test_only_the_steward_or_someone_who_may_steer_schedules_follow_ups(play: Pl
     assert scheduled.assignee == ANA
 
 
-def test_a_refusal_on_a_stale_cached_case_is_decided_again_on_the_stored_case() -> None:
-    store = InMemoryStore()
+def test_a_refusal_on_a_stale_cached_case_is_decided_again_on_the_stored_case(
+    any_store: Store,
+) -> None:
+    store = any_store  # memory, SQLite and PostgreSQL (see conftest.py)
     clock = ManualClock(START)
     caching, other = (ServiceDesk(workflow=buying_cycle(), store=store, clock=clock) for _ in "ab")
     for agent in (ANA, BO):

@@ -13,12 +13,16 @@ from servicekit import (
     ServiceDesk,
     buying_cycle,
 )
+from servicekit.stores import Store
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def test_a_tick_ahead_of_the_clock_stamps_its_events_with_its_now_and_later_ones_follow() -> None:
-    desk = ServiceDesk(workflow=buying_cycle(), clock=ManualClock(START))
+def test_a_tick_ahead_of_the_clock_stamps_its_events_with_its_now_and_later_ones_follow(
+    any_store: Store,
+) -> None:
+    store = any_store  # memory, SQLite and PostgreSQL (see conftest.py)
+    desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=ManualClock(START))
     desk.register_agent(Agent("bo"))
     desk.open_case(actor="bo", customer_id="ivy", channel=Channel.WEB, summary="s", case_id="k")
     desk.schedule_follow_up("k", actor="bo", due=START + timedelta(hours=1), reason="call")

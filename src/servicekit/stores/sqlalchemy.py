@@ -395,9 +395,11 @@ class SQLAlchemyStore:
         agent of `require_active` is not registered and active, or the append
         breaks the `capacity` claim. Their directory rows are read ``FOR SHARE``:
         a deactivation waits for the append, or the append for the deactivation.
-        A capacity claim locks the agent's row ``FOR UPDATE`` first, so that two
+        With a capacity claim they are read ``FOR UPDATE`` instead, so that two
         claims on one agent count one after the other (under READ COMMITTED both
-        would otherwise see the same free place).
+        would otherwise see the same free place). Each row is locked once, in one
+        statement, in agent id order: a share lock upgraded later to an update
+        lock deadlocks against another append sharing the same row.
         """
         check_append(case_id, events_, expected_version, summary, require_active=require_active)
         rows = [
@@ -418,8 +420,11 @@ class SQLAlchemyStore:
                     raise ConcurrencyConflict(case_id, expected_version, current)
                 if idempotency is not None:
                     self._record_key(connection, idempotency, expected_version, current)
-                if require_active:
-                    found = _locked_agents(connection, require_active)
+                claimed = () if capacity is None else (capacity.agent_id,)
+                if require_active or claimed:
+                    found = _locked_agents(
+                        connection, {*require_active, *claimed}, exclusive=bool(claimed)
+                    )
                     reason = inactive_agent(require_active, found.get)
                     if reason is not None:
                         raise ConcurrencyConflict(case_id, expected_version, current, detail=reason)
@@ -645,10 +650,7 @@ def _decode(where: str, data: str) -> Event:
 def _over_capacity(
     connection: Connection, claim: CapacityClaim, summary: CaseSummary
 ) -> str | None:
-    """Why the append breaks `claim`: the agent's row locked, their working cases counted."""
-    connection.execute(
-        sa.select(agents.c.agent_id).where(agents.c.agent_id == claim.agent_id).with_for_update()
-    )
+    """Why the append breaks `claim`: their working cases counted (their row is locked)."""
     held = connection.execute(
         sa.select(*_SUMMARY).where(
             cases.c.owner_id == claim.agent_id,
@@ -659,12 +661,18 @@ def _over_capacity(
     return over_capacity(claim, summary, (_summary(row) for row in held))
 
 
-def _locked_agents(connection: Connection, agent_ids: Collection[str]) -> dict[str, Agent]:
-    """The directory's entries for `agent_ids`, locked against a change until the commit."""
+def _locked_agents(
+    connection: Connection, agent_ids: Collection[str], *, exclusive: bool
+) -> dict[str, Agent]:
+    """The directory's entries for `agent_ids`, locked until the commit, in id order.
+
+    Shared against a change, or `exclusive` against another exclusive lock too.
+    """
     rows = connection.execute(
         sa.select(agents.c.agent_id, agents.c.data)
         .where(agents.c.agent_id.in_(sorted(set(agent_ids))))
-        .with_for_update(read=True)
+        .order_by(agents.c.agent_id)
+        .with_for_update(read=not exclusive)
     )
     return {agent_id: _agent(data) for agent_id, data in rows}
 

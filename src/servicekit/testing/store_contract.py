@@ -346,6 +346,48 @@ class StoreContract:
         )
         assert store.load("case-2").events == events
 
+    def test_concurrent_claims_on_one_agent_admit_exactly_the_limit_and_fail_no_other_way(
+        self, store: Store
+    ) -> None:
+        # As routing desks append: the new owner must be active and within capacity. Two
+        # appends that lock the agent's row to share it, then to count, can deadlock.
+        store.put_agent(_BO)
+        claim = CapacityClaim("bo", "chat", 3)
+        outcomes: list[str] = []
+        lock = threading.Lock()
+        start = threading.Barrier(4)
+
+        def claim_places(name: str) -> None:
+            start.wait()
+            for number in range(6):
+                case_id = f"{name}-{number}"
+                events, after = self.assigned(store, case_id)
+                try:
+                    store.append(
+                        case_id,
+                        events,
+                        expected_version=0,
+                        summary=CaseSummary.of(after),
+                        require_active=("bo",),
+                        capacity=claim,
+                    )
+                    outcome = "written"
+                except ConcurrencyConflict:
+                    outcome = "refused"
+                except Exception as error:  # noqa: BLE001 - any other failure is the finding
+                    outcome = f"{type(error).__name__}: {error}"
+                with lock:
+                    outcomes.append(outcome)
+
+        threads = [threading.Thread(target=claim_places, args=(f"t{n}",)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(set(outcomes)) == ["refused", "written"], outcomes
+        assert outcomes.count("written") == 3
+        assert len(store.find_cases(owner="bo")) == 3
+
     def test_the_index_keeps_each_cases_channel(self, store: Store) -> None:
         events, after = self.opening(store)
         store.append("case-1", events, expected_version=0, summary=CaseSummary.of(after))
