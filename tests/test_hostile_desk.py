@@ -15,6 +15,7 @@ from test_stateful import ACTORS, commands
 from servicekit import (
     BusinessCalendar,
     ChangePriority,
+    ChangeSkills,
     Channel,
     Command,
     CompleteFollowUp,
@@ -28,6 +29,7 @@ from servicekit import (
     PauseSla,
     RecordInteraction,
     ResumeSla,
+    ReturnToQueue,
     Role,
     ScheduleFollowUp,
     ServiceDesk,
@@ -149,6 +151,17 @@ step = st.one_of(
         st.just("any"), st.integers(0, 1), st.sampled_from(CASES), commands(st.sampled_from(ACTORS))
     ),
     st.tuples(st.just("directory"), st.just(0), st.just(""), directory_changes),
+    st.tuples(
+        st.just("any"),
+        st.integers(0, 1),
+        st.sampled_from(CASES),
+        st.builds(ReturnToQueue, actor=st.sampled_from(ACTORS), handoff_note=st.just("back"))
+        | st.builds(
+            ChangeSkills,
+            actor=st.sampled_from(ACTORS),
+            skills=st.sampled_from([frozenset(), frozenset({"german"})]),
+        ),
+    ),
     st.tuples(st.just("tick"), st.integers(0, 1), st.just(""), st.just(None)),
     st.tuples(st.just("advance"), st.just(0), st.just(""), st.sampled_from([1, 5, 30, 60 * 24])),
     st.tuples(
