@@ -14,6 +14,7 @@ from test_stateful import ACTORS, commands
 
 from servicekit import (
     BusinessCalendar,
+    Case,
     ChangePriority,
     ChangeSkills,
     Channel,
@@ -447,3 +448,24 @@ def test_the_memory_index_follows_every_field_of_an_entry_it_accepts() -> None:
     assert store.find_cases(customer="cust-2") == [entry]
     assert store.find_cases(workflow="repairs") == [entry]
     assert store.find_cases(customer="cust-1") == []
+
+
+def test_a_refused_opening_leaves_every_query_working() -> None:
+    """Rule: bad input changes nothing: after a refused first append every query still works.
+
+    The entry's assignees are a list (a hand-made entry): InMemoryStore indexes the new case
+    under its customer and owner, then fails on the list with a bare `TypeError`, so
+    `find_cases(customer=...)` raises `KeyError` (main: the events are written, no entry).
+    """
+    store = InMemoryStore()
+    case = Case(WORKFLOW, "n")
+    opening = OpenCase(
+        actor=BO, customer_id="cust-1", channel=Channel.PHONE, summary="s", stage="in_service"
+    )
+    events = decide(case, opening, now=START)
+    entry = attrs.evolve(CaseSummary.of(fold(case, events)), follow_up_assignee_ids=["bo"])  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue):
+        store.append("n", events, expected_version=0, summary=entry)
+    assert store.load("n").version == 0
+    assert store.find_cases(customer="cust-1") == []
+    assert store.find_cases(owner="bo") == []
