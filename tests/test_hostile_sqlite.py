@@ -70,7 +70,7 @@ def test_an_agent_whose_active_is_not_a_boolean_is_refused(active: object) -> No
         Agent("hostile-active", teams={"service"}, active=active)  # type: ignore[arg-type]
     agent = Agent("hostile-active", teams={"service"})
     with pytest.raises(InvalidValue, match="active must be True or False"):
-        attrs.evolve(agent, active=active)
+        attrs.evolve(agent, active=active)  # type: ignore[arg-type]
 
 
 def test_event_to_json_writes_each_event_as_json_does_whatever_came_before() -> None:

@@ -22,6 +22,7 @@ from servicekit.clock import Clock
 from servicekit.commands import (
     AssignCase,
     Command,
+    CompleteFollowUp,
     HandOverFollowUp,
     OpenCase,
     ReassignSteward,
@@ -87,8 +88,11 @@ class CommandPath:
             # first attempt, on the cached case, is written out without the loop; it
             # decides, appends and caches what the loop would
             # (`test_the_quick_first_attempt_agrees_with_the_full_loop`).
+            command = self._actor_now(command)
             actor = command.actor
             judged = case if actor is case.owner else self._directory.current(case, actor)
+            if type(command) is CompleteFollowUp:
+                judged = self._directory.current_assignee(judged, command.follow_up_id)
             try:
                 events = decide(judged, command, now=self.now(case))
             except CommandRejected:
@@ -131,9 +135,9 @@ class CommandPath:
                 first = self._store.idempotency(key)
                 if first is not None:
                     return self._first_result(first, fingerprint)
-            if attempt:
-                # The directory may have changed under the lost race: decide on it as it is now.
-                command = self._as_directory_knows(command)
+            # The directory is the truth: on a retry it may have changed under the lost
+            # race, so every agent the command names is decided on as it is now.
+            command = self._as_directory_knows(command) if attempt else self._actor_now(command)
             case, events = self._decide(case_id, command, trust_cache=attempt == 0)
             after = fold(case, events)
             if upkeep.policies is not None:
@@ -265,10 +269,29 @@ class CommandPath:
             # judge the case on the owner (and steward) as the directory knows them now.
             steward_too = type(command) is ReassignSteward
             case = self._directory.current(case, actor, steward_too=steward_too)
-        if type(command) is HandOverFollowUp:
+        if type(command) is HandOverFollowUp or type(command) is CompleteFollowUp:
             # "A supervisor of the assignee's team": the assignee's teams as they are now.
             case = self._directory.current_assignee(case, command.follow_up_id)
         return decide(case, command, now=self.now(case))
+
+    def _actor_now(self, command: Command) -> Command:
+        """The command with its acting agent as the directory knows them now.
+
+        A command built elsewhere (a queue) may carry an agent's record from before
+        a change (a deactivation, a new team); the directory is the truth, on the
+        first attempt as on every retry (`_as_directory_knows`), so that whether the
+        command is accepted never depends on a race. `UnknownAgent` if the directory
+        does not know the agent. The desk's own operations hand over the directory's
+        record, which comes back as it is.
+        """
+        actor = command.actor
+        if not isinstance(actor, Agent):
+            return command  # the customer or the system: nothing the directory keeps
+        known = self._directory.agent(actor.id)
+        if known is actor or known == actor:
+            return command
+        refreshed: Command = attrs.evolve(command, actor=known)
+        return refreshed
 
     def _as_directory_knows(self, command: Command) -> Command:
         """The command with every agent it names as the directory knows them now."""
