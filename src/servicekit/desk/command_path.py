@@ -65,6 +65,7 @@ class CommandPath:
         self._directory = directory
         self._upkeep = upkeep
         self._max_attempts = max_attempts
+        self._agent_record = store.get_agent  # bound once: the quick path's one look-up
         self.routing: RoutingRoom | None = None  # set by `RoutingRoom.wire` when routing is on
 
     def execute(self, case_id: str, command: Command) -> Outcome:
@@ -88,8 +89,12 @@ class CommandPath:
             # first attempt, on the cached case, is written out without the loop; it
             # decides, appends and caches what the loop would
             # (`test_the_quick_first_attempt_agrees_with_the_full_loop`).
-            command = self._actor_now(command)
             actor = command.actor
+            # The directory is the truth (a queued command may carry a stale record); the
+            # desk's own operations hand over the record it holds, which one look-up finds.
+            if isinstance(actor, Agent) and self._agent_record(actor.id) is not actor:
+                command = self._actor_now(command)
+                actor = command.actor
             judged = case if actor is case.owner else self._directory.current(case, actor)
             if type(command) is CompleteFollowUp:
                 judged = self._directory.current_assignee(judged, command.follow_up_id)

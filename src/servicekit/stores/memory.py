@@ -296,8 +296,9 @@ class InMemoryStore:
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""
-        with self._lock:
-            return self._agents.get(agent_id)
+        # One dict read is atomic and `put_agent` replaces a record in one store, so this
+        # needs no lock (every command of a desk reads its actor here).
+        return self._agents.get(agent_id)
 
     def agents(self) -> list[Agent]:
         """Every registered agent, ordered by id."""
