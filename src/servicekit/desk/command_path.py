@@ -34,7 +34,12 @@ from servicekit.desk.cases import CaseReader, fold
 from servicekit.desk.directory import Directory
 from servicekit.desk.results import Outcome, new_outcome
 from servicekit.desk.sla_upkeep import SlaUpkeep
-from servicekit.errors import CommandRejected, ConcurrencyConflict, IdempotencyConflict
+from servicekit.errors import (
+    CommandRejected,
+    ConcurrencyConflict,
+    IdempotencyConflict,
+    UnknownAgent,
+)
 from servicekit.events import Event
 from servicekit.ownership import Agent
 from servicekit.stores.base import CapacityClaim, CaseSummary, IdempotencyRecord, Store
@@ -92,9 +97,11 @@ class CommandPath:
             actor = command.actor
             # The directory is the truth (a queued command may carry a stale record); the
             # desk's own operations hand over the record it holds, which one look-up finds.
-            if isinstance(actor, Agent) and self._agent_record(actor.id) is not actor:
-                command = self._actor_now(command)
-                actor = command.actor
+            if isinstance(actor, Agent):
+                known = self._agent_record(actor.id)
+                if known is not actor:
+                    command = _with_actor(command, actor, known)
+                    actor = command.actor
             judged = case if actor is case.owner else self._directory.current(case, actor)
             if type(command) is CompleteFollowUp:
                 judged = self._directory.current_assignee(judged, command.follow_up_id)
@@ -292,11 +299,7 @@ class CommandPath:
         actor = command.actor
         if not isinstance(actor, Agent):
             return command  # the customer or the system: nothing the directory keeps
-        known = self._directory.agent(actor.id)
-        if known is actor or known == actor:
-            return command
-        refreshed: Command = attrs.evolve(command, actor=known)
-        return refreshed
+        return _with_actor(command, actor, self._agent_record(actor.id))
 
     def _as_directory_knows(self, command: Command) -> Command:
         """The command with every agent it names as the directory knows them now."""
@@ -317,6 +320,20 @@ class CommandPath:
         case = self._cases.replay(record.case_id, history[: record.last_version])
         first = history[record.first_version - 1 : record.last_version]
         return Outcome(case, first, duplicate=True)
+
+
+def _with_actor(command: Command, actor: Agent, known: Agent | None) -> Command:
+    """The command by `known`, the directory's record of its acting agent `actor`.
+
+    `UnknownAgent` if the directory has no record; the command itself if the record
+    equals the one it carries.
+    """
+    if known is None:
+        raise UnknownAgent(actor.id)
+    if known is actor or known == actor:
+        return command
+    refreshed: Command = attrs.evolve(command, actor=known)
+    return refreshed
 
 
 def _receivers(command: Command) -> tuple[str, ...]:
