@@ -114,6 +114,13 @@ def _capacity(value: Any) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(limits.items()))
 
 
+def _a_boolean(_instance: object, attribute: Any, value: Any) -> None:
+    """Attrs validator: True or False, never another value that compares equal (1 == True)."""
+    if type(value) is not bool:
+        msg = f"{attribute.name} must be True or False, got {value!r}"
+        raise InvalidValue(msg)
+
+
 @attrs.frozen
 class Agent:
     """A human representative of the company.
@@ -136,7 +143,7 @@ class Agent:
         default=frozenset(), converter=_names, validator=_team_names
     )
     roles: frozenset[Role] = attrs.field(default=frozenset((Role.AGENT,)), converter=_roles)
-    active: bool = True
+    active: bool = attrs.field(default=True, validator=_a_boolean)
     skills: frozenset[str] = attrs.field(default=frozenset(), converter=skill_names)
     capacity: tuple[tuple[str, int], ...] = attrs.field(default=(), converter=_capacity)
 

@@ -581,7 +581,13 @@ def _current_event(data: object) -> Event | None:
     name = data["type"]
     kind = EVENT_TYPES.get(name) if type(name) is str else None
     payload = data["payload"]
-    if kind is None or data["schema_version"] != SCHEMA_VERSIONS[name] or type(payload) is not dict:
+    schema_version = data["schema_version"]
+    if (
+        kind is None
+        or type(schema_version) is not int  # true and 1.0 equal 1: the thorough path refuses them
+        or schema_version != SCHEMA_VERSIONS[name]
+        or type(payload) is not dict
+    ):
         return None
     fields = _fields(kind)
     if payload.keys() != _payload_keys(kind):

@@ -22,6 +22,7 @@ from servicekit.clock import Clock
 from servicekit.commands import (
     AssignCase,
     Command,
+    CompleteFollowUp,
     HandOverFollowUp,
     OpenCase,
     ReassignSteward,
@@ -33,7 +34,12 @@ from servicekit.desk.cases import CaseReader, fold
 from servicekit.desk.directory import Directory
 from servicekit.desk.results import Outcome, new_outcome
 from servicekit.desk.sla_upkeep import SlaUpkeep
-from servicekit.errors import CommandRejected, ConcurrencyConflict, IdempotencyConflict
+from servicekit.errors import (
+    CommandRejected,
+    ConcurrencyConflict,
+    IdempotencyConflict,
+    UnknownAgent,
+)
 from servicekit.events import Event
 from servicekit.ownership import Agent
 from servicekit.stores.base import CapacityClaim, CaseSummary, IdempotencyRecord, Store
@@ -64,6 +70,7 @@ class CommandPath:
         self._directory = directory
         self._upkeep = upkeep
         self._max_attempts = max_attempts
+        self._agent_record = store.get_agent  # bound once: the quick path's one look-up
         self.routing: RoutingRoom | None = None  # set by `RoutingRoom.wire` when routing is on
 
     def execute(self, case_id: str, command: Command) -> Outcome:
@@ -88,7 +95,16 @@ class CommandPath:
             # decides, appends and caches what the loop would
             # (`test_the_quick_first_attempt_agrees_with_the_full_loop`).
             actor = command.actor
+            # The directory is the truth (a queued command may carry a stale record); the
+            # desk's own operations hand over the record it holds, which one look-up finds.
+            if isinstance(actor, Agent):
+                known = self._agent_record(actor.id)
+                if known is not actor:
+                    command = _with_actor(command, actor, known)
+                    actor = command.actor
             judged = case if actor is case.owner else self._directory.current(case, actor)
+            if type(command) is CompleteFollowUp:
+                judged = self._directory.current_assignee(judged, command.follow_up_id)
             try:
                 events = decide(judged, command, now=self.now(case))
             except CommandRejected:
@@ -131,9 +147,9 @@ class CommandPath:
                 first = self._store.idempotency(key)
                 if first is not None:
                     return self._first_result(first, fingerprint)
-            if attempt:
-                # The directory may have changed under the lost race: decide on it as it is now.
-                command = self._as_directory_knows(command)
+            # The directory is the truth: on a retry it may have changed under the lost
+            # race, so every agent the command names is decided on as it is now.
+            command = self._as_directory_knows(command) if attempt else self._actor_now(command)
             case, events = self._decide(case_id, command, trust_cache=attempt == 0)
             after = fold(case, events)
             if upkeep.policies is not None:
@@ -265,10 +281,25 @@ class CommandPath:
             # judge the case on the owner (and steward) as the directory knows them now.
             steward_too = type(command) is ReassignSteward
             case = self._directory.current(case, actor, steward_too=steward_too)
-        if type(command) is HandOverFollowUp:
+        if type(command) is HandOverFollowUp or type(command) is CompleteFollowUp:
             # "A supervisor of the assignee's team": the assignee's teams as they are now.
             case = self._directory.current_assignee(case, command.follow_up_id)
         return decide(case, command, now=self.now(case))
+
+    def _actor_now(self, command: Command) -> Command:
+        """The command with its acting agent as the directory knows them now.
+
+        A command built elsewhere (a queue) may carry an agent's record from before
+        a change (a deactivation, a new team); the directory is the truth, on the
+        first attempt as on every retry (`_as_directory_knows`), so that whether the
+        command is accepted never depends on a race. `UnknownAgent` if the directory
+        does not know the agent. The desk's own operations hand over the directory's
+        record, which comes back as it is.
+        """
+        actor = command.actor
+        if not isinstance(actor, Agent):
+            return command  # the customer or the system: nothing the directory keeps
+        return _with_actor(command, actor, self._agent_record(actor.id))
 
     def _as_directory_knows(self, command: Command) -> Command:
         """The command with every agent it names as the directory knows them now."""
@@ -289,6 +320,20 @@ class CommandPath:
         case = self._cases.replay(record.case_id, history[: record.last_version])
         first = history[record.first_version - 1 : record.last_version]
         return Outcome(case, first, duplicate=True)
+
+
+def _with_actor(command: Command, actor: Agent, known: Agent | None) -> Command:
+    """The command by `known`, the directory's record of its acting agent `actor`.
+
+    `UnknownAgent` if the directory has no record; the command itself if the record
+    equals the one it carries.
+    """
+    if known is None:
+        raise UnknownAgent(actor.id)
+    if known is actor or known == actor:
+        return command
+    refreshed: Command = attrs.evolve(command, actor=known)
+    return refreshed
 
 
 def _receivers(command: Command) -> tuple[str, ...]:

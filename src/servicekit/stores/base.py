@@ -364,8 +364,10 @@ def check_append(  # noqa: PLR0913 - what an append holds, and its options keywo
     """Refuse an append that could not be a continuation of the case (for store authors).
 
     The events must be non-empty, all of `case_id`, numbered on from
-    `expected_version` without gaps, and `summary` must describe the case at the
-    last of them; `require_active` must hold agent ids (strings). Every id and
+    `expected_version` without gaps (versions are `int`, not `True`), and
+    `summary` must describe the case at the last of them, its
+    `follow_up_assignee_ids` a frozenset of agent ids; `require_active` must
+    hold agent ids (strings). Every id and
     name the store keeps as text (the case id, the summary's names, the
     idempotency key) must be storable as UTF-8: a lone surrogate such as
     U+D800 is refused. Raises `InvalidValue`; call it before writing.
@@ -389,7 +391,7 @@ def check_append(  # noqa: PLR0913 - what an append holds, and its options keywo
     version = expected_version
     for event in events:
         version += 1
-        if event.version != version or event.case_id != case_id:
+        if event.version != version or type(event.version) is not int or event.case_id != case_id:
             _check_each(case_id, events, expected_version, summary, key)
             return
     owner, steward = summary.owner_id, summary.steward_id
@@ -413,6 +415,8 @@ def check_append(  # noqa: PLR0913 - what an append holds, and its options keywo
     updated, opened, due = summary.updated_at, summary.opened_at, summary.next_due
     if not (
         summary.version == version
+        and type(summary.version) is int  # not True, which equals 1
+        and type(summary.follow_up_assignee_ids) is frozenset
         and summary.case_id == case_id
         # UTC, as the desk writes them; another zone's offset is asked for closer up.
         and type(updated) is datetime
@@ -445,6 +449,12 @@ def _check_each(
     version = expected_version
     for event in events:
         version += 1
+        if type(event.version) is not int:  # True equals 1, but no store keeps it as 1
+            msg = (
+                f"an append to case {case_id!r} numbers its events with whole numbers, "
+                f"got version {event.version!r}"
+            )
+            raise InvalidValue(msg)
         if event.case_id != case_id:
             msg = f"an append to case {case_id!r} holds an event of case {event.case_id!r}"
             raise InvalidValue(msg)
@@ -454,7 +464,11 @@ def _check_each(
                 f"events from {expected_version + 1} without gaps; got version {event.version}"
             )
             raise InvalidValue(msg)
-    if summary.case_id != case_id or summary.version != events[-1].version:
+    if (
+        summary.case_id != case_id
+        or summary.version != events[-1].version
+        or type(summary.version) is not int
+    ):
         msg = (
             f"the index entry must describe case {case_id!r} at version {events[-1].version}, "
             f"got case {summary.case_id!r} at version {summary.version}"
@@ -517,7 +531,14 @@ def _check_text(case_id: str, summary: CaseSummary, key: object) -> None:
     ):
         if value is not None:
             storable(value, what, limit=MAX_NAME_LENGTH)
-    for agent_id in summary.follow_up_assignee_ids:
+    assignees: object = summary.follow_up_assignee_ids  # as a host's hand-made entry has it
+    if not isinstance(assignees, frozenset):  # a store's index takes set differences of it
+        msg = (
+            f"the index entry of case {case_id!r} must give follow_up_assignee_ids as a "
+            f"frozenset of agent ids, got {type(assignees).__name__}: {assignees!r}"
+        )
+        raise InvalidValue(msg)
+    for agent_id in assignees:
         storable(agent_id, "a follow-up's assignee id", limit=MAX_NAME_LENGTH)
 
 

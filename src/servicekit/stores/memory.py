@@ -111,13 +111,16 @@ class InMemoryStore:
                     raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
             summaries = self._summaries
             old = summaries.get(case_id)
+            # `check_append` has refused every value the index could not take (a list of
+            # assignees, an unhashable name), so nothing below fails half-way through.
             if old is None:
-                self._events[case_id] = stored
                 self._index_new(summary)
+                self._events[case_id] = stored
             else:
                 # Most appends change one criterion at most (the stage, on a move):
-                # compare each directly, and touch the index only where it changed. A
-                # case's customer and workflow never change once it is opened.
+                # compare each directly, and touch the index only where it changed. The
+                # desk never changes a case's customer or workflow, but a host's entry
+                # may: what the store accepts, it finds by.
                 if summary.stage != old.stage:
                     by_stage = self._by_stage
                     by_stage[old.stage].discard(case_id)
@@ -130,6 +133,10 @@ class InMemoryStore:
                     self._index_assignees(summary, old.follow_up_assignee_ids)
                 if summary.next_due != old.next_due:
                     self._move_due(case_id, old.next_due, summary.next_due)
+                if summary.customer_id != old.customer_id:
+                    _move(self._index["customer"], case_id, old.customer_id, summary.customer_id)
+                if summary.workflow != old.workflow:
+                    _move(self._index["workflow"], case_id, old.workflow, summary.workflow)
             summaries[case_id] = summary
             stored.extend(events)
             self._log.extend(events)
@@ -289,8 +296,9 @@ class InMemoryStore:
 
     def get_agent(self, agent_id: str) -> Agent | None:
         """The agent with this id, if registered."""
-        with self._lock:
-            return self._agents.get(agent_id)
+        # One dict read is atomic and `put_agent` replaces a record in one store, so this
+        # needs no lock (every command of a desk reads its actor here).
+        return self._agents.get(agent_id)
 
     def agents(self) -> list[Agent]:
         """Every registered agent, ordered by id."""

@@ -946,6 +946,7 @@ def _rebuild(  # noqa: C901 - the hot loop of every load, written out on purpose
                 and loaded["version"] == version
                 and type(loaded["version"]) is int
                 and loaded["schema_version"] == plan.schema_version
+                and type(loaded["schema_version"]) is int
                 and tuple(payload) == plan.payload_keys
                 and tuple(map(type, payload.values())) in plan.json_types
             ):

@@ -441,6 +441,40 @@ class StoreContract:
         assert store.read_all() == []
         assert store.find_cases() == []
 
+    def test_an_index_entry_whose_assignees_are_not_a_frozenset_is_refused_and_nothing_written(
+        self, store: Store
+    ) -> None:
+        events, after = self.opening(store)
+        wrong: list[Any] = [["ana"], ("ana",), {"ana"}]
+        for assignees in wrong:
+            entry = attrs.evolve(CaseSummary.of(after), follow_up_assignee_ids=assignees)
+            with pytest.raises(InvalidValue, match="follow_up_assignee_ids as a frozenset"):
+                store.append("case-1", events, expected_version=0, summary=entry)
+        assert store.read_all() == []
+        assert store.find_cases() == []
+        assert store.find_cases(customer="c") == []
+
+    def test_an_event_or_entry_version_that_is_not_an_int_is_refused_and_nothing_written(
+        self, store: Store
+    ) -> None:
+        # True equals 1 (and hashes alike), but a store would keep it as `true`.
+        events, after = self.opening(store)
+        entry = CaseSummary.of(after)
+        with pytest.raises(InvalidValue, match="whole numbers, got version True"):
+            store.append(
+                "case-1",
+                [attrs.evolve(events[0], version=True), *events[1:]],
+                expected_version=0,
+                summary=entry,
+            )
+        if len(events) == 1:
+            with pytest.raises(InvalidValue, match="index entry must describe case"):
+                store.append(
+                    "case-1", events, expected_version=0, summary=attrs.evolve(entry, version=True)
+                )
+        assert store.read_all() == []
+        assert store.find_cases() == []
+
     def test_a_case_id_that_is_not_valid_text_is_refused_and_nothing_written(
         self, store: Store
     ) -> None:
@@ -519,6 +553,21 @@ class StoreContract:
         assert [s.case_id for s in store.find_cases(stage="in_service")] == ["case-1"]
         assert store.find_cases(stage="enquiry") == []
         assert store.find_cases(owner="bo")[0] == CaseSummary.of(writer.case)
+
+    def test_an_entry_naming_another_customer_and_workflow_is_found_under_them(
+        self, store: Store
+    ) -> None:
+        # The desk never changes them, but what a store accepts it finds by: every field
+        # of the latest entry is indexed, none kept from an earlier one.
+        writer = self.writer(store)
+        writer.open(customer="c1")
+        events, after = writer.decide(Move(actor=_ANA, trigger="negotiate"))
+        entry = attrs.evolve(CaseSummary.of(after), customer_id="c2", workflow="repairs")
+        store.append("case-1", events, expected_version=writer.case.version, summary=entry)
+        assert store.find_cases(customer="c2") == [entry]
+        assert store.find_cases(workflow="repairs") == [entry]
+        assert store.find_cases(customer="c1") == []
+        assert store.find_cases(workflow=_WORKFLOW.name) == []
 
     def test_find_cases_combines_criteria(self, store: Store) -> None:
         self.writer(store, "a").open(owner=_ANA, customer="c1")
