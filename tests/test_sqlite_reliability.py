@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,11 @@ def test_processes_appending_at_once_lose_nothing_and_double_nothing(tmp_path: P
     cases = ["a", "b"]
     prepared(path, cases)
     processes = [worker("race", str(path), f"w{n}", "40", ",".join(cases)) for n in range(4)]
+    ready = [Path(f"{path}.ready-w{n}") for n in range(4)]
+    deadline = time.monotonic() + 120
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    Path(f"{path}.go").touch()  # the start line: all four begin their appends together
     reports = []
     for process in processes:
         with process:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +60,12 @@ def race(path: str, name: str, count: int, case_ids: list[str]) -> None:
     """Record `count` interactions round-robin on the cases; print successes and conflicts."""
     store = CountingStore(path, timeout=60)
     desk = ServiceDesk(workflow=buying_cycle(), store=store, clock=SystemClock(), max_attempts=200)
+    # a start line: every worker is ready (imported, store open) before any appends, so
+    # that they really overlap on a loaded machine instead of running one after another
+    Path(f"{path}.ready-{name}").touch()
+    go = Path(f"{path}.go")
+    while not go.exists():
+        time.sleep(0.005)
     for number in range(count):
         desk.record_interaction(
             case_ids[number % len(case_ids)],
