@@ -9,6 +9,7 @@ from servicekit import (
     AcceptOffer,
     Agent,
     Case,
+    CaseSummary,
     Channel,
     Command,
     Customer,
@@ -19,6 +20,7 @@ from servicekit import (
     Role,
     System,
     Workflow,
+    buying_cycle,
     decide,
     evolve,
 )
@@ -91,3 +93,22 @@ class Play:
             else:
                 self(Move(actor=owner, trigger=step, reason="because"))
         return self
+
+
+def appends_of(commands: list[Command]) -> list[tuple[tuple[Event, ...], int, CaseSummary]]:
+    """Open case-1 (bo, in service), then `commands`: each append as a store test makes it.
+
+    Each item is the append's events, its expected version and the index entry after
+    it; the commands are decided a minute apart from START.
+    """
+    case, made = Case(buying_cycle(), "case-1"), []
+    opening = OpenCase(
+        actor=BO, customer_id="c", channel=Channel.WEB, summary="s", stage="in_service"
+    )
+    for number, command in enumerate([opening, *commands]):
+        expected = case.version
+        events = decide(case, command, now=START + timedelta(minutes=number))
+        for event in events:
+            case = evolve(case, event)
+        made.append((events, expected, CaseSummary.of(case)))
+    return made

@@ -20,32 +20,25 @@ from pathlib import Path
 
 import attrs
 import pytest
-from helpers import BO, CY, START, Play
+from helpers import BO, CY, START, Play, appends_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from servicekit import (
     Agent,
-    Case,
-    CaseSummary,
     Channel,
     ConcurrencyConflict,
     CorruptHistory,
     Direction,
-    Event,
     InvalidValue,
     ManualClock,
     Move,
-    OpenCase,
     RecordInteraction,
     ScheduleFollowUp,
     ServiceDesk,
     TransferCase,
     buying_cycle,
-    decide,
-    evolve,
 )
-from servicekit.commands import Command
 from servicekit.serialization import event_to_dict, event_to_json
 from servicekit.stores import InMemoryStore, SQLiteStore
 from servicekit.stores.sqlite import SCHEMA_VERSION
@@ -273,24 +266,9 @@ def test_processes_opening_one_old_file_at_once_all_work(tmp_path: Path) -> None
 # -- remembered index entries: two connections on one file, against the memory store ----------
 
 
-def branch(commands: list[Command]) -> list[tuple[tuple[Event, ...], int, CaseSummary]]:
-    """Open case-1, then `commands`: each append's events, expected version and entry."""
-    case, made = Case(WORKFLOW, "case-1"), []
-    opening = OpenCase(
-        actor=BO, customer_id="c", channel=Channel.WEB, summary="s", stage="in_service"
-    )
-    for number, command in enumerate([opening, *commands]):
-        expected = case.version
-        events = decide(case, command, now=START + timedelta(minutes=number))
-        for event in events:
-            case = evolve(case, event)
-        made.append((events, expected, CaseSummary.of(case)))
-    return made
-
-
 BRANCHES = [
-    branch([Move(actor=BO, trigger=("wait_on_customer", "resume")[n % 2]) for n in range(8)]),
-    branch(
+    appends_of([Move(actor=BO, trigger=("wait_on_customer", "resume")[n % 2]) for n in range(8)]),
+    appends_of(
         [
             TransferCase(actor=BO, to=CY, handoff_note="over"),
             ScheduleFollowUp(actor=CY, due=START + timedelta(days=1), reason="r", assignee=BO),
@@ -369,7 +347,7 @@ def test_an_event_the_store_accepts_loads_back_equal(tmp_path: Path) -> None:
     # so check_append lets it through) is written as "version":true, and every load of
     # the case then fails with CorruptHistory.
     agent = Agent("hostile-version", teams={"service"})
-    (opened, _, summary), *_ = branch([])
+    (opened, _, summary), *_ = appends_of([])
     odd = attrs.evolve(opened[0], version=True, actor=agent)
     with SQLiteStore(tmp_path / "s.sqlite") as store:
         try:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import attrs
 import pytest
-from helpers import BO, START
+from helpers import BO, START, appends_of
 
 from servicekit import (
     Case,
@@ -21,7 +20,6 @@ from servicekit import (
     evolve,
 )
 from servicekit.buying_cycle import buying_cycle
-from servicekit.commands import Command
 from servicekit.stores import SQLiteStore
 from servicekit.testing import StoreContract
 
@@ -62,18 +60,9 @@ def test_an_agent_deactivated_through_another_connection_makes_the_append_confli
 
 def appends(count: int) -> list[tuple[tuple[Event, ...], int, CaseSummary]]:
     """Open case-1, then `count` moves: each append's events, expected version and entry."""
-    case, made = Case(buying_cycle(), "case-1"), []
-    commands: list[Command] = [
-        OpenCase(actor=BO, customer_id="c", channel=Channel.WEB, summary="s", stage="in_service"),
-        *(Move(actor=BO, trigger=("wait_on_customer", "resume")[n % 2]) for n in range(count)),
-    ]
-    for number, command in enumerate(commands):
-        expected = case.version
-        events = decide(case, command, now=START + timedelta(minutes=number))
-        for event in events:
-            case = evolve(case, event)
-        made.append((events, expected, CaseSummary.of(case)))
-    return made
+    return appends_of(
+        [Move(actor=BO, trigger=("wait_on_customer", "resume")[n % 2]) for n in range(count)]
+    )
 
 
 def test_an_append_on_a_case_another_connection_moved_on_conflicts_and_writes_nothing(
