@@ -12,6 +12,10 @@
 # selected); `.venv/bin/mutmut run NAME` checks one again. The score per module and the survivors not in
 # tools/accepted_survivors.toml are printed at the end. JOBS=N runs N mutants at once
 # (default 1: the machine is shared). Which tests run is [tool.mutmut] in pyproject.toml.
+# The SQLAlchemy store's mutants need PostgreSQL: with SERVICEKIT_TEST_POSTGRES set (for
+# example postgresql://postgres@127.0.0.1:5432/test) before the first run of a new mutants/
+# (FRESH=1), its contract tests reach them; the desk suite then also runs on PostgreSQL,
+# which makes every mutant of the other modules slower, so run `stores` on its own that way.
 # Mutants of code that runs at import or fills a cache before mutmut forks its worker are
 # listed, with the tests that kill them, in [fresh_process] of tools/accepted_survivors.toml;
 # `.venv/bin/python tools/mutation_score.py --check-fresh MODULE ...` checks them again.
