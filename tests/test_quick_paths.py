@@ -169,6 +169,84 @@ def test_a_lost_race_on_the_only_attempt_is_reported() -> None:
         mine.wait_on_customer("k", actor="bo")
 
 
+class _CountingStore(InMemoryStore):
+    """Counts the directory's reads of each agent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        self.reads.append(agent_id)
+        return super().get_agent(agent_id)
+
+
+def _counted_desk() -> tuple[ServiceDesk, _CountingStore]:
+    store = _CountingStore()
+    desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+    desk.register_agent(BO)
+    opening = OpenCase(
+        actor=BO, customer_id="c", channel=Channel.PHONE, summary="s", stage="in_service"
+    )
+    desk.execute("k", opening)
+    return desk, store
+
+
+@pytest.mark.parametrize("key", [None, "once"])
+def test_a_named_operation_reads_its_acting_agent_once(key: str | None) -> None:
+    """The named method reads the agent from the directory; the command path does not again.
+
+    With an idempotency key the command takes the full loop, not the quick first attempt.
+    """
+    desk, store = _counted_desk()
+    store.reads.clear()
+    desk.wait_on_customer("k", actor="bo", idempotency_key=key)
+    desk.record_interaction(
+        "k",
+        actor="bo",
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        summary="sent the part",
+    )
+    assert store.reads == ["bo", "bo"]
+
+
+def test_a_command_built_elsewhere_is_decided_on_the_agent_as_the_directory_knows_them() -> None:
+    """`execute` still reads the agent: a queued command may carry a stale record."""
+    desk, store = _counted_desk()
+    stale = attrs.evolve(BO, teams=frozenset({"nobody"}))
+    store.reads.clear()
+    outcome = desk.execute("k", Move(actor=stale, trigger="wait_on_customer"))
+    assert store.reads == ["bo"]
+    assert outcome.events[-1].actor == BO  # recorded as the directory knows her, not as queued
+
+
+def test_a_desk_that_overrides_execute_sees_every_named_operation() -> None:
+    """A host's `execute` (an audit of every command) is called by the named methods too."""
+    seen: list[str] = []
+
+    class AuditedDesk(ServiceDesk):
+        def execute(self, case_id: str, command: Command) -> Any:
+            seen.append(type(command).__name__)
+            return super().execute(case_id, command)
+
+    desk = AuditedDesk(workflow=WORKFLOW, store=InMemoryStore(), clock=ManualClock(START))
+    desk.register_agent(BO)
+    desk.open_case(
+        actor="bo",
+        customer_id="c",
+        channel=Channel.PHONE,
+        summary="s",
+        case_id="k",
+        stage="in_service",
+    )
+    desk.record_interaction(
+        "k", actor="bo", channel=Channel.EMAIL, direction=Direction.OUTBOUND, summary="a photo?"
+    )
+    desk.wait_on_customer("k", actor="bo")
+    assert seen == ["OpenCase", "RecordInteraction", "Move"]
+
+
 # -- the store: check_append's one-pass check, against every check one by one ------------------
 
 

@@ -73,8 +73,12 @@ class CommandPath:
         self._agent_record = store.get_agent  # bound once: the quick path's one look-up
         self.routing: RoutingRoom | None = None  # set by `RoutingRoom.wire` when routing is on
 
-    def execute(self, case_id: str, command: Command) -> Outcome:
+    def execute(self, case_id: str, command: Command, *, actor_read: bool = False) -> Outcome:
         """Decide `command` on the case and append its events, retrying lost races.
+
+        `actor_read` says the command's acting agent is the directory's record, read
+        just now (a named operation of the desk): the first attempt does not read it
+        again. A command built elsewhere may carry a stale record, which it does.
 
         Raises:
             CommandRejected: the domain refused the command (nothing stored).
@@ -96,8 +100,8 @@ class CommandPath:
             # (`test_the_quick_first_attempt_agrees_with_the_full_loop`).
             actor = command.actor
             # The directory is the truth (a queued command may carry a stale record); the
-            # desk's own operations hand over the record it holds, which one look-up finds.
-            if isinstance(actor, Agent):
+            # desk's own operations hand over the record they just read.
+            if not actor_read and isinstance(actor, Agent):
                 known = self._agent_record(actor.id)
                 if known is not actor:
                     command = _with_actor(command, actor, known)
@@ -107,8 +111,8 @@ class CommandPath:
                 judged = self._directory.current_assignee(judged, command.follow_up_id)
             try:
                 events = decide(judged, command, now=self.now(case))
-            except CommandRejected:
-                return self._attempts(case_id, command)  # perhaps only as the cache is behind
+            except CommandRejected:  # perhaps only as the cache is behind
+                return self._attempts(case_id, command, actor_read=True)
             after = case
             for event in events:
                 after = evolve(after, event)
@@ -127,14 +131,20 @@ class CommandPath:
                 return self._attempts(case_id, command, lost=lost)
             self._cases.remember(after)
             return new_outcome(after, events)
-        return self._attempts(case_id, command)
+        return self._attempts(case_id, command, actor_read=actor_read)
 
     def _attempts(
-        self, case_id: str, command: Command, *, lost: ConcurrencyConflict | None = None
+        self,
+        case_id: str,
+        command: Command,
+        *,
+        lost: ConcurrencyConflict | None = None,
+        actor_read: bool = False,
     ) -> Outcome:
         """Decide and append, deciding again on the stored case after each lost race.
 
-        `lost` is the race the first attempt lost already, if `execute` made it.
+        `lost` is the race the first attempt lost already, if `execute` made it;
+        `actor_read` as for `execute` (the quick path read it, or the desk did).
         """
         key = command.idempotency_key
         fingerprint = _fingerprint(case_id, command) if key is not None else ""
@@ -149,7 +159,9 @@ class CommandPath:
                     return self._first_result(first, fingerprint)
             # The directory is the truth: on a retry it may have changed under the lost
             # race, so every agent the command names is decided on as it is now.
-            command = self._as_directory_knows(command) if attempt else self._actor_now(command)
+            # (The first attempt's acting agent: read here, unless just read already.)
+            if attempt or not actor_read:
+                command = self._as_directory_knows(command) if attempt else self._actor_now(command)
             case, events = self._decide(case_id, command, trust_cache=attempt == 0)
             after = fold(case, events)
             if upkeep.policies is not None:
