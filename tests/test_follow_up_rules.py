@@ -162,8 +162,42 @@ def test_without_a_reopen_stage_a_closed_case_stays_closed(
     desk.register_agent(Agent("ana", teams={"sales"}))
     desk.open_case(actor="ana", customer_id="ivy", channel=Channel.PHONE, summary="s", case_id="e")
     desk.close("e", actor="ana", reason="spam")
-    with pytest.raises(InvalidTransition, match="the case is finished"):
+    with pytest.raises(InvalidTransition) as error:
         desk.reopen("e", actor="ana")
+    assert str(error.value) == (
+        "agent 'ana' cannot fire 'reopen' on case 'e' in stage 'closed': the case is finished; "
+        "allowed instead: record an interaction, record feedback"
+    )
+    assert error.value.allowed == ("record an interaction", "record feedback")
+
+
+REOPEN_UNTIL = datetime(2024, 7, 8, 10, 0, tzinfo=UTC)
+"""Closed on Thursday 12:00 in Berlin, the two business days' window ends Monday 12:00."""
+
+
+def test_a_closed_case_reopens_up_to_the_last_moment_of_the_window(
+    desk: ServiceDesk, clock: ManualClock
+) -> None:
+    number = resolved(desk)
+    desk.complete_follow_up("k", number, actor="ana", outcome=FollowUpOutcome.SERVED)
+    desk.close("k", actor="ana")
+    clock.set(REOPEN_UNTIL)
+    assert desk.reopen("k", actor=IVY).case.stage == "in_service"
+
+
+def test_a_moment_after_the_window_a_closed_case_stays_closed(
+    desk: ServiceDesk, clock: ManualClock
+) -> None:
+    number = resolved(desk)
+    desk.complete_follow_up("k", number, actor="ana", outcome=FollowUpOutcome.SERVED)
+    desk.close("k", actor="ana")
+    clock.set(REOPEN_UNTIL + timedelta(microseconds=1))
+    with pytest.raises(InvalidTransition) as error:
+        desk.reopen("k", actor=IVY)
+    assert str(error.value).endswith(
+        ": the case closed 2024-07-04; it could be reopened until 2024-07-08 10:00Z; "
+        "open a new case; allowed instead: open the case"
+    )
 
 
 def test_tick_announces_a_due_follow_up_once(desk: ServiceDesk, clock: ManualClock) -> None:
