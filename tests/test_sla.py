@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,12 +20,16 @@ from servicekit import (
     ManualClock,
     Role,
     ServiceDesk,
+    StatusCategory,
     System,
+    Timer,
     buying_cycle,
 )
 from servicekit.commands import ChangePriority, PauseSla, ResumeSla
 from servicekit.sla import (
+    ClockSegment,
     ClockState,
+    ClockStatus,
     Conditions,
     Metric,
     Policy,
@@ -378,3 +384,222 @@ def test_conditions_read_as_words() -> None:
     assert str(Conditions(priorities={"high", "urgent"}, tiers="gold")) == (
         "priority high or urgent, tier gold"
     )
+
+
+def test_every_condition_reads_with_its_label() -> None:
+    conditions = Conditions(
+        priorities="high",
+        channels={"email", "chat"},
+        stages="enquiry",
+        tiers="gold",
+        workflows="buying_cycle",
+    )
+    assert str(conditions) == (
+        "priority high, channel chat or email, stage enquiry, tier gold, workflow buying_cycle"
+    )
+
+
+# -- what a policy accepts, and how a refusal reads ------------------------------------------
+
+
+def refusal(build: Any) -> str:
+    """The message of the InvalidValue that `build()` raises."""
+    with pytest.raises(InvalidValue) as refused:
+        build()
+    return str(refused.value)
+
+
+def test_a_target_that_is_no_positive_time_says_what_a_target_is() -> None:
+    assert refusal(lambda: Target(Metric.RESOLUTION, timedelta(0))) == (
+        "an SLA target is a positive business time (a timedelta or '4h') or a number of "
+        "business days ('2 business days', '2bd'), got datetime.timedelta(0)"
+    )
+
+
+def test_a_pause_set_may_be_one_status_category() -> None:
+    target = Target(Metric.RESOLUTION, "4h", pause_in=StatusCategory.OPEN)
+    assert target.pause_in == frozenset({StatusCategory.OPEN})
+
+
+@pytest.mark.parametrize(
+    ("pause_in", "shown"),
+    [(5, "5"), ({"pending"}, "{'pending'}"), ([StatusCategory.PENDING, "open"], None)],
+)
+def test_a_pause_set_of_anything_but_status_categories_is_refused(
+    pause_in: Any, shown: str | None
+) -> None:
+    message = refusal(lambda: Target(Metric.RESOLUTION, "4h", pause_in=pause_in))
+    assert message == (
+        "pause_in is a set of StatusCategory values, got "
+        + (shown or "[<StatusCategory.PENDING: 'pending'>, 'open']")
+    )
+
+
+@pytest.mark.parametrize("share", [0, 1, 1.5, -0.25, "0.5", True])
+def test_warn_at_is_a_share_strictly_between_0_and_1(share: Any) -> None:
+    message = refusal(lambda: Target(Metric.RESOLUTION, "4h", warn_at=share))
+    assert message == f"warn_at is a share of the target between 0 and 1, got {share!r}"
+
+
+def test_pausable_is_true_or_false() -> None:
+    message = refusal(lambda: Target(Metric.RESOLUTION, "4h", pausable="no"))  # type: ignore[arg-type]
+    assert message == "pausable is True or False, got 'no'"
+
+
+@pytest.mark.parametrize("version", [0, -1, True, "2", 1.0])
+def test_a_policy_version_is_a_whole_number_from_1(version: Any) -> None:
+    message = refusal(lambda: attrs_evolve(STANDARD, version=version))
+    assert message == f"a policy version is a whole number from 1, got {version!r}"
+
+
+def test_escalate_every_may_be_written_as_text() -> None:
+    policy = attrs_evolve(STANDARD, escalate_every="90m")
+    assert policy.escalate_every == timedelta(minutes=90)
+
+
+@pytest.mark.parametrize(
+    ("every", "shown"),
+    [
+        (timedelta(0), "datetime.timedelta(0)"),
+        (timedelta(hours=-1), "datetime.timedelta(days=-1, seconds=82800)"),
+        (3, "3"),
+    ],
+)
+def test_escalate_every_is_a_positive_business_time(every: Any, shown: str) -> None:
+    message = refusal(lambda: attrs_evolve(STANDARD, escalate_every=every))
+    assert message == f"escalate_every is a positive business time (timedelta or '1h'), got {shown}"
+
+
+# -- what a report says to a person ---------------------------------------------------------
+
+DUE = FRIDAY_4PM
+"""When the clocks below are due: 2024-07-05 14:00Z."""
+
+
+def breached_resolution() -> ClockStatus:
+    """A resolution clock half an hour past due: first nobody's, then bo's."""
+    return ClockStatus(
+        key="resolution",
+        metric=Metric.RESOLUTION,
+        state=ClockState.BREACHED,
+        target=timedelta(hours=4),
+        elapsed=timedelta(hours=4, minutes=30),
+        remaining=timedelta(minutes=-30),
+        due=DUE,
+        explanation=("due after 4h of business time", "bo took the case at 11:00"),
+        segments=(
+            ClockSegment(
+                DUE - timedelta(hours=4), DUE - timedelta(hours=3), None, timedelta(hours=1)
+            ),
+            ClockSegment(
+                DUE - timedelta(hours=3),
+                DUE + timedelta(minutes=30),
+                Agent("bo"),
+                timedelta(hours=3, minutes=30),
+            ),
+        ),
+    )
+
+
+def stopped_update(
+    *,
+    remaining: timedelta = timedelta(hours=24),
+    explanation: tuple[str, ...] = ("updates stopped",),
+) -> ClockStatus:
+    """A periodic-update clock that never ran and has no deadline."""
+    return ClockStatus(
+        key="periodic_update",
+        metric=Metric.PERIODIC_UPDATE,
+        state=ClockState.STOPPED,
+        target=timedelta(hours=24),
+        elapsed=timedelta(0),
+        remaining=remaining,
+        due=None,
+        explanation=explanation,
+    )
+
+
+def test_a_clock_reads_as_one_line_then_who_used_its_time_then_why() -> None:
+    assert str(breached_resolution()) == (
+        "resolution: breached, due 2024-07-05 14:00Z; 4h30m of 4h00m used, -0h30m left\n"
+        "  1h00m while nobody owned the case\n"
+        "  3h30m while bo owned the case\n"
+        "  - due after 4h of business time\n"
+        "  - bo took the case at 11:00"
+    )
+
+
+def test_a_clock_without_a_deadline_reads_without_one() -> None:
+    assert str(stopped_update()) == (
+        "periodic_update: stopped; 0h00m of 24h00m used, 24h00m left\n  - updates stopped"
+    )
+
+
+@pytest.mark.parametrize(
+    ("remaining", "shown"),
+    [(timedelta(seconds=90), "0h01m"), (timedelta(seconds=-90), "-0h02m")],
+)
+def test_the_time_left_is_never_overstated(remaining: timedelta, shown: str) -> None:
+    clock = stopped_update(remaining=remaining, explanation=())
+    assert str(clock) == f"periodic_update: stopped; 0h00m of 24h00m used, {shown} left"
+
+
+@pytest.fixture
+def host_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is New York's, and is set back afterwards."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("host_in_new_york")
+def test_report_times_are_written_in_utc_whatever_the_hosts_zone() -> None:
+    assert str(breached_resolution()).startswith("resolution: breached, due 2024-07-05 14:00Z;")
+
+
+def test_a_report_reads_as_a_heading_then_each_clock() -> None:
+    report = SlaReport(
+        case_id="k",
+        at=DUE + timedelta(minutes=30),
+        policy=None,
+        clocks=(breached_resolution(), stopped_update()),
+        pending=(),
+        next_due=None,
+    )
+    assert str(report) == (
+        "SLA of case k at 2024-07-05 14:30Z (no SLA policy applies)\n"
+        "resolution: breached, due 2024-07-05 14:00Z; 4h30m of 4h00m used, -0h30m left\n"
+        "  1h00m while nobody owned the case\n"
+        "  3h30m while bo owned the case\n"
+        "  - due after 4h of business time\n"
+        "  - bo took the case at 11:00\n"
+        "periodic_update: stopped; 0h00m of 24h00m used, 24h00m left\n"
+        "  - updates stopped"
+    )
+
+
+def test_an_unknown_clock_is_refused_with_the_names_of_the_known_ones() -> None:
+    report = SlaReport(
+        case_id="k",
+        at=DUE,
+        policy=None,
+        clocks=(breached_resolution(), stopped_update()),
+        pending=(),
+        next_due=None,
+    )
+    with pytest.raises(KeyError) as refused:
+        report.clock("speed")
+    assert refused.value.args == (
+        "case 'k' has no SLA clock 'speed'; clocks: ['resolution', 'periodic_update']",
+    )
+
+
+def test_a_timer_is_due_from_its_due_moment_on() -> None:
+    warning = Timer(TimerKind.WARNING, "resolution", due=DUE, deadline=DUE + timedelta(hours=1))
+    breach = Timer(TimerKind.BREACH, "resolution", due=DUE + timedelta(hours=1))
+    report = SlaReport(
+        case_id="k", at=DUE, policy=None, clocks=(), pending=(warning, breach), next_due=DUE
+    )
+    assert report.timers_due() == (warning,)

@@ -237,6 +237,23 @@ def test_days_without_business_are_refused_as_ambiguous() -> None:
             Target(Metric.RESOLUTION, written)
 
 
+def test_an_ambiguous_day_target_says_how_to_write_days_or_hours() -> None:
+    with pytest.raises(InvalidValue) as refused:
+        Target(Metric.RESOLUTION, "2d")
+    assert str(refused.value) == (
+        "an SLA target of '2d' is ambiguous: write '2 business days' (or '2bd') to count open "
+        "dates of the calendar, or hours ('16h') for business time"
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [(1, "1 business day"), (2, "2 business days"), (5, "5 business days")],
+)
+def test_a_business_day_target_reads_as_words(days: int, words: str) -> None:
+    assert str(BusinessDays(days)) == words
+
+
 # -- pauses per target ----------------------------------------------------------------------
 
 
