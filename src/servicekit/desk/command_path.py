@@ -133,7 +133,7 @@ class CommandPath:
             return new_outcome(after, events)
         return self._attempts(case_id, command, actor_read=actor_read)
 
-    def _attempts(
+    def _attempts(  # noqa: C901 - the steps of one attempt, in order, each a branch
         self,
         case_id: str,
         command: Command,
@@ -158,10 +158,12 @@ class CommandPath:
                 if first is not None:
                     return self._first_result(first, fingerprint)
             # The directory is the truth: on a retry it may have changed under the lost
-            # race, so every agent the command names is decided on as it is now.
-            # (The first attempt's acting agent: read here, unless just read already.)
-            if attempt or not actor_read:
-                command = self._as_directory_knows(command) if attempt else self._actor_now(command)
+            # race, so every agent the command names is decided on as it is now; the
+            # first attempt reads the acting agent, unless the caller read it just now.
+            if attempt:
+                command = self._as_directory_knows(command)
+            elif not actor_read:
+                command = self._actor_now(command)
             case, events = self._decide(case_id, command, trust_cache=attempt == 0)
             after = fold(case, events)
             if upkeep.policies is not None:
