@@ -105,6 +105,13 @@ def test_not_served_reopens_the_case_with_the_same_steward(desk: ServiceDesk) ->
     assert moved.reason == f"follow-up {number}: the customer was not served"
 
 
+def served_and_closed(desk: ServiceDesk) -> None:
+    """Resolve case k, complete its follow-up as served and close it (Thursday)."""
+    number = resolved(desk)
+    desk.complete_follow_up("k", number, actor="ana", outcome=FollowUpOutcome.SERVED)
+    desk.close("k", actor="ana")
+
+
 def resolved_by(desk: ServiceDesk, agent: str) -> int:
     outcome = desk.resolve("k", actor=agent)
     return outcome.case.open_follow_ups[-1].follow_up_id
@@ -127,9 +134,7 @@ def test_no_answer_is_tried_again_then_closes_the_case(desk: ServiceDesk) -> Non
 
 
 def test_a_closed_case_reopens_within_the_window(desk: ServiceDesk, clock: ManualClock) -> None:
-    number = resolved(desk)
-    desk.complete_follow_up("k", number, actor="ana", outcome=FollowUpOutcome.SERVED)
-    desk.close("k", actor="ana")
+    served_and_closed(desk)
     clock.advance(timedelta(days=1))
     outcome = desk.reopen("k", actor=IVY, reason="it broke again")
     assert outcome.case.stage == "in_service"
@@ -137,9 +142,7 @@ def test_a_closed_case_reopens_within_the_window(desk: ServiceDesk, clock: Manua
 
 
 def test_after_the_window_a_closed_case_stays_closed(desk: ServiceDesk, clock: ManualClock) -> None:
-    number = resolved(desk)
-    desk.complete_follow_up("k", number, actor="ana", outcome=FollowUpOutcome.SERVED)
-    desk.close("k", actor="ana")
+    served_and_closed(desk)
     clock.advance(timedelta(days=5))  # Thu -> Tue: more than two business days
     with pytest.raises(InvalidTransition, match="could be reopened until 2024-07-08") as error:
         desk.reopen("k", actor=IVY)
@@ -147,9 +150,7 @@ def test_after_the_window_a_closed_case_stays_closed(desk: ServiceDesk, clock: M
 
 
 def test_a_reopened_case_of_someone_who_left_needs_reassignment(desk: ServiceDesk) -> None:
-    number = resolved(desk)
-    desk.complete_follow_up("k", number, actor="ana", outcome=FollowUpOutcome.SERVED)
-    desk.close("k", actor="ana")
+    served_and_closed(desk)
     desk.register_agent(Agent("ana", teams={"service"}, active=False))
     desk.reopen("k", actor=IVY)
     assert [s.case_id for s in desk.cases_needing_reassignment()] == ["k"]
@@ -178,9 +179,7 @@ REOPEN_UNTIL = datetime(2024, 7, 8, 10, 0, tzinfo=UTC)
 def test_a_closed_case_reopens_up_to_the_last_moment_of_the_window(
     desk: ServiceDesk, clock: ManualClock
 ) -> None:
-    number = resolved(desk)
-    desk.complete_follow_up("k", number, actor="ana", outcome=FollowUpOutcome.SERVED)
-    desk.close("k", actor="ana")
+    served_and_closed(desk)
     clock.set(REOPEN_UNTIL)
     assert desk.reopen("k", actor=IVY).case.stage == "in_service"
 
@@ -188,9 +187,7 @@ def test_a_closed_case_reopens_up_to_the_last_moment_of_the_window(
 def test_a_moment_after_the_window_a_closed_case_stays_closed(
     desk: ServiceDesk, clock: ManualClock
 ) -> None:
-    number = resolved(desk)
-    desk.complete_follow_up("k", number, actor="ana", outcome=FollowUpOutcome.SERVED)
-    desk.close("k", actor="ana")
+    served_and_closed(desk)
     clock.set(REOPEN_UNTIL + timedelta(microseconds=1))
     with pytest.raises(InvalidTransition) as error:
         desk.reopen("k", actor=IVY)
