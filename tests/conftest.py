@@ -40,7 +40,13 @@ else:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under the mutation profile, cap the examples of tests that ask for more themselves."""
+    """Run the tests marked `slow` first; under the mutation profile, cap their examples.
+
+    The suite runs on parallel workers (`pytest -n auto`, pytest-xdist): a test of
+    minutes started last would keep one worker busy while the others have finished,
+    so the long ones start at once and the short ones fill in around them.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
     if settings.get_current_profile_name() != "mutation":
         return
     for item in items:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import attrs
+import pytest
 from conftest import StoreFactory, examples
 from helpers import ANA, BO, BOT, CY, GONE, START, SUE
 from hypothesis import settings
@@ -348,6 +349,7 @@ rules, the same on every store, get their 80 examples in memory and on SQLite.
 """
 
 
+@pytest.mark.slow
 def test_desk_rules(store_kind: str, store_factory: StoreFactory) -> None:
     reached = Reached()
     run_state_machine_as_test(

@@ -64,14 +64,18 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert test_command in ci_lines
 
 
-def test_the_benchmarks_run_in_quick_mode(tmp_path: Path) -> None:
-    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
-        result = subprocess.run(  # noqa: S603 - our own script, our own interpreter
-            [sys.executable, str(script), "--quick", "--json", str(tmp_path / "out.json")],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr
-        assert "goal" in result.stdout
+BENCHMARKS = sorted((ROOT / "benchmarks").glob("bench_*.py"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", BENCHMARKS, ids=[script.stem for script in BENCHMARKS])
+def test_the_benchmarks_run_in_quick_mode(script: Path, tmp_path: Path) -> None:
+    result = subprocess.run(  # noqa: S603 - our own script, our own interpreter
+        [sys.executable, str(script), "--quick", "--json", str(tmp_path / "out.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "goal" in result.stdout

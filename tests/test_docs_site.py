@@ -43,6 +43,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Com
     return out, build
 
 
+@pytest.mark.slow
 def test_the_site_builds_with_no_warning(
     site: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:

@@ -77,6 +77,7 @@ def outcome(case: Any, move: Move, now: Any) -> object:
         return (type(error), str(error))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workflow", WORKFLOWS.values(), ids=WORKFLOWS.keys())
 @given(data=st.data())
 def test_the_quick_path_agrees_with_the_full_rules(workflow: Workflow, data: st.DataObject) -> None:

@@ -205,6 +205,7 @@ def python(code: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="uses POSIX signals")
 def test_a_migration_killed_midway_leaves_the_old_file_whole_and_a_reopen_finishes_it(
     tmp_path: Path,

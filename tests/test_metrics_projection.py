@@ -67,6 +67,7 @@ def interleaved(draw: st.DrawFn) -> list[StoredEvent]:
     return [StoredEvent(position, event) for position, event in enumerate(merged, start=1)]
 
 
+@pytest.mark.slow
 @settings(max_examples=40)
 @given(events=interleaved(), options=OPTIONS, cuts=st.lists(st.integers(0, 200), max_size=3))
 def test_the_projection_fed_in_pieces_and_restarted_reports_what_compute_reports(

@@ -92,6 +92,7 @@ def test_processes_racing_on_one_case_lose_no_update(
     assert sorted(s for s in recorded if s != "s") == sorted(expected)  # each exactly once
 
 
+@pytest.mark.slow
 def test_four_ticking_processes_fire_each_timer_once_though_one_is_killed(
     schema: tuple[str, SQLAlchemyStore],
 ) -> None:

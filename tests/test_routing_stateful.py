@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from conftest import StoreFactory, examples, postgres_url
 from helpers import START
 from hypothesis import given, settings
@@ -253,6 +254,7 @@ of 5 on 2 cores); 20 examples (600 steps) add half a minute, 60 would add a minu
 """
 
 
+@pytest.mark.slow
 def test_routing_rules(store_kind: str, store_factory: StoreFactory) -> None:
     run_state_machine_as_test(
         # "anything which returns an instance [...] when called", says its docstring

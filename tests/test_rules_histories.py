@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 
 from servicekit.serialization import EVENT_TYPES
@@ -15,6 +16,7 @@ ROUTING_EVENTS = frozenset({"SkillsChanged", "CaseReturnedToQueue"})
 desk's routing (skills, capacity, the queue); this test covers the ownership rules."""
 
 
+@pytest.mark.slow
 def test_histories_reach_every_event_type_and_go_deep() -> None:
     seen: set[str] = set()
     lengths: list[int] = []

@@ -43,12 +43,14 @@ def through_json(data: dict[str, Any]) -> dict[str, Any]:
     return loaded
 
 
+@pytest.mark.slow
 @given(histories())
 def test_every_event_comes_back_equal_through_json(history: list[Any]) -> None:
     loaded = [event_from_dict(through_json(event_to_dict(event))) for event in history]
     assert loaded == history
 
 
+@pytest.mark.slow
 @given(histories())
 def test_event_to_json_writes_the_compact_json_of_event_to_dict(history: list[Any]) -> None:
     for event in history:

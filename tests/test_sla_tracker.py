@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from helpers import START
 from hypothesis import given
 from hypothesis import strategies as st
@@ -133,6 +134,7 @@ def histories(draw: st.DrawFn) -> list[Event]:
     return history
 
 
+@pytest.mark.slow
 @given(histories(), st.data())
 def test_the_fold_taken_in_pieces_equals_the_fold_from_scratch(
     history: list[Event], data: st.DataObject

@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from case_model import FINAL, STAGES, CaseModel, triggers
 from helpers import ANA, BO, BOT, CUSTOMER, CY, GONE, SAL, START, STRANGER, SUE
 from hypothesis import event, settings
@@ -571,6 +572,7 @@ first 60 fixed examples already reach every stage and event type (the tally chec
 less than half the time of 150."""
 
 
+@pytest.mark.slow
 def test_case_rules() -> None:
     CaseRules.tally = tally = Tally()
     mutation_run = settings.get_current_profile_name() == "mutation"
