@@ -6,7 +6,8 @@ equal, while each history already stored stopped loading. Here the stored dict o
 of each type is written out by hand from the event's fields, once; `event_to_dict` must
 write exactly it, `event_to_json` its compact JSON, and both loaders must read it back as
 the event. Changing the form of an event type means a new schema version with an upcaster
-for the old one (tested in `test_serialization.py`), and a new example here.
+for the old one, and a new example here; each older form is written out too, with the
+event it loads as today.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from servicekit.interactions import Channel, Direction, Party
 from servicekit.ownership import Agent, Customer, Role, System
 from servicekit.serialization import (
     EVENT_TYPES,
+    SCHEMA_VERSIONS,
     event_from_dict,
     event_from_json,
     event_to_dict,
@@ -430,5 +432,180 @@ def test_each_event_is_stored_in_the_form_written_here(event: Event, form: dict[
 
 @pytest.mark.parametrize(("event", "form"), EXAMPLES, ids=IDS)
 def test_the_form_written_here_loads_as_the_event(event: Event, form: dict[str, Any]) -> None:
+    assert event_from_dict(form) == event
+    assert event_from_json(json.dumps(form), where="position 1") == event
+
+
+OPENING_V4 = {
+    "customer_id": "cust-1",
+    "workflow": "buying_cycle",
+    "stage": "enquiry",
+    "channel": "phone",
+    "summary": "wants a quote",
+}
+"""The fields a `CaseOpened` of every version has."""
+
+OLDER_FORMS: list[tuple[dict[str, Any], Event]] = [
+    # before company-initiated cases, priorities, tiers and skills: the customer started it
+    (
+        stored("CaseOpened", 1, 1, CUSTOMER_ACTOR, OPENING_V4),
+        CaseOpened(
+            **BASE,
+            version=1,
+            actor=CUSTOMER,
+            customer_id="cust-1",
+            workflow="buying_cycle",
+            stage="enquiry",
+            channel=Channel.PHONE,
+            initiated_by=Party.CUSTOMER,
+            summary="wants a quote",
+            priority="normal",
+            tier=None,
+            skills=frozenset(),
+        ),
+    ),
+    # before priorities, tiers and skills
+    (
+        stored("CaseOpened", 2, 1, ANA_ACTOR, {**OPENING_V4, "initiated_by": "company"}),
+        CaseOpened(
+            **BASE,
+            version=1,
+            actor=ANA,
+            customer_id="cust-1",
+            workflow="buying_cycle",
+            stage="enquiry",
+            channel=Channel.PHONE,
+            initiated_by=Party.COMPANY,
+            summary="wants a quote",
+            priority="normal",
+            tier=None,
+            skills=frozenset(),
+        ),
+    ),
+    # before skills
+    (
+        stored(
+            "CaseOpened",
+            3,
+            1,
+            ANA_ACTOR,
+            {**OPENING_V4, "initiated_by": "company", "priority": "high", "tier": "gold"},
+        ),
+        CaseOpened(
+            **BASE,
+            version=1,
+            actor=ANA,
+            customer_id="cust-1",
+            workflow="buying_cycle",
+            stage="enquiry",
+            channel=Channel.PHONE,
+            initiated_by=Party.COMPANY,
+            summary="wants a quote",
+            priority="high",
+            tier="gold",
+            skills=frozenset(),
+        ),
+    ),
+    # before routing: an assignment gave no reason
+    (
+        stored("OwnerAssigned", 1, 3, ANA_ACTOR, {"owner": BO_STORED}),
+        OwnerAssigned(**BASE, version=3, actor=ANA, owner=BO, reason=None),
+    ),
+    # before retries: every follow-up was a first attempt
+    (
+        stored(
+            "FollowUpScheduled",
+            1,
+            13,
+            BO_ACTOR,
+            {
+                "follow_up_id": 1,
+                "assignee": ANA_STORED,
+                "due": "2026-03-09T09:30:00+00:00",
+                "reason": "check the delivery",
+            },
+        ),
+        FollowUpScheduled(
+            **BASE,
+            version=13,
+            actor=BO,
+            follow_up_id=1,
+            assignee=ANA,
+            due=datetime(2026, 3, 9, 9, 30, tzinfo=UTC),
+            reason="check the delivery",
+            attempt=1,
+        ),
+    ),
+    # `due` was the warning moment, and the target's due time was not kept
+    (
+        stored(
+            "SlaWarned",
+            1,
+            23,
+            SYSTEM_ACTOR,
+            {"clock": "resolution", "due": "2026-03-02T15:30:00+00:00"},
+        ),
+        SlaWarned(
+            **BASE,
+            version=23,
+            actor=SYSTEM,
+            clock="resolution",
+            warning_at=datetime(2026, 3, 2, 15, 30, tzinfo=UTC),
+            due=None,
+        ),
+    ),
+    # before skipped warnings: none was skipped
+    (
+        stored(
+            "SlaBreached",
+            1,
+            24,
+            SYSTEM_ACTOR,
+            {"clock": "first_response", "due": "2026-03-02T10:30:00+00:00"},
+        ),
+        SlaBreached(
+            **BASE,
+            version=24,
+            actor=SYSTEM,
+            clock="first_response",
+            due=datetime(2026, 3, 2, 10, 30, tzinfo=UTC),
+            warning_skipped=False,
+        ),
+    ),
+    # before answers recorded for the customer: the customer gave them, on no named channel
+    (
+        stored("OfferAccepted", 1, 11, CUSTOMER_ACTOR, {"offer_id": 1}),
+        OfferAccepted(**BASE, version=11, actor=CUSTOMER, offer_id=1, via=None),
+    ),
+    (
+        stored("OfferRejected", 1, 12, CUSTOMER_ACTOR, {"offer_id": 2, "reason": "too dear"}),
+        OfferRejected(**BASE, version=12, actor=CUSTOMER, offer_id=2, reason="too dear", via=None),
+    ),
+    # before surveys: a 1-5 rating, which is a CSAT score
+    (
+        stored("FeedbackRecorded", 1, 17, CUSTOMER_ACTOR, {"rating": 4, "comment": "quick"}),
+        FeedbackRecorded(
+            **BASE, version=17, actor=CUSTOMER, survey=Survey.CSAT, score=4, comment="quick"
+        ),
+    ),
+]
+"""Each older stored form an event type has had, and the event it loads as today."""
+
+OLDER_IDS = [f"{form['type']} v{form['schema_version']}" for form, _ in OLDER_FORMS]
+
+
+def test_every_older_version_of_every_event_type_has_its_form_written_here() -> None:
+    older = {
+        f"{kind} v{version}"
+        for kind, current in SCHEMA_VERSIONS.items()
+        for version in range(1, current)
+    }
+    assert sorted(OLDER_IDS) == sorted(older)
+
+
+@pytest.mark.parametrize(("form", "event"), OLDER_FORMS, ids=OLDER_IDS)
+def test_an_older_form_loads_as_the_event_it_means_today(
+    form: dict[str, Any], event: Event
+) -> None:
     assert event_from_dict(form) == event
     assert event_from_json(json.dumps(form), where="position 1") == event
