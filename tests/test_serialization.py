@@ -226,3 +226,23 @@ def test_an_agent_dict_names_what_is_wrong_with_it() -> None:
         agent_from_dict({"id": "a"})
     with pytest.raises(InvalidValue, match=r"got 'ana'$"):
         agent_from_dict("ana")  # type: ignore[arg-type]
+
+
+def test_a_stored_agent_whose_active_is_not_a_boolean_is_refused_in_these_words() -> None:
+    stored = {"kind": "agent", "id": "ana", "teams": ["sales"], "roles": ["agent"], "active": 1}
+    expected = (
+        "an agent's 'active' is a boolean and 'teams' a list, got "
+        "{'id': 'ana', 'teams': ['sales'], 'roles': ['agent'], 'active': 1}"
+    )
+    with pytest.raises(InvalidValue) as refused:
+        actor_from_dict(stored)
+    assert str(refused.value) == expected
+
+
+def test_a_stored_agent_whose_capacity_is_not_a_mapping_is_refused_in_these_words() -> None:
+    stored = {"id": "ana", "teams": [], "roles": ["agent"], "active": True, "capacity": [2]}
+    with pytest.raises(InvalidValue) as refused:
+        agent_from_dict(stored)
+    assert (
+        str(refused.value) == "an agent's 'capacity' maps channel names to whole numbers, got [2]"
+    )
