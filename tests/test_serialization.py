@@ -246,3 +246,11 @@ def test_a_stored_agent_whose_capacity_is_not_a_mapping_is_refused_in_these_word
     assert (
         str(refused.value) == "an agent's 'capacity' maps channel names to whole numbers, got [2]"
     )
+
+
+def test_stored_text_that_is_not_json_is_refused_naming_where_it_was_found() -> None:
+    with pytest.raises(CorruptHistory) as refused:
+        event_from_json('{"type": ', where="position 7")
+    assert str(refused.value) == (
+        "the event at position 7 is not valid JSON: Expecting value: line 1 column 10 (char 9)"
+    )
