@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import ANA, BOT, CUSTOMER, SAL, START, Play
+from helpers import ANA, BO, BOT, CUSTOMER, SAL, START, Play
 
 from servicekit import (
     FireTimers,
@@ -233,5 +233,17 @@ def test_the_system_closes_only_where_a_close_leaves_the_stage(play: Play) -> No
     assert str(error) == (
         "system 'router' cannot fire timers on case 'case-1' in stage 'in_service': "
         "no 'close' leaves this stage"
+    )
+    assert error.allowed == ()
+
+
+def test_a_finished_case_is_reopened_by_its_customer_or_who_may_steer_it(play: Play) -> None:
+    play.open(ANA)
+    play(Move(actor=ANA, trigger="close", reason="spam"))
+    error = play.refused(Move(actor=BO, trigger="reopen"))
+    assert type(error) is NotPermitted
+    assert str(error) == (
+        "agent 'bo' cannot fire 'reopen' on case 'case-1' in stage 'closed': only the owner, a "
+        "supervisor of the owner's team, or the system may do this; the owner is agent 'ana'"
     )
     assert error.allowed == ()

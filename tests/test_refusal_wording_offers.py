@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from helpers import ANA, BOT, CUSTOMER, Play
+from helpers import ANA, BO, BOT, CUSTOMER, Play
 
 from servicekit import (
     AcceptOffer,
@@ -109,5 +109,31 @@ def test_an_agent_recording_a_customers_answer_is_asked_for_the_channel(play: Pl
         "agent 'ana' cannot accept offer 1 on case 'case-1' in stage 'negotiation': offer 1 is "
         "the customer's to answer; to record the answer they gave you, name the channel they "
         "gave it on (via=Channel.PHONE, say)"
+    )
+    assert error.allowed == ()
+
+
+def test_an_answer_given_on_a_channel_is_recorded_by_who_may_steer_the_case(play: Play) -> None:
+    play.to_stage("negotiation", owner=ANA)
+    play(TEN_EUROS)
+    error = play.refused(AcceptOffer(actor=BO, offer_id=1, via=Channel.PHONE))
+    assert type(error) is NotPermitted
+    assert str(error) == (
+        "agent 'bo' cannot accept offer 1 on case 'case-1' in stage 'negotiation': only the "
+        "owner, a supervisor of the owner's team, or the system may do this; the owner is "
+        "agent 'ana'"
+    )
+    assert error.allowed == ()
+
+
+def test_a_counter_offer_is_answered_by_who_may_steer_the_case(play: Play) -> None:
+    play.to_stage("negotiation", owner=ANA)
+    play(COUNTER_OFFER)
+    error = play.refused(AcceptOffer(actor=BO, offer_id=1))
+    assert type(error) is NotPermitted
+    assert str(error) == (
+        "agent 'bo' cannot accept offer 1 on case 'case-1' in stage 'negotiation': only the "
+        "owner, a supervisor of the owner's team, or the system may do this; the owner is "
+        "agent 'ana'"
     )
     assert error.allowed == ()
