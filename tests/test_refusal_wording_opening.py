@@ -6,6 +6,8 @@ as buttons (see test_refusal_wording.py).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from helpers import ANA, BO, BOT, CUSTOMER, GONE, START, STRANGER, SUE, Play
 
@@ -14,6 +16,7 @@ from servicekit import (
     ChangePriority,
     Channel,
     Direction,
+    DuplicateCase,
     InvalidTransition,
     InvalidValue,
     Move,
@@ -35,6 +38,33 @@ def test_a_history_never_goes_back_in_time_and_the_error_names_both_times(play: 
         "now (2026-03-02T09:00:00+00:00) is before the last event of case 'case-1' "
         "(2026-03-02T09:10:00+00:00); a history never goes back in time"
     )
+
+
+def test_a_naive_now_is_refused_naming_it(play: Play) -> None:
+    with pytest.raises(InvalidValue) as error:
+        decide(play.case, Move(actor=ANA, trigger="negotiate"), now=datetime(2026, 3, 2, 9))  # noqa: DTZ001
+    assert (
+        str(error.value) == "now must be timezone-aware, got the naive datetime 2026-03-02T09:00:00"
+    )
+
+
+def test_a_now_that_is_no_datetime_is_refused_naming_its_type(play: Play) -> None:
+    with pytest.raises(InvalidValue) as error:
+        decide(play.case, Move(actor=ANA, trigger="negotiate"), now="9:00")  # type: ignore[arg-type]
+    assert str(error.value) == "now must be a timezone-aware datetime, got str: '9:00'"
+
+
+def test_a_case_is_opened_once_and_the_refusal_says_where_it_stands(play: Play) -> None:
+    play.open(ANA)
+    error = play.refused(
+        OpenCase(actor=ANA, customer_id=CUSTOMER.id, channel=Channel.PHONE, summary="s")
+    )
+    assert type(error) is DuplicateCase
+    assert (
+        str(error)
+        == "agent 'ana' cannot open case 'case-1': it is open already, in stage 'enquiry'"
+    )
+    assert error.allowed == ()
 
 
 def test_something_that_is_not_a_command_is_named_as_it_was_given(play: Play) -> None:
