@@ -21,6 +21,7 @@ from servicekit import (
     ScheduleFollowUp,
     Timer,
     TimerKind,
+    TransferCase,
     UnknownReference,
 )
 
@@ -151,3 +152,11 @@ def test_only_an_open_follow_up_not_announced_yet_is_announced(play: Play) -> No
         "is not open and waiting to be announced; allowed instead: follow-up 1"
     )
     assert error.allowed == ("follow-up 1",)
+
+
+def test_the_follow_up_a_transfer_schedules_says_which_transfer_it_checks(play: Play) -> None:
+    play.open(ANA)
+    play(TransferCase(actor=ANA, to=BO, handoff_note="wants a standing desk, quoted 300 EUR"))
+    (follow_up,) = play.case.open_follow_ups
+    assert follow_up.reason == "confirm the customer was served after the transfer to bo"
+    assert follow_up.assignee == ANA

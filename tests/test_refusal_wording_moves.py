@@ -7,6 +7,7 @@ as buttons (see test_refusal_wording.py).
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from helpers import ANA, BO, BOT, CUSTOMER, SAL, START, Play
 
@@ -14,6 +15,7 @@ from servicekit import (
     FireTimers,
     FollowUpRules,
     InvalidTransition,
+    MakeOffer,
     Move,
     NotPermitted,
     OwnershipViolation,
@@ -245,5 +247,17 @@ def test_a_finished_case_is_reopened_by_its_customer_or_who_may_steer_it(play: P
     assert str(error) == (
         "agent 'bo' cannot fire 'reopen' on case 'case-1' in stage 'closed': only the owner, a "
         "supervisor of the owner's team, or the system may do this; the owner is agent 'ana'"
+    )
+    assert error.allowed == ()
+
+
+def test_a_guard_refuses_a_move_in_its_own_words(play: Play) -> None:
+    play.to_stage("negotiation", owner=ANA)
+    play(MakeOffer(actor=ANA, amount=Decimal("10.00"), currency="EUR"))
+    error = play.refused(Move(actor=ANA, trigger="win"))
+    assert type(error) is InvalidTransition
+    assert str(error) == (
+        "agent 'ana' cannot fire 'win' on case 'case-1' in stage 'negotiation': no offer has "
+        "been accepted yet (open: offer 1)"
     )
     assert error.allowed == ()

@@ -181,3 +181,14 @@ def test_past_intake_a_case_is_transferred_never_returned_to_the_queue(
         "allowed instead: transfer the case with a handoff note"
     )
     assert error.allowed == ("transfer the case with a handoff note",)
+
+
+def test_a_case_is_not_transferred_to_its_owner(play: Play) -> None:
+    play.open(ANA)
+    error = play.refused(TransferCase(actor=ANA, to=ANA, handoff_note="n"))
+    assert type(error) is OwnershipViolation
+    assert str(error) == (
+        "agent 'ana' cannot transfer case 'case-1' to agent 'ana' in stage 'enquiry': "
+        "agent 'ana' owns the case already"
+    )
+    assert error.allowed == ()
