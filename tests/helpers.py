@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from servicekit import (
     AcceptOffer,
     Agent,
@@ -12,6 +14,7 @@ from servicekit import (
     CaseSummary,
     Channel,
     Command,
+    CommandRejected,
     Customer,
     Event,
     MakeOffer,
@@ -59,6 +62,12 @@ class Play:
     def attempt(self, command: Command) -> tuple[Event, ...]:
         """Decide without folding (to check what would happen, or that it raises)."""
         return decide(self.case, command, now=self.now + timedelta(minutes=1))
+
+    def refused(self, command: Command) -> CommandRejected:
+        """The refusal `command` meets (decided as `attempt` does, so nothing changes)."""
+        with pytest.raises(CommandRejected) as error:
+            self.attempt(command)
+        return error.value
 
     def open(self, actor: Agent | Customer | System = ANA, **options: object) -> Play:
         """Open the case for CUSTOMER on the phone."""
