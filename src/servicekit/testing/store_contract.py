@@ -102,6 +102,53 @@ class _Writer:
         )
 
 
+@attrs.frozen
+class _Append:
+    """The arguments of one append, kept together so that a test can spoil one of them."""
+
+    case_id: str
+    events: tuple[Event, ...]
+    expected_version: int
+    summary: CaseSummary
+    idempotency: IdempotencyRecord | None = None
+    require_active: tuple[str, ...] = ()
+
+    def to(self, store: Store) -> int:
+        """Make this append to `store`."""
+        return store.append(
+            self.case_id,
+            self.events,
+            expected_version=self.expected_version,
+            summary=self.summary,
+            idempotency=self.idempotency,
+            require_active=self.require_active,
+        )
+
+
+_LIMIT = 200
+"""The most characters an id or a name may have (`MAX_NAME_LENGTH`), stated as the rule."""
+
+_NAMED = {  # each text an append stores, and the words its refusal calls it by
+    "case_id": "the case id",
+    "customer_id": "the customer id",
+    "workflow": "the workflow name",
+    "stage": "the stage",
+    "owner_id": "the owner id",
+    "steward_id": "the steward id",
+    "follow_up_assignee_ids": "a follow-up's assignee id",
+    "idempotency_key": "the idempotency key",
+}
+
+_CRITERION = {  # the `find_cases` criterion that finds a case by each of the index's texts
+    "customer_id": "customer",
+    "workflow": "workflow",
+    "stage": "stage",
+    "owner_id": "owner",
+    "steward_id": "steward",
+    "follow_up_assignee_ids": "follow_up_assignee",
+}
+
+
 class StoreContract:
     """Every rule of the storage contract, one test each. Subclass and implement `make_store`."""
 
@@ -508,6 +555,241 @@ class StoreContract:
                 store.put_agent(bad)
         assert store.agents() == []
         assert store.agents_in_team("service") == []
+
+    # -- refusals: the exact sentence, and nothing written ---------------------------------
+
+    def contents(self, store: Store) -> tuple[object, ...]:
+        """What a reader sees in `store`: the global order, the index, the due list, the agents."""
+        return (
+            store.read_all(),
+            store.find_cases(),
+            store.find_due(),
+            store.agents(),
+            store.load("case-1"),
+            store.idempotency("k1"),
+        )
+
+    def refusal(self, store: Store, append: _Append) -> str:
+        """The message of the `InvalidValue` that refuses `append`, checked to change nothing."""
+        before = self.contents(store)
+        with pytest.raises(InvalidValue) as refused:
+            append.to(store)
+        assert self.contents(store) == before
+        return str(refused.value)
+
+    def continuation(self, store: Store) -> _Append:
+        """An append of one note to case-1, which is at version 6 and used the key k1 (not made)."""
+        writer = self.writer(store)
+        writer.open()
+        writer.note("first")
+        writer.write(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.CHAT, direction=Direction.INBOUND, summary="x"
+            ),
+            key="k1",
+        )  # case-1 is at version 6 now
+        events, after = writer.decide(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.EMAIL, direction=Direction.OUTBOUND, summary="next"
+            )
+        )
+        return _Append("case-1", events, writer.case.version, CaseSummary.of(after))
+
+    def naming(self, store: Store, field: str, text: str) -> _Append:
+        """An append that gives `text` as its `field` (see `_NAMED`), beside a case written."""
+        append = self.continuation(store)
+        if field == "case_id":
+            events, after = self.opening(store, text)
+            return _Append(text, events, 0, CaseSummary.of(after))
+        if field == "idempotency_key":
+            version = append.events[0].version
+            record = IdempotencyRecord(text, "case-1", "print", version, version)
+            return attrs.evolve(append, idempotency=record)
+        value: object = frozenset({text}) if field == "follow_up_assignee_ids" else text
+        changes: dict[str, Any] = {field: value}
+        return attrs.evolve(append, summary=attrs.evolve(append.summary, **changes))
+
+    @pytest.mark.parametrize("field", list(_NAMED))
+    def test_an_id_or_name_of_200_characters_is_stored_and_found_by(
+        self, store: Store, field: str
+    ) -> None:
+        text = "x" * _LIMIT
+        append = self.naming(store, field, text)
+        append.to(store)
+        if field == "case_id":
+            assert store.load(text).events == append.events
+            assert append.summary in store.find_cases()
+        elif field == "idempotency_key":
+            assert store.idempotency(text) == append.idempotency
+        else:
+            criterion: dict[str, Any] = {_CRITERION[field]: text}
+            assert store.find_cases(**criterion) == [append.summary]
+
+    @pytest.mark.parametrize("field", list(_NAMED))
+    def test_an_id_or_name_of_201_characters_is_refused_by_name_and_nothing_written(
+        self, store: Store, field: str
+    ) -> None:
+        append = self.naming(store, field, "x" * (_LIMIT + 1))
+        assert self.refusal(store, append) == (
+            f"{_NAMED[field]} may have at most 200 characters, got 201 "
+            "(starting 'xxxxxxxxxxxxxxxxxxxx')"
+        )
+
+    @pytest.mark.parametrize(
+        ("key", "refused"),
+        [
+            (5, "the idempotency key must be text, got int: 5"),
+            (b"k2", "the idempotency key must be text, got bytes: b'k2'"),
+            (
+                "k" * 201,
+                (
+                    "the idempotency key may have at most 200 characters, got 201 "
+                    "(starting 'kkkkkkkkkkkkkkkkkkkk')"
+                ),
+            ),
+            (
+                "k\x002",
+                (
+                    "the idempotency key must not contain the NUL character (U+0000), which no "
+                    "store keeps; got 'k\\x002'"
+                ),
+            ),
+            (
+                "k\ud8002",
+                (
+                    "the idempotency key must be text that can be stored, got 'k\\ud8002': the "
+                    "character at position 1 is a lone surrogate, not a character"
+                ),
+            ),
+        ],
+    )
+    def test_an_idempotency_key_a_store_cannot_keep_is_refused_and_nothing_written(
+        self, store: Store, key: object, refused: str
+    ) -> None:
+        append = self.continuation(store)
+        version = append.events[0].version
+        record = IdempotencyRecord(cast("str", key), "case-1", "print", version, version)
+        assert self.refusal(store, attrs.evolve(append, idempotency=record)) == refused
+
+    def test_events_numbered_with_a_gap_are_refused_naming_the_numbers_expected(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)  # at version 6: its event is version 7
+        (seventh,) = append.events
+        ninth = attrs.evolve(seventh, version=9)
+        summary = attrs.evolve(append.summary, version=9)
+        gap = attrs.evolve(append, events=(seventh, ninth), summary=summary)
+        assert self.refusal(store, gap) == (
+            "an append to case 'case-1' at version 6 must number its events from 7 without "
+            "gaps; got version 9"
+        )
+
+    def test_events_not_numbered_from_the_next_version_are_refused(self, store: Store) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        again = attrs.evolve(append, events=(attrs.evolve(seventh, version=6),))
+        assert self.refusal(store, again) == (
+            "an append to case 'case-1' at version 6 must number its events from 7 without "
+            "gaps; got version 6"
+        )
+
+    def test_a_negative_expected_version_is_refused(self, store: Store) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        negative = attrs.evolve(
+            append,
+            events=(attrs.evolve(seventh, version=0),),
+            expected_version=-1,
+            summary=attrs.evolve(append.summary, version=0),
+        )
+        assert self.refusal(store, negative) == "expected_version must be 0 or more, got -1"
+
+    def test_an_index_entry_behind_the_last_event_is_refused_naming_both_versions(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        two = attrs.evolve(append, events=(seventh, attrs.evolve(seventh, version=8)))
+        assert self.refusal(store, two) == (
+            "the index entry must describe case 'case-1' at version 8, "
+            "got case 'case-1' at version 7"
+        )
+
+    def test_an_index_entry_of_another_case_is_refused_naming_both_cases(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)
+        other = attrs.evolve(append, summary=attrs.evolve(append.summary, case_id="case-2"))
+        assert self.refusal(store, other) == (
+            "the index entry must describe case 'case-1' at version 7, "
+            "got case 'case-2' at version 7"
+        )
+
+    @pytest.mark.parametrize("field", ["opened_at", "updated_at", "next_due"])
+    def test_an_index_entry_time_without_a_zone_is_refused_by_name_and_nothing_written(
+        self, store: Store, field: str
+    ) -> None:
+        append = self.continuation(store)
+        naive = datetime(2026, 3, 2, 10, 0)  # noqa: DTZ001 - the naive time refused
+        changes: dict[str, Any] = {field: naive}
+        spoilt = attrs.evolve(append, summary=attrs.evolve(append.summary, **changes))
+        assert self.refusal(store, spoilt) == (
+            f"the index entry of case 'case-1' must give {field} as a timezone-aware "
+            "datetime, got datetime.datetime(2026, 3, 2, 10, 0)"
+        )
+
+    @pytest.mark.parametrize("field", ["opened_at", "updated_at", "next_due"])
+    def test_an_index_entry_time_that_is_not_a_datetime_is_refused_by_name(
+        self, store: Store, field: str
+    ) -> None:
+        append = self.continuation(store)
+        changes: dict[str, Any] = {field: "2026-03-02T10:00:00+00:00"}
+        spoilt = attrs.evolve(append, summary=attrs.evolve(append.summary, **changes))
+        assert self.refusal(store, spoilt) == (
+            f"the index entry of case 'case-1' must give {field} as a timezone-aware "
+            "datetime, got '2026-03-02T10:00:00+00:00'"
+        )
+
+    def test_an_index_entry_opened_at_none_is_refused(self, store: Store) -> None:
+        # Only next_due may be missing: a case is always opened and updated at some time.
+        append = self.continuation(store)
+        for field in ("opened_at", "updated_at"):
+            changes: dict[str, Any] = {field: None}
+            spoilt = attrs.evolve(append, summary=attrs.evolve(append.summary, **changes))
+            assert self.refusal(store, spoilt) == (
+                f"the index entry of case 'case-1' must give {field} as a timezone-aware "
+                "datetime, got None"
+            )
+
+    def test_assignees_not_in_a_frozenset_are_refused_naming_what_was_given(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)
+        listed = attrs.evolve(append.summary, follow_up_assignee_ids=cast("Any", ["bo"]))
+        assert self.refusal(store, attrs.evolve(append, summary=listed)) == (
+            "the index entry of case 'case-1' must give follow_up_assignee_ids as a frozenset "
+            "of agent ids, got list: ['bo']"
+        )
+
+    def test_the_other_refusals_of_an_append_say_what_was_wrong_in_full(self, store: Store) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        empty = attrs.evolve(append, events=())
+        assert self.refusal(store, empty) == "an append to case 'case-1' needs at least one event"
+        foreign = attrs.evolve(append, events=(attrs.evolve(seventh, case_id="case-2"),))
+        assert self.refusal(store, foreign) == (
+            "an append to case 'case-1' holds an event of case 'case-2'"
+        )
+        boolean = attrs.evolve(append, events=(attrs.evolve(seventh, version=True),))
+        assert self.refusal(store, boolean) == (
+            "an append to case 'case-1' numbers its events with whole numbers, got version True"
+        )
+        numbers = attrs.evolve(append, require_active=cast("tuple[str, ...]", (5,)))
+        assert self.refusal(store, numbers) == (
+            "require_active of an append to case 'case-1' holds agent ids, got 5"
+        )
+        owner = attrs.evolve(append, summary=attrs.evolve(append.summary, owner_id=cast("str", 7)))
+        assert self.refusal(store, owner) == "the owner id must be text, got int: 7"
 
     # -- the global order ---------------------------------------------------------------
 
