@@ -771,11 +771,29 @@ class StoreContract:
             "of agent ids, got list: ['bo']"
         )
 
+    def test_an_append_of_no_events_is_refused_even_with_the_entry_as_it_stands(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)
+        empty = attrs.evolve(append, events=())
+        assert self.refusal(store, empty) == "an append to case 'case-1' needs at least one event"
+        (entry,) = store.find_cases()  # the case as it stands, at the version expected
+        nothing_new = attrs.evolve(empty, summary=entry)
+        assert self.refusal(store, nothing_new) == (
+            "an append to case 'case-1' needs at least one event"
+        )
+
+    def test_a_lone_event_numbered_true_is_refused_though_true_equals_1(self, store: Store) -> None:
+        events, after = self.opening(store, "case-2")
+        first = attrs.evolve(events[0], version=True)
+        entry = attrs.evolve(CaseSummary.of(after), version=1)
+        assert self.refusal(store, _Append("case-2", (first,), 0, entry)) == (
+            "an append to case 'case-2' numbers its events with whole numbers, got version True"
+        )
+
     def test_the_other_refusals_of_an_append_say_what_was_wrong_in_full(self, store: Store) -> None:
         append = self.continuation(store)
         (seventh,) = append.events
-        empty = attrs.evolve(append, events=())
-        assert self.refusal(store, empty) == "an append to case 'case-1' needs at least one event"
         foreign = attrs.evolve(append, events=(attrs.evolve(seventh, case_id="case-2"),))
         assert self.refusal(store, foreign) == (
             "an append to case 'case-1' holds an event of case 'case-2'"
