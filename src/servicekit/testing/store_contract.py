@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, cast
 
@@ -884,6 +884,17 @@ class StoreContract:
             writer.open()
         assert [s.case_id for s in store.find_cases()] == ["z", "y", "x"]
 
+    def test_cases_opened_at_the_same_moment_are_listed_by_case_id(self, store: Store) -> None:
+        for case_id in ("b", "a", "Z"):  # each opened at the same minute; "Z" before "a"
+            self.writer(store, case_id).open()
+        assert [s.case_id for s in store.find_cases()] == ["Z", "a", "b"]
+        assert [s.case_id for s in store.find_cases(customer="cust-1")] == ["Z", "a", "b"]
+        assert [s.case_id for s in store.find_cases(owner="ana", stage="enquiry")] == [
+            "Z",
+            "a",
+            "b",
+        ]
+
     def test_an_unowned_case_is_indexed_by_customer_and_stage(self, store: Store) -> None:
         writer = self.writer(store)
         writer.write(
@@ -957,6 +968,40 @@ class StoreContract:
         found = {s.case_id for s in store.find_due(until=due)}
         assert found == {"plain", "\U0010ffff\U0010ffff", "\U0010ffffz"}
         assert store.find_due(until=due - timedelta(microseconds=1)) == []
+
+    def test_cases_due_at_the_same_moment_are_listed_by_case_id(self, store: Store) -> None:
+        due = _START + timedelta(hours=1)
+        for case_id in ("b", "a", "Z"):  # by code point: "Z" before "a"
+            self.due_case(store, case_id, due)
+        assert [s.case_id for s in store.find_due()] == ["Z", "a", "b"]
+        assert [s.case_id for s in store.find_due(until=due)] == ["Z", "a", "b"]
+        assert [s.case_id for s in store.find_due(until=due, limit=2)] == ["Z", "a"]
+
+    def test_find_due_with_a_limit_of_zero_lists_nothing(self, store: Store) -> None:
+        self.due_case(store, "a", _START + timedelta(hours=1))
+        assert store.find_due(limit=0) == []
+        assert store.find_due(until=_START + timedelta(days=1), limit=0) == []
+
+    def test_find_due_until_the_last_moment_there_is_lists_every_due_case(
+        self, store: Store
+    ) -> None:
+        last = datetime.max.replace(tzinfo=UTC)
+        self.due_case(store, "soon", _START + timedelta(hours=1))
+        self.due_case(store, "at the end of time", last)
+        self.due_case(store, "never", None)
+        assert [s.case_id for s in store.find_due(until=last)] == ["soon", "at the end of time"]
+        assert [s.next_due for s in store.find_due(until=last)] == [
+            _START + timedelta(hours=1),
+            last,
+        ]
+
+    def test_find_due_reads_a_bound_in_any_zone_as_the_same_instant(self, store: Store) -> None:
+        due = _START + timedelta(hours=1)
+        self.due_case(store, "a", due)
+        east = timezone(timedelta(hours=5))
+        assert [s.case_id for s in store.find_due(until=due.astimezone(east))] == ["a"]
+        before = (due - timedelta(microseconds=1)).astimezone(east)
+        assert store.find_due(until=before) == []
 
     def test_find_due_needs_an_aware_time(self, store: Store) -> None:
         with pytest.raises(InvalidValue, match="naive"):
