@@ -331,7 +331,9 @@ changed_summaries = st.dictionaries(
     changes=changed_summaries,
     case_id=st.sampled_from(["k", "other", *TEXTS]),
     expected_version=st.sampled_from([0, -1, 1]),
-    event_change=st.sampled_from(["none", "no events", "other case", "version 2", "twice"]),
+    event_change=st.sampled_from(
+        ["none", "no events", "other case", "version 2", "twice", "naive", "elsewhere"]
+    ),
     key=st.sampled_from([None, "key-1", *TEXTS[1:]]),
 )
 def test_the_quick_append_check_agrees_with_the_full_one(
@@ -350,6 +352,8 @@ def test_the_quick_append_check_agrees_with_the_full_one(
         "other case": tuple(attrs.evolve(e, case_id="other") for e in events),
         "version 2": tuple(attrs.evolve(e, version=2) for e in events),
         "twice": (*events, attrs.evolve(events[0], version=2)),
+        "naive": (events[0], attrs.evolve(events[1], at=events[1].at.replace(tzinfo=None))),
+        "elsewhere": tuple(attrs.evolve(e, at=e.at.astimezone(timezone.min)) for e in events),
     }[event_change]
     record = None if key is None else IdempotencyRecord(key, "k", "f", 1, 1)
     quick = refusal(check_append, case_id, appended, expected_version, summary, record)

@@ -750,6 +750,41 @@ class StoreContract:
             "datetime, got '2026-03-02T10:00:00+00:00'"
         )
 
+    @pytest.mark.parametrize("position", [0, 1, 3])
+    def test_an_event_at_a_time_without_a_zone_is_refused_naming_it_and_nothing_written(
+        self, store: Store, position: int
+    ) -> None:
+        # A store could not read such an event back: it would hold a history it cannot load.
+        self.continuation(store)
+        events, after = self.opening(store, "case-2")  # four events, versions 1 to 4
+        naive = datetime(2026, 3, 2, 10, 0)  # noqa: DTZ001 - the naive time refused
+        spoilt = list(events)
+        spoilt[position] = attrs.evolve(events[position], at=naive)
+        opening = _Append("case-2", tuple(spoilt), 0, CaseSummary.of(after))
+        assert self.refusal(store, opening) == (
+            f"event {position + 1} of an append to case 'case-2' must give at as a "
+            "timezone-aware datetime, got datetime.datetime(2026, 3, 2, 10, 0)"
+        )
+        assert store.load("case-2").version == 0
+
+    def test_an_event_whose_time_is_not_a_datetime_is_refused(self, store: Store) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        text = attrs.evolve(seventh, at=cast("datetime", "2026-03-02T10:00:00+00:00"))
+        assert self.refusal(store, attrs.evolve(append, events=(text,))) == (
+            "event 7 of an append to case 'case-1' must give at as a timezone-aware datetime, "
+            "got '2026-03-02T10:00:00+00:00'"
+        )
+
+    def test_an_event_at_a_time_in_another_zone_is_stored_as_that_instant(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        east = seventh.at.astimezone(timezone(timedelta(hours=5)))
+        attrs.evolve(append, events=(attrs.evolve(seventh, at=east),)).to(store)
+        assert store.load("case-1", after_version=6).events[0].at == seventh.at
+
     def test_an_index_entry_opened_at_none_is_refused(self, store: Store) -> None:
         # Only next_due may be missing: a case is always opened and updated at some time.
         append = self.continuation(store)
