@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import pytest
 from helpers import ANA, BO, CUSTOMER, CY, GONE, SAL, START, STRANGER, SUE
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from test_stateful import ACTORS, commands
 
@@ -336,6 +336,10 @@ changed_summaries = st.dictionaries(
     ),
     key=st.sampled_from([None, "key-1", *TEXTS[1:]]),
 )
+# A bad key beside each fault the quick check hands on at once: the key is named first.
+@example(changes={}, case_id="k", expected_version=-1, event_change="none", key="x" * 201)
+@example(changes={}, case_id="k", expected_version=0, event_change="no events", key="a\x00b")
+@example(changes={}, case_id="k", expected_version=0, event_change="version 2", key=5)
 def test_the_quick_append_check_agrees_with_the_full_one(
     changes: dict[str, object],
     case_id: Any,

@@ -826,6 +826,16 @@ class StoreContract:
             "an append to case 'case-2' numbers its events with whole numbers, got version True"
         )
 
+    def test_an_index_entry_at_version_true_is_refused_though_true_equals_1(
+        self, store: Store
+    ) -> None:
+        events, after = self.opening(store, "case-2")
+        entry = attrs.evolve(CaseSummary.of(after), version=True)
+        assert self.refusal(store, _Append("case-2", events[:1], 0, entry)) == (
+            "the index entry must describe case 'case-2' at version 1, "
+            "got case 'case-2' at version True"
+        )
+
     def test_the_other_refusals_of_an_append_say_what_was_wrong_in_full(self, store: Store) -> None:
         append = self.continuation(store)
         (seventh,) = append.events
