@@ -914,6 +914,63 @@ class StoreContract:
         assert store.find_cases(customer="c1") == []
         assert store.find_cases(workflow=_WORKFLOW.name) == []
 
+    def test_an_entry_that_changes_every_criterion_at_once_is_found_only_under_the_new_ones(
+        self, store: Store
+    ) -> None:
+        writer = self.follow_up_for(store, "case-1", _BO)  # owner and steward ana, bo to call
+        due = _START + timedelta(hours=1)
+        events, after = writer.decide(Move(actor=_ANA, trigger="negotiate"))
+        entry = attrs.evolve(CaseSummary.of(after), next_due=due)
+        store.append("case-1", events, expected_version=writer.case.version, summary=entry)
+        writer.case = after
+        events, after = writer.decide(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.CHAT, direction=Direction.OUTBOUND, summary="x"
+            )
+        )
+        changed = attrs.evolve(
+            CaseSummary.of(after),
+            stage="in_service",
+            owner_id=None,
+            steward_id="cy",
+            customer_id="c2",
+            workflow="repairs",
+            follow_up_assignee_ids=frozenset({"cy", "dee"}),
+            next_due=due + timedelta(days=1),
+        )
+        store.append("case-1", events, expected_version=writer.case.version, summary=changed)
+        for old in (
+            {"owner": "ana"},
+            {"steward": "ana"},
+            {"customer": "cust-1"},
+            {"workflow": _WORKFLOW.name},
+            {"stage": "negotiation"},
+            {"follow_up_assignee": "bo"},
+        ):
+            assert store.find_cases(**old) == [], old
+        for new in (
+            {"steward": "cy"},
+            {"customer": "c2"},
+            {"workflow": "repairs"},
+            {"stage": "in_service"},
+            {"follow_up_assignee": "cy"},
+            {"follow_up_assignee": "dee"},
+        ):
+            assert store.find_cases(**new) == [changed], new
+        assert store.find_due(until=due + timedelta(hours=23)) == []
+        assert store.find_due() == [changed]
+
+    def test_an_assignee_handed_over_leaves_and_the_new_one_joins_in_one_append(
+        self, store: Store
+    ) -> None:
+        writer = self.follow_up_for(store, "case-1", _BO)
+        events, after = writer.decide(Move(actor=_ANA, trigger="negotiate"))
+        handed = attrs.evolve(CaseSummary.of(after), follow_up_assignee_ids=frozenset({"cy"}))
+        store.append("case-1", events, expected_version=writer.case.version, summary=handed)
+        assert store.find_cases(follow_up_assignee="bo") == []
+        assert store.find_cases(follow_up_assignee="cy") == [handed]
+        assert store.find_cases(follow_up_assignee="cy", owner="ana") == [handed]
+
     def test_find_cases_combines_criteria(self, store: Store) -> None:
         self.writer(store, "a").open(owner=_ANA, customer="c1")
         self.writer(store, "b").open(owner=_BO, customer="c1")
