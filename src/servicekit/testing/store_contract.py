@@ -767,6 +767,15 @@ class StoreContract:
         )
         assert store.load("case-2").version == 0
 
+    def test_a_lone_event_at_a_time_without_a_zone_is_refused(self, store: Store) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        naive = attrs.evolve(seventh, at=seventh.at.replace(tzinfo=None))
+        assert self.refusal(store, attrs.evolve(append, events=(naive,))) == (
+            "event 7 of an append to case 'case-1' must give at as a timezone-aware datetime, "
+            "got datetime.datetime(2026, 3, 2, 9, 4)"
+        )
+
     def test_an_event_whose_time_is_not_a_datetime_is_refused(self, store: Store) -> None:
         append = self.continuation(store)
         (seventh,) = append.events
