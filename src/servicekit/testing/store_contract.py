@@ -1118,6 +1118,29 @@ class StoreContract:
         with pytest.raises(InvalidValue, match="naive"):
             store.find_due(until=_START.replace(tzinfo=None))
 
+    def test_find_due_refuses_a_bound_without_a_zone_naming_it_until(self, store: Store) -> None:
+        with pytest.raises(InvalidValue) as naive:
+            store.find_due(until=_START.replace(tzinfo=None))
+        assert str(naive.value) == (
+            "until must be timezone-aware, got the naive datetime 2026-03-02T09:00:00"
+        )
+        with pytest.raises(InvalidValue) as text:
+            store.find_due(until=cast("datetime", "2026-03-02"))
+        assert str(text.value) == "until must be a timezone-aware datetime, got str: '2026-03-02'"
+
+    def test_set_next_due_refuses_a_time_without_a_zone_naming_it_next_due(
+        self, store: Store
+    ) -> None:
+        writer = self.due_case(store, "a", _START + timedelta(hours=1))
+        with pytest.raises(InvalidValue) as naive:
+            store.set_next_due(
+                "a", version=writer.case.version, next_due=_START.replace(tzinfo=None)
+            )
+        assert str(naive.value) == (
+            "next_due must be timezone-aware, got the naive datetime 2026-03-02T09:00:00"
+        )
+        assert [s.next_due for s in store.find_due()] == [_START + timedelta(hours=1)]
+
     # -- idempotency --------------------------------------------------------------------
 
     def test_an_idempotency_key_is_recorded_with_its_append(self, store: Store) -> None:
