@@ -1074,10 +1074,10 @@ class StoreContract:
 
     def test_find_due_lists_every_case_due_at_the_bound_whatever_its_id(self, store: Store) -> None:
         due = _START + timedelta(hours=1)
-        for case_id in ("plain", "\U0010ffff\U0010ffff", "\U0010ffffz"):
+        for case_id in ("plain", "A", "\U0010ffff\U0010ffff", "\U0010ffffz"):
             self.due_case(store, case_id, due)
         found = {s.case_id for s in store.find_due(until=due)}
-        assert found == {"plain", "\U0010ffff\U0010ffff", "\U0010ffffz"}
+        assert found == {"plain", "A", "\U0010ffff\U0010ffff", "\U0010ffffz"}
         assert store.find_due(until=due - timedelta(microseconds=1)) == []
 
     def test_cases_due_at_the_same_moment_are_listed_by_case_id(self, store: Store) -> None:
@@ -1105,6 +1105,14 @@ class StoreContract:
             _START + timedelta(hours=1),
             last,
         ]
+
+    def test_a_case_due_at_the_last_moment_is_not_due_a_microsecond_before(
+        self, store: Store
+    ) -> None:
+        last = datetime.max.replace(tzinfo=UTC)
+        self.due_case(store, "at the end of time", last)
+        assert store.find_due(until=last - timedelta(microseconds=1)) == []
+        assert [s.case_id for s in store.find_due(until=last)] == ["at the end of time"]
 
     def test_find_due_reads_a_bound_in_any_zone_as_the_same_instant(self, store: Store) -> None:
         due = _START + timedelta(hours=1)
