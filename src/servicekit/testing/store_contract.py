@@ -224,6 +224,51 @@ class StoreContract:
         assert store.read_all() == before
         assert store.find_cases(customer="x") == []
 
+    def test_a_conflict_names_the_case_the_version_expected_and_the_version_found(
+        self, store: Store
+    ) -> None:
+        writer = self.writer(store)
+        writer.open()  # case-1 is at version 4
+        append = self.continuation_at(writer, expected_version=2)
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            append.to(store)
+        assert str(conflict.value) == "case 'case-1' was expected at version 2 but is at version 4"
+        assert (conflict.value.case_id, conflict.value.expected, conflict.value.actual) == (
+            "case-1",
+            2,
+            4,
+        )
+
+    def test_a_conflict_over_an_inactive_agent_names_the_case_the_version_and_agent(
+        self, store: Store
+    ) -> None:
+        store.put_agent(attrs.evolve(_BO, active=False))
+        writer = self.writer(store)
+        writer.open()
+        append = self.continuation_at(writer, expected_version=4)
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            attrs.evolve(append, require_active=("bo",)).to(store)
+        # (The version found is left out: SQLiteStore names the one its own write reached.)
+        message = str(conflict.value)
+        assert message.startswith("case 'case-1' was expected at version 4 but "), message
+        assert message.endswith("; agent 'bo' is no longer active"), message
+        assert (conflict.value.case_id, conflict.value.expected) == ("case-1", 4)
+        assert store.load("case-1").version == 4
+
+    def continuation_at(self, writer: _Writer, *, expected_version: int) -> _Append:
+        """A note on the writer's case, appended as if the case were at `expected_version`."""
+        events, after = writer.decide(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.EMAIL, direction=Direction.OUTBOUND, summary="late"
+            )
+        )
+        moved = tuple(
+            attrs.evolve(event, version=expected_version + number)
+            for number, event in enumerate(events, start=1)
+        )
+        summary = attrs.evolve(CaseSummary.of(after), version=moved[-1].version)
+        return _Append(writer.case.case_id, moved, expected_version, summary)
+
     def test_a_version_ahead_conflicts(self, store: Store) -> None:
         writer = self.writer(store)
         events, after = writer.decide(
