@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import pytest
 from helpers import ANA, BO, CUSTOMER, CY, GONE, SAL, START, STRANGER, SUE
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from test_stateful import ACTORS, commands
 
@@ -331,9 +331,15 @@ changed_summaries = st.dictionaries(
     changes=changed_summaries,
     case_id=st.sampled_from(["k", "other", *TEXTS]),
     expected_version=st.sampled_from([0, -1, 1]),
-    event_change=st.sampled_from(["none", "no events", "other case", "version 2", "twice"]),
+    event_change=st.sampled_from(
+        ["none", "no events", "other case", "version 2", "twice", "naive", "elsewhere"]
+    ),
     key=st.sampled_from([None, "key-1", *TEXTS[1:]]),
 )
+# A bad key beside each fault the quick check hands on at once: the key is named first.
+@example(changes={}, case_id="k", expected_version=-1, event_change="none", key="x" * 201)
+@example(changes={}, case_id="k", expected_version=0, event_change="no events", key="a\x00b")
+@example(changes={}, case_id="k", expected_version=0, event_change="version 2", key=5)
 def test_the_quick_append_check_agrees_with_the_full_one(
     changes: dict[str, object],
     case_id: Any,
@@ -350,6 +356,8 @@ def test_the_quick_append_check_agrees_with_the_full_one(
         "other case": tuple(attrs.evolve(e, case_id="other") for e in events),
         "version 2": tuple(attrs.evolve(e, version=2) for e in events),
         "twice": (*events, attrs.evolve(events[0], version=2)),
+        "naive": (events[0], attrs.evolve(events[1], at=events[1].at.replace(tzinfo=None))),
+        "elsewhere": tuple(attrs.evolve(e, at=e.at.astimezone(timezone.min)) for e in events),
     }[event_change]
     record = None if key is None else IdempotencyRecord(key, "k", "f", 1, 1)
     quick = refusal(check_append, case_id, appended, expected_version, summary, record)

@@ -364,7 +364,8 @@ def check_append(  # noqa: PLR0913 - what an append holds, and its options keywo
     """Refuse an append that could not be a continuation of the case (for store authors).
 
     The events must be non-empty, all of `case_id`, numbered on from
-    `expected_version` without gaps (versions are `int`, not `True`), and
+    `expected_version` without gaps (versions are `int`, not `True`), each at
+    a timezone-aware time (`at`: a store could not read a naive one back), and
     `summary` must describe the case at the last of them, its
     `follow_up_assignee_ids` a frozenset of agent ids; `require_active` must
     hold agent ids (strings). Every id and
@@ -391,7 +392,14 @@ def check_append(  # noqa: PLR0913 - what an append holds, and its options keywo
     version = expected_version
     for event in events:
         version += 1
-        if event.version != version or type(event.version) is not int or event.case_id != case_id:
+        at = event.at
+        if (
+            event.version != version
+            or type(event.version) is not int
+            or event.case_id != case_id
+            or type(at) is not datetime
+            or at.tzinfo is not UTC  # as `decide` writes it; another zone is looked at closer
+        ):
             _check_each(case_id, events, expected_version, summary, key)
             return
     owner, steward = summary.owner_id, summary.steward_id
@@ -462,6 +470,13 @@ def _check_each(
             msg = (
                 f"an append to case {case_id!r} at version {expected_version} must number its "
                 f"events from {expected_version + 1} without gaps; got version {event.version}"
+            )
+            raise InvalidValue(msg)
+        at: object = event.at  # as a host's hand-made event may have it
+        if not isinstance(at, datetime) or at.utcoffset() is None:
+            msg = (
+                f"event {version} of an append to case {case_id!r} must give at as a "
+                f"timezone-aware datetime, got {at!r}"
             )
             raise InvalidValue(msg)
     if (

@@ -28,7 +28,8 @@ from servicekit.stores.base import (
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _LAST_MOMENT = datetime.max.replace(tzinfo=UTC) - _ONE_MICROSECOND
-"""Past this, every due time is at or before a bound (and one microsecond more overflows)."""
+"""Past this (at `datetime.max`), every due time is at or before a bound, and one
+microsecond more overflows; at it, a case due at `datetime.max` is not due yet."""
 
 __all__ = ["InMemoryStore"]
 
@@ -266,7 +267,7 @@ class InMemoryStore:
         `bound` plus one microsecond (the resolution of a datetime) with the empty
         id, whatever the case ids sort like.
         """
-        if bound >= _LAST_MOMENT:
+        if bound > _LAST_MOMENT:
             return len(self._due)
         return self._due.bisect_left((bound + _ONE_MICROSECOND, ""))
 

@@ -401,7 +401,14 @@ class SQLAlchemyStore:
         statement, in agent id order: a share lock upgraded later to an update
         lock deadlocks against another append sharing the same row.
         """
-        check_append(case_id, events_, expected_version, summary, require_active=require_active)
+        check_append(
+            case_id,
+            events_,
+            expected_version,
+            summary,
+            idempotency=idempotency,
+            require_active=require_active,
+        )
         rows = [
             {
                 "case_id": case_id,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, cast
 
@@ -102,6 +102,53 @@ class _Writer:
         )
 
 
+@attrs.frozen
+class _Append:
+    """The arguments of one append, kept together so that a test can spoil one of them."""
+
+    case_id: str
+    events: tuple[Event, ...]
+    expected_version: int
+    summary: CaseSummary
+    idempotency: IdempotencyRecord | None = None
+    require_active: tuple[str, ...] = ()
+
+    def to(self, store: Store) -> int:
+        """Make this append to `store`."""
+        return store.append(
+            self.case_id,
+            self.events,
+            expected_version=self.expected_version,
+            summary=self.summary,
+            idempotency=self.idempotency,
+            require_active=self.require_active,
+        )
+
+
+_LIMIT = 200
+"""The most characters an id or a name may have (`MAX_NAME_LENGTH`), stated as the rule."""
+
+_NAMED = {  # each text an append stores, and the words its refusal calls it by
+    "case_id": "the case id",
+    "customer_id": "the customer id",
+    "workflow": "the workflow name",
+    "stage": "the stage",
+    "owner_id": "the owner id",
+    "steward_id": "the steward id",
+    "follow_up_assignee_ids": "a follow-up's assignee id",
+    "idempotency_key": "the idempotency key",
+}
+
+_CRITERION = {  # the `find_cases` criterion that finds a case by each of the index's texts
+    "customer_id": "customer",
+    "workflow": "workflow",
+    "stage": "stage",
+    "owner_id": "owner",
+    "steward_id": "steward",
+    "follow_up_assignee_ids": "follow_up_assignee",
+}
+
+
 class StoreContract:
     """Every rule of the storage contract, one test each. Subclass and implement `make_store`."""
 
@@ -176,6 +223,51 @@ class StoreContract:
         assert error.value.case_id == "case-1"
         assert store.read_all() == before
         assert store.find_cases(customer="x") == []
+
+    def test_a_conflict_names_the_case_the_version_expected_and_the_version_found(
+        self, store: Store
+    ) -> None:
+        writer = self.writer(store)
+        writer.open()  # case-1 is at version 4
+        append = self.continuation_at(writer, expected_version=2)
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            append.to(store)
+        assert str(conflict.value) == "case 'case-1' was expected at version 2 but is at version 4"
+        assert (conflict.value.case_id, conflict.value.expected, conflict.value.actual) == (
+            "case-1",
+            2,
+            4,
+        )
+
+    def test_a_conflict_over_an_inactive_agent_names_the_case_the_version_and_agent(
+        self, store: Store
+    ) -> None:
+        store.put_agent(attrs.evolve(_BO, active=False))
+        writer = self.writer(store)
+        writer.open()
+        append = self.continuation_at(writer, expected_version=4)
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            attrs.evolve(append, require_active=("bo",)).to(store)
+        # (The version found is left out: SQLiteStore names the one its own write reached.)
+        message = str(conflict.value)
+        assert message.startswith("case 'case-1' was expected at version 4 but "), message
+        assert message.endswith("; agent 'bo' is no longer active"), message
+        assert (conflict.value.case_id, conflict.value.expected) == ("case-1", 4)
+        assert store.load("case-1").version == 4
+
+    def continuation_at(self, writer: _Writer, *, expected_version: int) -> _Append:
+        """A note on the writer's case, appended as if the case were at `expected_version`."""
+        events, after = writer.decide(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.EMAIL, direction=Direction.OUTBOUND, summary="late"
+            )
+        )
+        moved = tuple(
+            attrs.evolve(event, version=expected_version + number)
+            for number, event in enumerate(events, start=1)
+        )
+        summary = attrs.evolve(CaseSummary.of(after), version=moved[-1].version)
+        return _Append(writer.case.case_id, moved, expected_version, summary)
 
     def test_a_version_ahead_conflicts(self, store: Store) -> None:
         writer = self.writer(store)
@@ -509,6 +601,313 @@ class StoreContract:
         assert store.agents() == []
         assert store.agents_in_team("service") == []
 
+    # -- refusals: the exact sentence, and nothing written ---------------------------------
+
+    def contents(self, store: Store) -> tuple[object, ...]:
+        """What a reader sees in `store`: the global order, the index, the due list, the agents."""
+        return (
+            store.read_all(),
+            store.find_cases(),
+            store.find_due(),
+            store.agents(),
+            store.load("case-1"),
+            store.idempotency("k1"),
+        )
+
+    def refusal(self, store: Store, append: _Append) -> str:
+        """The message of the `InvalidValue` that refuses `append`, checked to change nothing."""
+        before = self.contents(store)
+        with pytest.raises(InvalidValue) as refused:
+            append.to(store)
+        assert self.contents(store) == before
+        return str(refused.value)
+
+    def continuation(self, store: Store) -> _Append:
+        """An append of one note to case-1, which is at version 6 and used the key k1 (not made)."""
+        writer = self.writer(store)
+        writer.open()
+        writer.note("first")
+        writer.write(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.CHAT, direction=Direction.INBOUND, summary="x"
+            ),
+            key="k1",
+        )  # case-1 is at version 6 now
+        events, after = writer.decide(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.EMAIL, direction=Direction.OUTBOUND, summary="next"
+            )
+        )
+        return _Append("case-1", events, writer.case.version, CaseSummary.of(after))
+
+    def naming(self, store: Store, field: str, text: str) -> _Append:
+        """An append that gives `text` as its `field` (see `_NAMED`), beside a case written."""
+        append = self.continuation(store)
+        if field == "case_id":
+            events, after = self.opening(store, text)
+            return _Append(text, events, 0, CaseSummary.of(after))
+        if field == "idempotency_key":
+            version = append.events[0].version
+            record = IdempotencyRecord(text, "case-1", "print", version, version)
+            return attrs.evolve(append, idempotency=record)
+        value: object = frozenset({text}) if field == "follow_up_assignee_ids" else text
+        changes: dict[str, Any] = {field: value}
+        return attrs.evolve(append, summary=attrs.evolve(append.summary, **changes))
+
+    @pytest.mark.parametrize("field", list(_NAMED))
+    def test_an_id_or_name_of_200_characters_is_stored_and_found_by(
+        self, store: Store, field: str
+    ) -> None:
+        text = "x" * _LIMIT
+        append = self.naming(store, field, text)
+        append.to(store)
+        if field == "case_id":
+            assert store.load(text).events == append.events
+            assert append.summary in store.find_cases()
+        elif field == "idempotency_key":
+            assert store.idempotency(text) == append.idempotency
+        else:
+            criterion: dict[str, Any] = {_CRITERION[field]: text}
+            assert store.find_cases(**criterion) == [append.summary]
+
+    @pytest.mark.parametrize("field", list(_NAMED))
+    def test_an_id_or_name_of_201_characters_is_refused_by_name_and_nothing_written(
+        self, store: Store, field: str
+    ) -> None:
+        append = self.naming(store, field, "x" * (_LIMIT + 1))
+        assert self.refusal(store, append) == (
+            f"{_NAMED[field]} may have at most 200 characters, got 201 "
+            "(starting 'xxxxxxxxxxxxxxxxxxxx')"
+        )
+
+    @pytest.mark.parametrize(
+        ("key", "refused"),
+        [
+            (5, "the idempotency key must be text, got int: 5"),
+            (b"k2", "the idempotency key must be text, got bytes: b'k2'"),
+            (
+                "k" * 201,
+                (
+                    "the idempotency key may have at most 200 characters, got 201 "
+                    "(starting 'kkkkkkkkkkkkkkkkkkkk')"
+                ),
+            ),
+            (
+                "k\x002",
+                (
+                    "the idempotency key must not contain the NUL character (U+0000), which no "
+                    "store keeps; got 'k\\x002'"
+                ),
+            ),
+            (
+                "k\ud8002",
+                (
+                    "the idempotency key must be text that can be stored, got 'k\\ud8002': the "
+                    "character at position 1 is a lone surrogate, not a character"
+                ),
+            ),
+        ],
+    )
+    def test_an_idempotency_key_a_store_cannot_keep_is_refused_and_nothing_written(
+        self, store: Store, key: object, refused: str
+    ) -> None:
+        append = self.continuation(store)
+        version = append.events[0].version
+        record = IdempotencyRecord(cast("str", key), "case-1", "print", version, version)
+        assert self.refusal(store, attrs.evolve(append, idempotency=record)) == refused
+
+    def test_events_numbered_with_a_gap_are_refused_naming_the_numbers_expected(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)  # at version 6: its event is version 7
+        (seventh,) = append.events
+        ninth = attrs.evolve(seventh, version=9)
+        summary = attrs.evolve(append.summary, version=9)
+        gap = attrs.evolve(append, events=(seventh, ninth), summary=summary)
+        assert self.refusal(store, gap) == (
+            "an append to case 'case-1' at version 6 must number its events from 7 without "
+            "gaps; got version 9"
+        )
+
+    def test_events_not_numbered_from_the_next_version_are_refused(self, store: Store) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        again = attrs.evolve(append, events=(attrs.evolve(seventh, version=6),))
+        assert self.refusal(store, again) == (
+            "an append to case 'case-1' at version 6 must number its events from 7 without "
+            "gaps; got version 6"
+        )
+
+    def test_a_negative_expected_version_is_refused(self, store: Store) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        negative = attrs.evolve(
+            append,
+            events=(attrs.evolve(seventh, version=0),),
+            expected_version=-1,
+            summary=attrs.evolve(append.summary, version=0),
+        )
+        assert self.refusal(store, negative) == "expected_version must be 0 or more, got -1"
+
+    def test_an_index_entry_behind_the_last_event_is_refused_naming_both_versions(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        two = attrs.evolve(append, events=(seventh, attrs.evolve(seventh, version=8)))
+        assert self.refusal(store, two) == (
+            "the index entry must describe case 'case-1' at version 8, "
+            "got case 'case-1' at version 7"
+        )
+
+    def test_an_index_entry_of_another_case_is_refused_naming_both_cases(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)
+        other = attrs.evolve(append, summary=attrs.evolve(append.summary, case_id="case-2"))
+        assert self.refusal(store, other) == (
+            "the index entry must describe case 'case-1' at version 7, "
+            "got case 'case-2' at version 7"
+        )
+
+    @pytest.mark.parametrize("field", ["opened_at", "updated_at", "next_due"])
+    def test_an_index_entry_time_without_a_zone_is_refused_by_name_and_nothing_written(
+        self, store: Store, field: str
+    ) -> None:
+        append = self.continuation(store)
+        naive = datetime(2026, 3, 2, 10, 0)  # noqa: DTZ001 - the naive time refused
+        changes: dict[str, Any] = {field: naive}
+        spoilt = attrs.evolve(append, summary=attrs.evolve(append.summary, **changes))
+        assert self.refusal(store, spoilt) == (
+            f"the index entry of case 'case-1' must give {field} as a timezone-aware "
+            "datetime, got datetime.datetime(2026, 3, 2, 10, 0)"
+        )
+
+    @pytest.mark.parametrize("field", ["opened_at", "updated_at", "next_due"])
+    def test_an_index_entry_time_that_is_not_a_datetime_is_refused_by_name(
+        self, store: Store, field: str
+    ) -> None:
+        append = self.continuation(store)
+        changes: dict[str, Any] = {field: "2026-03-02T10:00:00+00:00"}
+        spoilt = attrs.evolve(append, summary=attrs.evolve(append.summary, **changes))
+        assert self.refusal(store, spoilt) == (
+            f"the index entry of case 'case-1' must give {field} as a timezone-aware "
+            "datetime, got '2026-03-02T10:00:00+00:00'"
+        )
+
+    @pytest.mark.parametrize("position", [0, 1, 3])
+    def test_an_event_at_a_time_without_a_zone_is_refused_naming_it_and_nothing_written(
+        self, store: Store, position: int
+    ) -> None:
+        # A store could not read such an event back: it would hold a history it cannot load.
+        self.continuation(store)
+        events, after = self.opening(store, "case-2")  # four events, versions 1 to 4
+        naive = datetime(2026, 3, 2, 10, 0)  # noqa: DTZ001 - the naive time refused
+        spoilt = list(events)
+        spoilt[position] = attrs.evolve(events[position], at=naive)
+        opening = _Append("case-2", tuple(spoilt), 0, CaseSummary.of(after))
+        assert self.refusal(store, opening) == (
+            f"event {position + 1} of an append to case 'case-2' must give at as a "
+            "timezone-aware datetime, got datetime.datetime(2026, 3, 2, 10, 0)"
+        )
+        assert store.load("case-2").version == 0
+
+    def test_a_lone_event_at_a_time_without_a_zone_is_refused(self, store: Store) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        naive = attrs.evolve(seventh, at=seventh.at.replace(tzinfo=None))
+        assert self.refusal(store, attrs.evolve(append, events=(naive,))) == (
+            "event 7 of an append to case 'case-1' must give at as a timezone-aware datetime, "
+            "got datetime.datetime(2026, 3, 2, 9, 4)"
+        )
+
+    def test_an_event_whose_time_is_not_a_datetime_is_refused(self, store: Store) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        text = attrs.evolve(seventh, at=cast("datetime", "2026-03-02T10:00:00+00:00"))
+        assert self.refusal(store, attrs.evolve(append, events=(text,))) == (
+            "event 7 of an append to case 'case-1' must give at as a timezone-aware datetime, "
+            "got '2026-03-02T10:00:00+00:00'"
+        )
+
+    def test_an_event_at_a_time_in_another_zone_is_stored_as_that_instant(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        east = seventh.at.astimezone(timezone(timedelta(hours=5)))
+        attrs.evolve(append, events=(attrs.evolve(seventh, at=east),)).to(store)
+        assert store.load("case-1", after_version=6).events[0].at == seventh.at
+
+    def test_an_index_entry_opened_at_none_is_refused(self, store: Store) -> None:
+        # Only next_due may be missing: a case is always opened and updated at some time.
+        append = self.continuation(store)
+        for field in ("opened_at", "updated_at"):
+            changes: dict[str, Any] = {field: None}
+            spoilt = attrs.evolve(append, summary=attrs.evolve(append.summary, **changes))
+            assert self.refusal(store, spoilt) == (
+                f"the index entry of case 'case-1' must give {field} as a timezone-aware "
+                "datetime, got None"
+            )
+
+    def test_assignees_not_in_a_frozenset_are_refused_naming_what_was_given(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)
+        listed = attrs.evolve(append.summary, follow_up_assignee_ids=cast("Any", ["bo"]))
+        assert self.refusal(store, attrs.evolve(append, summary=listed)) == (
+            "the index entry of case 'case-1' must give follow_up_assignee_ids as a frozenset "
+            "of agent ids, got list: ['bo']"
+        )
+
+    def test_an_append_of_no_events_is_refused_even_with_the_entry_as_it_stands(
+        self, store: Store
+    ) -> None:
+        append = self.continuation(store)
+        empty = attrs.evolve(append, events=())
+        assert self.refusal(store, empty) == "an append to case 'case-1' needs at least one event"
+        (entry,) = store.find_cases()  # the case as it stands, at the version expected
+        nothing_new = attrs.evolve(empty, summary=entry)
+        assert self.refusal(store, nothing_new) == (
+            "an append to case 'case-1' needs at least one event"
+        )
+
+    def test_a_lone_event_numbered_true_is_refused_though_true_equals_1(self, store: Store) -> None:
+        events, after = self.opening(store, "case-2")
+        first = attrs.evolve(events[0], version=True)
+        entry = attrs.evolve(CaseSummary.of(after), version=1)
+        assert self.refusal(store, _Append("case-2", (first,), 0, entry)) == (
+            "an append to case 'case-2' numbers its events with whole numbers, got version True"
+        )
+
+    def test_an_index_entry_at_version_true_is_refused_though_true_equals_1(
+        self, store: Store
+    ) -> None:
+        events, after = self.opening(store, "case-2")
+        entry = attrs.evolve(CaseSummary.of(after), version=True)
+        assert self.refusal(store, _Append("case-2", events[:1], 0, entry)) == (
+            "the index entry must describe case 'case-2' at version 1, "
+            "got case 'case-2' at version True"
+        )
+
+    def test_the_other_refusals_of_an_append_say_what_was_wrong_in_full(self, store: Store) -> None:
+        append = self.continuation(store)
+        (seventh,) = append.events
+        foreign = attrs.evolve(append, events=(attrs.evolve(seventh, case_id="case-2"),))
+        assert self.refusal(store, foreign) == (
+            "an append to case 'case-1' holds an event of case 'case-2'"
+        )
+        boolean = attrs.evolve(append, events=(attrs.evolve(seventh, version=True),))
+        assert self.refusal(store, boolean) == (
+            "an append to case 'case-1' numbers its events with whole numbers, got version True"
+        )
+        numbers = attrs.evolve(append, require_active=cast("tuple[str, ...]", (5,)))
+        assert self.refusal(store, numbers) == (
+            "require_active of an append to case 'case-1' holds agent ids, got 5"
+        )
+        owner = attrs.evolve(append, summary=attrs.evolve(append.summary, owner_id=cast("str", 7)))
+        assert self.refusal(store, owner) == "the owner id must be text, got int: 7"
+
     # -- the global order ---------------------------------------------------------------
 
     def test_read_all_gives_every_event_in_one_order_from_position_one(self, store: Store) -> None:
@@ -569,6 +968,63 @@ class StoreContract:
         assert store.find_cases(customer="c1") == []
         assert store.find_cases(workflow=_WORKFLOW.name) == []
 
+    def test_an_entry_that_changes_every_criterion_at_once_is_found_only_under_the_new_ones(
+        self, store: Store
+    ) -> None:
+        writer = self.follow_up_for(store, "case-1", _BO)  # owner and steward ana, bo to call
+        due = _START + timedelta(hours=1)
+        events, after = writer.decide(Move(actor=_ANA, trigger="negotiate"))
+        entry = attrs.evolve(CaseSummary.of(after), next_due=due)
+        store.append("case-1", events, expected_version=writer.case.version, summary=entry)
+        writer.case = after
+        events, after = writer.decide(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.CHAT, direction=Direction.OUTBOUND, summary="x"
+            )
+        )
+        changed = attrs.evolve(
+            CaseSummary.of(after),
+            stage="in_service",
+            owner_id=None,
+            steward_id="cy",
+            customer_id="c2",
+            workflow="repairs",
+            follow_up_assignee_ids=frozenset({"cy", "dee"}),
+            next_due=due + timedelta(days=1),
+        )
+        store.append("case-1", events, expected_version=writer.case.version, summary=changed)
+        for old in (
+            {"owner": "ana"},
+            {"steward": "ana"},
+            {"customer": "cust-1"},
+            {"workflow": _WORKFLOW.name},
+            {"stage": "negotiation"},
+            {"follow_up_assignee": "bo"},
+        ):
+            assert store.find_cases(**old) == [], old
+        for new in (
+            {"steward": "cy"},
+            {"customer": "c2"},
+            {"workflow": "repairs"},
+            {"stage": "in_service"},
+            {"follow_up_assignee": "cy"},
+            {"follow_up_assignee": "dee"},
+        ):
+            assert store.find_cases(**new) == [changed], new
+        assert store.find_due(until=due + timedelta(hours=23)) == []
+        assert store.find_due() == [changed]
+
+    def test_an_assignee_handed_over_leaves_and_the_new_one_joins_in_one_append(
+        self, store: Store
+    ) -> None:
+        writer = self.follow_up_for(store, "case-1", _BO)
+        events, after = writer.decide(Move(actor=_ANA, trigger="negotiate"))
+        handed = attrs.evolve(CaseSummary.of(after), follow_up_assignee_ids=frozenset({"cy"}))
+        store.append("case-1", events, expected_version=writer.case.version, summary=handed)
+        assert store.find_cases(follow_up_assignee="bo") == []
+        assert store.find_cases(follow_up_assignee="cy") == [handed]
+        assert store.find_cases(follow_up_assignee="cy", owner="ana") == [handed]
+
     def test_find_cases_combines_criteria(self, store: Store) -> None:
         self.writer(store, "a").open(owner=_ANA, customer="c1")
         self.writer(store, "b").open(owner=_BO, customer="c1")
@@ -583,6 +1039,17 @@ class StoreContract:
             writer.clock += timedelta(hours=hours)
             writer.open()
         assert [s.case_id for s in store.find_cases()] == ["z", "y", "x"]
+
+    def test_cases_opened_at_the_same_moment_are_listed_by_case_id(self, store: Store) -> None:
+        for case_id in ("b", "a", "Z"):  # each opened at the same minute; "Z" before "a"
+            self.writer(store, case_id).open()
+        assert [s.case_id for s in store.find_cases()] == ["Z", "a", "b"]
+        assert [s.case_id for s in store.find_cases(customer="cust-1")] == ["Z", "a", "b"]
+        assert [s.case_id for s in store.find_cases(owner="ana", stage="enquiry")] == [
+            "Z",
+            "a",
+            "b",
+        ]
 
     def test_an_unowned_case_is_indexed_by_customer_and_stage(self, store: Store) -> None:
         writer = self.writer(store)
@@ -652,15 +1119,80 @@ class StoreContract:
 
     def test_find_due_lists_every_case_due_at_the_bound_whatever_its_id(self, store: Store) -> None:
         due = _START + timedelta(hours=1)
-        for case_id in ("plain", "\U0010ffff\U0010ffff", "\U0010ffffz"):
+        for case_id in ("plain", "A", "\U0010ffff\U0010ffff", "\U0010ffffz"):
             self.due_case(store, case_id, due)
         found = {s.case_id for s in store.find_due(until=due)}
-        assert found == {"plain", "\U0010ffff\U0010ffff", "\U0010ffffz"}
+        assert found == {"plain", "A", "\U0010ffff\U0010ffff", "\U0010ffffz"}
         assert store.find_due(until=due - timedelta(microseconds=1)) == []
+
+    def test_cases_due_at_the_same_moment_are_listed_by_case_id(self, store: Store) -> None:
+        due = _START + timedelta(hours=1)
+        for case_id in ("b", "a", "Z"):  # by code point: "Z" before "a"
+            self.due_case(store, case_id, due)
+        assert [s.case_id for s in store.find_due()] == ["Z", "a", "b"]
+        assert [s.case_id for s in store.find_due(until=due)] == ["Z", "a", "b"]
+        assert [s.case_id for s in store.find_due(until=due, limit=2)] == ["Z", "a"]
+
+    def test_find_due_with_a_limit_of_zero_lists_nothing(self, store: Store) -> None:
+        self.due_case(store, "a", _START + timedelta(hours=1))
+        assert store.find_due(limit=0) == []
+        assert store.find_due(until=_START + timedelta(days=1), limit=0) == []
+
+    def test_find_due_until_the_last_moment_there_is_lists_every_due_case(
+        self, store: Store
+    ) -> None:
+        last = datetime.max.replace(tzinfo=UTC)
+        self.due_case(store, "soon", _START + timedelta(hours=1))
+        self.due_case(store, "at the end of time", last)
+        self.due_case(store, "never", None)
+        assert [s.case_id for s in store.find_due(until=last)] == ["soon", "at the end of time"]
+        assert [s.next_due for s in store.find_due(until=last)] == [
+            _START + timedelta(hours=1),
+            last,
+        ]
+
+    def test_a_case_due_at_the_last_moment_is_not_due_a_microsecond_before(
+        self, store: Store
+    ) -> None:
+        last = datetime.max.replace(tzinfo=UTC)
+        self.due_case(store, "at the end of time", last)
+        assert store.find_due(until=last - timedelta(microseconds=1)) == []
+        assert [s.case_id for s in store.find_due(until=last)] == ["at the end of time"]
+
+    def test_find_due_reads_a_bound_in_any_zone_as_the_same_instant(self, store: Store) -> None:
+        due = _START + timedelta(hours=1)
+        self.due_case(store, "a", due)
+        east = timezone(timedelta(hours=5))
+        assert [s.case_id for s in store.find_due(until=due.astimezone(east))] == ["a"]
+        before = (due - timedelta(microseconds=1)).astimezone(east)
+        assert store.find_due(until=before) == []
 
     def test_find_due_needs_an_aware_time(self, store: Store) -> None:
         with pytest.raises(InvalidValue, match="naive"):
             store.find_due(until=_START.replace(tzinfo=None))
+
+    def test_find_due_refuses_a_bound_without_a_zone_naming_it_until(self, store: Store) -> None:
+        with pytest.raises(InvalidValue) as naive:
+            store.find_due(until=_START.replace(tzinfo=None))
+        assert str(naive.value) == (
+            "until must be timezone-aware, got the naive datetime 2026-03-02T09:00:00"
+        )
+        with pytest.raises(InvalidValue) as text:
+            store.find_due(until=cast("datetime", "2026-03-02"))
+        assert str(text.value) == "until must be a timezone-aware datetime, got str: '2026-03-02'"
+
+    def test_set_next_due_refuses_a_time_without_a_zone_naming_it_next_due(
+        self, store: Store
+    ) -> None:
+        writer = self.due_case(store, "a", _START + timedelta(hours=1))
+        with pytest.raises(InvalidValue) as naive:
+            store.set_next_due(
+                "a", version=writer.case.version, next_due=_START.replace(tzinfo=None)
+            )
+        assert str(naive.value) == (
+            "next_due must be timezone-aware, got the naive datetime 2026-03-02T09:00:00"
+        )
+        assert [s.next_due for s in store.find_due()] == [_START + timedelta(hours=1)]
 
     # -- idempotency --------------------------------------------------------------------
 
