@@ -1,0 +1,387 @@
+"""The SLA fold's rules, each with its expected values written out (issue 15).
+
+Defends `servicekit.sla.tracker`: which policy a case falls under, which clocks start and
+pause when a case opens, when a clock is due, who a breach escalates to, and the words of
+each clock's explanation (what a person reads in `ClockStatus.explanation`). The oracle is
+always a literal: the fold taken in pieces against the fold from scratch
+(`test_sla_tracker.py`) cannot see a change that both folds make.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from helpers import ANA, CUSTOMER, START, Play
+
+from servicekit import (
+    Agent,
+    AssignCase,
+    BusinessCalendar,
+    ChangePriority,
+    Channel,
+    Direction,
+    Move,
+    PauseSla,
+    RecordInteraction,
+    ResumeSla,
+    Stage,
+    StatusCategory,
+    Transition,
+    Workflow,
+    buying_cycle,
+)
+from servicekit.sla import (
+    ClockState,
+    Conditions,
+    Metric,
+    Policy,
+    PolicySet,
+    SlaReport,
+    Target,
+    assess,
+)
+
+WORKFLOW = buying_cycle()
+NINE_TO_FIVE = BusinessCalendar(
+    timezone="UTC", hours={day: [("09:00", "17:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
+)
+ON_NINE_TO_FIVE = (
+    "UTC (mon 09:00-17:00, tue 09:00-17:00, wed 09:00-17:00, thu 09:00-17:00, fri 09:00-17:00)"
+)
+"""How an explanation names NINE_TO_FIVE."""
+OPENED = START + timedelta(minutes=10)
+"""When `Play.open` opens a case: Monday 2026-03-02 09:10Z, in business hours."""
+
+
+def at(hour: int, minute: int = 0, *, day: int = 2) -> datetime:
+    """A moment of March 2026 in UTC (the 2nd is a Monday)."""
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
+
+
+def policy(
+    *targets: Target,
+    name: str = "standard",
+    conditions: Conditions | None = None,
+    **options: object,
+) -> Policy:
+    """A policy on NINE_TO_FIVE, version 1, for every case unless `conditions` say otherwise."""
+    return Policy(
+        name=name,
+        version=1,
+        calendar=NINE_TO_FIVE,
+        targets=targets,
+        conditions=conditions or Conditions(),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def report(
+    play: Play,
+    rules: PolicySet,
+    *,
+    now: datetime | None = None,
+    workflow: Workflow = WORKFLOW,
+    supervisors: Sequence[Agent] = (),
+) -> SlaReport:
+    """The case's SLA at `now` (by default the moment of its last command)."""
+    return assess(
+        play.history,
+        rules,
+        now=play.now if now is None else now,
+        workflow=workflow,
+        supervisors_of=lambda team: [a for a in supervisors if team is None or team in a.teams],
+    )
+
+
+URGENT_ONLY = Conditions(priorities={"urgent"})
+EMAIL, CHAT = Channel.EMAIL, Channel.CHAT
+INBOUND, OUTBOUND = Direction.INBOUND, Direction.OUTBOUND
+
+
+# -- which policy, which clocks, at the opening -----------------------------------------------
+
+
+def test_a_policy_for_a_tier_applies_to_a_case_of_that_tier() -> None:
+    gold = policy(Target(Metric.RESOLUTION, "4h"), name="gold", conditions=Conditions(tiers="gold"))
+    rules = PolicySet([gold, policy(Target(Metric.RESOLUTION, "16h"))])
+    play = Play(WORKFLOW).open(CUSTOMER, tier="gold")
+    assert report(play, rules).policy == gold
+
+
+def test_a_clock_whose_target_pauses_in_the_opening_stages_category_starts_paused() -> None:
+    rules = PolicySet([policy(Target(Metric.RESOLUTION, "4h", pause_in={StatusCategory.NEW}))])
+    play = Play(WORKFLOW).open(CUSTOMER)  # in enquiry, a new stage
+    resolution = report(play, rules, now=at(12)).clock("resolution")
+    assert (resolution.state, resolution.elapsed, resolution.due) == (
+        ClockState.PAUSED,
+        timedelta(0),
+        None,
+    )
+    assert (
+        resolution.explanation[-1] == "2026-03-02 09:10Z: paused from the start (the case is new)"
+    )
+
+
+def test_a_clock_of_a_case_opened_in_a_pending_stage_waits_on_the_customer_from_the_start() -> None:
+    asked = Workflow(
+        name="asked",
+        stages=[
+            Stage("awaiting_details", StatusCategory.PENDING),
+            Stage("working", StatusCategory.OPEN),
+            Stage("done", StatusCategory.CLOSED),
+        ],
+        transitions=[
+            Transition("details_given", "awaiting_details", "working"),
+            Transition("finish", "working", "done"),
+        ],
+        start="awaiting_details",
+    )
+    rules = PolicySet([policy(Target(Metric.RESOLUTION, "4h"))])
+    play = Play(asked).open(ANA)
+    play(Move(actor=ANA, trigger="details_given"), minutes=50)  # 10:00
+    resolution = report(play, rules, now=at(11), workflow=asked).clock("resolution")
+    assert (resolution.state, resolution.elapsed) == (ClockState.RUNNING, timedelta(hours=1))
+    assert resolution.explanation[1:] == (
+        "2026-03-02 09:10Z: paused from the start (waiting on the customer)",
+        "2026-03-02 10:00Z: running again (the case left awaiting_details for working)",
+        "due 2026-03-02 14:00Z: the 4h00m left at 2026-03-02 10:00Z, counted on business hours",
+    )
+
+
+def test_a_stage_the_case_opened_in_is_reached_for_a_policy_that_applies_later() -> None:
+    urgent = policy(
+        Target(Metric.RESOLUTION, "4h"),
+        Target(Metric.REACH_STAGE, "1h", stage="in_service"),
+        name="urgent",
+        conditions=URGENT_ONLY,
+    )
+    rules = PolicySet([urgent, policy(Target(Metric.RESOLUTION, "16h"))])
+    play = Play(WORKFLOW).open(ANA, stage="in_service")
+    play(ChangePriority(actor=ANA, priority="urgent"))
+    assert [clock.key for clock in report(play, rules).clocks] == ["resolution"]
+
+
+def test_a_case_opened_in_the_stage_a_target_waits_for_has_no_clock_for_it() -> None:
+    rules = PolicySet(
+        [
+            policy(
+                Target(Metric.RESOLUTION, "16h"),
+                Target(Metric.REACH_STAGE, "1h", stage="in_service"),
+                Target(Metric.REACH_STAGE, "8h", stage="resolved"),
+            )
+        ]
+    )
+    play = Play(WORKFLOW).open(ANA, stage="in_service")
+    keys = [clock.key for clock in report(play, rules).clocks]
+    assert keys == ["resolution", "reach_stage:resolved"]
+
+
+def test_a_customer_still_unanswered_gets_a_first_response_clock_from_a_later_policy() -> None:
+    urgent = policy(Target(Metric.FIRST_RESPONSE, "1h"), name="urgent", conditions=URGENT_ONLY)
+    rules = PolicySet([urgent, policy(Target(Metric.RESOLUTION, "16h"))])
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))
+    play(ChangePriority(actor=ANA, priority="urgent"))  # 09:30
+    first = report(play, rules, now=at(10)).clock("first_response")
+    assert (first.state, first.elapsed, first.due) == (
+        ClockState.RUNNING,
+        timedelta(minutes=30),
+        at(10, 30),
+    )
+    assert first.explanation[0] == (
+        "2026-03-02 09:30Z: started (priority changed to urgent: measured from now under "
+        f"policy 'urgent' v1) under policy 'urgent' v1, on {ON_NINE_TO_FIVE}: first response "
+        "within 1h00m of business time"
+    )
+
+
+def test_a_case_an_agent_opened_gets_no_first_response_clock_from_a_later_policy() -> None:
+    urgent = policy(Target(Metric.FIRST_RESPONSE, "1h"), name="urgent", conditions=URGENT_ONLY)
+    rules = PolicySet([urgent, policy(Target(Metric.RESOLUTION, "16h"))])
+    play = Play(WORKFLOW).open(ANA)
+    play(ChangePriority(actor=ANA, priority="urgent"))
+    assert [clock.key for clock in report(play, rules).clocks] == ["resolution"]
+
+
+# -- what the explanation says: a case served in one morning -----------------------------------
+
+EVERY_CLOCK = PolicySet(
+    [
+        policy(
+            Target(Metric.FIRST_RESPONSE, "4h"),
+            Target(Metric.NEXT_RESPONSE, "2h"),
+            Target(Metric.PERIODIC_UPDATE, "8h"),
+            Target(Metric.RESOLUTION, "2 business days"),
+            Target(Metric.REACH_STAGE, "3h", stage="in_service"),
+        )
+    ]
+)
+
+
+def served_in_one_morning() -> SlaReport:
+    """A customer's case, served by ana on Monday morning and reported on at 13:30.
+
+    The customer opens at 09:10; ana answers by email at 10:10, the customer writes on chat
+    at 11:00, ana answers there at 11:30, starts service at 12:00 and resolves at 12:30.
+    """
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))  # 09:20
+    play(
+        RecordInteraction(actor=ANA, channel=EMAIL, direction=OUTBOUND, summary="on it"), minutes=50
+    )
+    play(
+        RecordInteraction(actor=CUSTOMER, channel=CHAT, direction=INBOUND, summary="and?"),
+        minutes=50,
+    )
+    play(RecordInteraction(actor=ANA, channel=CHAT, direction=OUTBOUND, summary="done"), minutes=30)
+    play(Move(actor=ANA, trigger="start_service"), minutes=30)
+    play(Move(actor=ANA, trigger="resolve"), minutes=30)
+    return report(play, EVERY_CLOCK, now=at(13, 30))
+
+
+def started(moment: str, why: str, promise: str) -> str:
+    """The note a clock starts with, under the one policy on NINE_TO_FIVE."""
+    return f"{moment}: started ({why}) under policy 'standard' v1, on {ON_NINE_TO_FIVE}: {promise}"
+
+
+def test_the_first_response_is_met_by_the_agents_answer() -> None:
+    first = served_in_one_morning().clock("first_response")
+    assert first.explanation == (
+        started(
+            "2026-03-02 09:10Z",
+            "the customer opened the case",
+            "first response within 4h00m of business time",
+        ),
+        "2026-03-02 10:10Z: met (agent 'ana' answered on email) after 1h00m",
+    )
+
+
+def test_a_customers_message_starts_a_next_response_the_answer_meets() -> None:
+    next_response = served_in_one_morning().clock("next_response#1")
+    assert next_response.explanation == (
+        started(
+            "2026-03-02 11:00Z",
+            "the customer wrote on chat",
+            "next response within 2h00m of business time",
+        ),
+        "2026-03-02 11:30Z: met (agent 'ana' answered on chat) after 0h30m",
+    )
+
+
+def test_each_update_meets_the_periodic_update_and_starts_the_next_until_resolved() -> None:
+    served = served_in_one_morning()
+    explanations = [served.clock(f"periodic_update#{n}").explanation for n in (1, 2, 3)]
+    promise = "periodic update within 8h00m of business time"
+    assert explanations == [
+        (
+            started("2026-03-02 09:10Z", "the case was opened", promise),
+            "2026-03-02 10:10Z: met (agent 'ana' updated the customer on email) after 1h00m",
+        ),
+        (
+            started("2026-03-02 10:10Z", "the last update was given", promise),
+            "2026-03-02 11:30Z: met (agent 'ana' updated the customer on chat) after 1h20m",
+        ),
+        (
+            started("2026-03-02 11:30Z", "the last update was given", promise),
+            "2026-03-02 12:30Z: stopped (resolved: no updates due)",
+        ),
+    ]
+
+
+def test_reaching_the_stage_meets_its_target() -> None:
+    reach = served_in_one_morning().clock("reach_stage:in_service")
+    assert reach.explanation == (
+        started(
+            "2026-03-02 09:10Z",
+            "the case was opened",
+            "reach in_service within 3h00m of business time",
+        ),
+        "2026-03-02 12:00Z: met (the case reached in_service) after 2h50m",
+    )
+
+
+def test_resolving_meets_the_resolution_in_business_days() -> None:
+    resolution = served_in_one_morning().clock("resolution")
+    assert resolution.explanation == (
+        started(
+            "2026-03-02 09:10Z",
+            "the case was opened",
+            "resolution within 2 business days (16h00m of business time from the start)",
+        ),
+        "2026-03-02 12:30Z: met (resolve: the case is resolved) after 3h20m",
+    )
+    assert (resolution.state, resolution.elapsed) == (
+        ClockState.MET,
+        timedelta(hours=3, minutes=20),
+    )
+
+
+# -- what the explanation says: pauses ---------------------------------------------------------
+
+
+def paused_on_purpose() -> SlaReport:
+    """A customer's case whose SLA ana pauses for an hour, reported on at 12:00.
+
+    Ana pauses the SLA at 09:40, the customer writes at 09:50, ana resumes at 10:50 and
+    starts service at 11:20 (an open stage, where this resolution target pauses).
+    """
+    rules = PolicySet(
+        [
+            policy(
+                Target(Metric.FIRST_RESPONSE, "4h"),
+                Target(Metric.NEXT_RESPONSE, "2h"),
+                Target(Metric.RESOLUTION, "16h", pause_in={StatusCategory.OPEN}),
+            )
+        ]
+    )
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))  # 09:20
+    play(RecordInteraction(actor=ANA, channel=EMAIL, direction=OUTBOUND, summary="on it"))
+    play(PauseSla(actor=ANA, reason="waiting for the vendor"))  # 09:40
+    play(RecordInteraction(actor=CUSTOMER, channel=CHAT, direction=INBOUND, summary="and?"))
+    play(ResumeSla(actor=ANA), minutes=60)  # 10:50
+    play(Move(actor=ANA, trigger="start_service"), minutes=30)  # 11:20
+    return report(play, rules, now=at(12))
+
+
+def test_a_pause_on_purpose_and_an_open_stage_each_pause_a_clock_that_says_why() -> None:
+    resolution = paused_on_purpose().clock("resolution")
+    assert resolution.explanation[1:] == (
+        "2026-03-02 09:40Z: paused (paused on purpose: waiting for the vendor); 0h30m used",
+        "2026-03-02 10:50Z: running again (resumed on purpose)",
+        "2026-03-02 11:20Z: paused (stage in_service); 1h00m used",
+    )
+    assert (resolution.state, resolution.elapsed) == (ClockState.PAUSED, timedelta(hours=1))
+
+
+def test_a_clock_started_during_a_pause_on_purpose_starts_paused() -> None:
+    next_response = paused_on_purpose().clock("next_response#1")
+    assert next_response.explanation[1:] == (
+        "2026-03-02 09:50Z: paused from the start (paused on purpose)",
+        "2026-03-02 10:50Z: running again (resumed on purpose)",
+        "due 2026-03-02 12:50Z: the 2h00m left at 2026-03-02 10:50Z, counted on business hours",
+    )
+    assert (next_response.elapsed, next_response.due) == (
+        timedelta(hours=1, minutes=10),
+        at(12, 50),
+    )
+
+
+def test_waiting_on_the_customer_pauses_a_clock_until_the_case_leaves_that_stage() -> None:
+    rules = PolicySet([policy(Target(Metric.RESOLUTION, "16h"))])
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))
+    play(Move(actor=ANA, trigger="start_service"))
+    play(Move(actor=ANA, trigger="wait_on_customer"))  # 09:40
+    play(Move(actor=ANA, trigger="resume"), minutes=60)  # 10:40
+    resolution = report(play, rules, now=at(11, 40)).clock("resolution")
+    assert resolution.explanation[1:] == (
+        "2026-03-02 09:40Z: paused (waiting on the customer (waiting_on_customer)); 0h30m used",
+        "2026-03-02 10:40Z: running again (the case left waiting_on_customer for in_service)",
+        "due 2026-03-04 10:10Z: the 15h30m left at 2026-03-02 10:40Z, counted on business hours",
+    )
+    assert (resolution.state, resolution.elapsed) == (
+        ClockState.RUNNING,
+        timedelta(hours=1, minutes=30),
+    )
