@@ -385,3 +385,145 @@ def test_waiting_on_the_customer_pauses_a_clock_until_the_case_leaves_that_stage
         ClockState.RUNNING,
         timedelta(hours=1, minutes=30),
     )
+
+
+# -- a policy that applies later: what it measures from then -----------------------------------
+
+URGENT_MEASURES_MORE = PolicySet(
+    [
+        policy(
+            Target(Metric.RESOLUTION, "4h"),
+            Target(Metric.PERIODIC_UPDATE, "2h"),
+            Target(Metric.FIRST_RESPONSE, "1h"),
+            Target(Metric.NEXT_RESPONSE, "30m"),
+            Target(Metric.REACH_STAGE, "1h", stage="in_service"),
+            name="urgent",
+            conditions=URGENT_ONLY,
+        ),
+        policy(Target(Metric.RESOLUTION, "16h"), Target(Metric.PERIODIC_UPDATE, "8h")),
+    ]
+)
+
+
+def answered_then_urgent() -> SlaReport:
+    """A customer's case ana answers at 09:30, makes urgent at 09:40 and serves at 10:10."""
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))
+    play(RecordInteraction(actor=ANA, channel=EMAIL, direction=OUTBOUND, summary="on it"))
+    play(ChangePriority(actor=ANA, priority="urgent"))  # 09:40
+    play(Move(actor=ANA, trigger="start_service"), minutes=30)  # 10:10
+    return report(play, URGENT_MEASURES_MORE, now=at(11, 10))
+
+
+def test_a_later_policy_starts_only_the_clocks_still_to_measure() -> None:
+    # resolution and the running update go on; the customer was answered and has not
+    # written since, so no first or next response is awaited; in_service is still ahead
+    keys = [clock.key for clock in answered_then_urgent().clocks]
+    assert keys == [
+        "resolution",
+        "periodic_update#1",
+        "periodic_update#2",
+        "reach_stage:in_service",
+    ]
+
+
+def test_a_stage_still_ahead_is_measured_from_the_policy_change_until_reached() -> None:
+    reach = answered_then_urgent().clock("reach_stage:in_service")
+    assert reach.explanation == (
+        (
+            "2026-03-02 09:40Z: started (priority changed to urgent: measured from now under "
+            f"policy 'urgent' v1) under policy 'urgent' v1, on {ON_NINE_TO_FIVE}: reach "
+            "in_service within 1h00m of business time"
+        ),
+        "2026-03-02 10:10Z: met (the case reached in_service) after 0h30m",
+    )
+
+
+def test_a_running_clock_keeps_its_time_under_the_new_policys_target() -> None:
+    served = answered_then_urgent()
+    resolution, update = served.clock("resolution"), served.clock("periodic_update#2")
+    assert resolution.explanation[1:] == (
+        (
+            "2026-03-02 09:40Z: priority changed to urgent: policy 'standard' v1 -> 'urgent' v1; "
+            "target 16h00m -> 4h00m; 0h30m already used is kept"
+        ),
+        "due 2026-03-02 13:10Z: the 3h30m left at 2026-03-02 09:40Z, counted on business hours",
+    )
+    assert update.explanation[1:] == (
+        (
+            "2026-03-02 09:40Z: priority changed to urgent: policy 'standard' v1 -> 'urgent' v1; "
+            "target 8h00m -> 2h00m; 0h10m already used is kept"
+        ),
+        "due 2026-03-02 11:30Z: the 1h50m left at 2026-03-02 09:40Z, counted on business hours",
+    )
+    assert (resolution.elapsed, resolution.due) == (timedelta(hours=2), at(13, 10))
+
+
+# -- finishing and reopening -------------------------------------------------------------------
+
+
+def closed_reopened_and_resolved() -> SlaReport:
+    """Ana opens a case at 09:10, closes it at 09:20, reopens it at 09:30, resolves at 10:30."""
+    rules = PolicySet(
+        [policy(Target(Metric.RESOLUTION, "16h"), Target(Metric.PERIODIC_UPDATE, "8h"))]
+    )
+    play = Play(WORKFLOW).open(ANA)
+    play(Move(actor=ANA, trigger="close", reason="a duplicate"))
+    play(Move(actor=ANA, trigger="reopen"))  # into in_service
+    play(Move(actor=ANA, trigger="resolve"), minutes=60)
+    return report(play, rules, now=at(11, 30))
+
+
+def test_a_reopened_case_resumes_its_resolution_with_the_time_used_and_meets_it_again() -> None:
+    resolution = closed_reopened_and_resolved().clock("resolution")
+    assert resolution.explanation[1:] == (
+        "2026-03-02 09:20Z: met (close: the case is closed) after 0h10m",
+        "2026-03-02 09:30Z: reopened (reopen); 0h10m already used is kept",
+        "2026-03-02 10:30Z: met (resolve: the case is resolved) after 1h10m",
+    )
+    assert (resolution.state, resolution.elapsed) == (
+        ClockState.MET,
+        timedelta(hours=1, minutes=10),
+    )
+
+
+def test_a_reopened_case_owes_updates_again_until_it_is_resolved_again() -> None:
+    reopened = closed_reopened_and_resolved()
+    assert reopened.clock("periodic_update#1").explanation[1:] == (
+        "2026-03-02 09:20Z: stopped (closed: no updates due)",
+    )
+    assert reopened.clock("periodic_update#2").explanation == (
+        started(
+            "2026-03-02 09:30Z",
+            "the case was reopened (reopen)",
+            "periodic update within 8h00m of business time",
+        ),
+        "2026-03-02 10:30Z: stopped (resolved: no updates due)",
+    )
+
+
+def test_a_resolution_the_policy_in_force_does_not_measure_stays_met_on_reopening() -> None:
+    updates_only = policy(
+        Target(Metric.PERIODIC_UPDATE, "2h"), name="urgent", conditions=URGENT_ONLY
+    )
+    rules = PolicySet([updates_only, policy(Target(Metric.RESOLUTION, "16h"))])
+    play = Play(WORKFLOW).to_stage("resolved")  # 09:10 in enquiry, resolved at 09:30
+    play(ChangePriority(actor=ANA, priority="urgent"))
+    play(Move(actor=CUSTOMER, trigger="reopen"))  # 09:50
+    resolution = report(play, rules, now=at(11)).clock("resolution")
+    assert (resolution.state, resolution.elapsed) == (ClockState.MET, timedelta(minutes=20))
+
+
+def test_a_case_reopened_under_a_policy_it_came_under_while_resolved_owes_updates() -> None:
+    urgent = policy(
+        Target(Metric.RESOLUTION, "4h"),
+        Target(Metric.PERIODIC_UPDATE, "2h"),
+        name="urgent",
+        conditions=URGENT_ONLY,
+    )
+    rules = PolicySet([urgent, policy(Target(Metric.PERIODIC_UPDATE, "8h"))])
+    play = Play(WORKFLOW).to_stage("resolved")
+    play(ChangePriority(actor=ANA, priority="urgent"))
+    play(Move(actor=CUSTOMER, trigger="reopen"))  # 09:50
+    update = report(play, rules, now=at(11)).clock("periodic_update#2")
+    assert (update.state, update.due) == (ClockState.RUNNING, at(11, 50))
