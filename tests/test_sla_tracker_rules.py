@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from helpers import ANA, CUSTOMER, START, Play
+import pytest
+from helpers import ANA, BO, BOT, CUSTOMER, START, Play
 
 from servicekit import (
     Agent,
@@ -21,12 +22,16 @@ from servicekit import (
     ChangePriority,
     Channel,
     Direction,
+    FireTimers,
+    InvalidValue,
     Move,
     PauseSla,
     RecordInteraction,
     ResumeSla,
+    Role,
     Stage,
     StatusCategory,
+    TimerKind,
     Transition,
     Workflow,
     buying_cycle,
@@ -38,6 +43,7 @@ from servicekit.sla import (
     Policy,
     PolicySet,
     SlaReport,
+    SlaTracker,
     Target,
     assess,
 )
@@ -527,3 +533,137 @@ def test_a_case_reopened_under_a_policy_it_came_under_while_resolved_owes_update
     play(Move(actor=CUSTOMER, trigger="reopen"))  # 09:50
     update = report(play, rules, now=at(11)).clock("periodic_update#2")
     assert (update.state, update.due) == (ClockState.RUNNING, at(11, 50))
+
+
+def test_a_clock_stopped_by_finishing_the_case_gives_its_last_stretch_to_the_owner() -> None:
+    update = closed_reopened_and_resolved().clock("periodic_update#1")
+    assert update.used_by() == {"ana": timedelta(minutes=10)}
+
+
+# -- breaches and who is told ------------------------------------------------------------------
+
+FIRST_HOUR = PolicySet([policy(Target(Metric.FIRST_RESPONSE, "1h"), escalate_to="service")])
+AL = Agent("al", teams={"service"}, roles={Role.SUPERVISOR}, active=False)
+BEN = Agent("ben", teams={"service"})  # active, but no supervisor
+CAT = Agent("cat", teams={"sales"}, roles={Role.SUPERVISOR})
+DAN = Agent("dan", teams={"service"}, roles={Role.SUPERVISOR})
+NOT_TO_BE_TOLD = (AL, BEN)
+"""Agents a careless directory hands over as supervisors: an inactive one, and no supervisor."""
+
+
+def fire_due(play: Play, rules: PolicySet, now: datetime, supervisors: Sequence[Agent]) -> None:
+    """What ticks at `now` record: every SLA timer due by then, round by round."""
+    play.now = now
+    for _ in range(4):  # a breach makes its first escalation due at once
+        due = report(play, rules, supervisors=supervisors).timers_due()
+        if not due:
+            return
+        play(FireTimers(actor=BOT, timers=due), minutes=0)
+
+
+def escalations(play: Play, supervisors: Sequence[Agent]) -> list[tuple[int, str, datetime]]:
+    """The escalations pending: level, who is told, when."""
+    pending = report(play, FIRST_HOUR, supervisors=supervisors).pending
+    return [
+        (timer.level, timer.notify.id, timer.due)
+        for timer in pending
+        if timer.kind is TimerKind.ESCALATION and timer.notify is not None
+    ]
+
+
+def test_an_unowned_breach_tells_only_active_supervisors() -> None:
+    supervisors = [*NOT_TO_BE_TOLD, CAT]  # the policy's team has no active supervisor
+    play = Play(WORKFLOW).open(CUSTOMER)  # 09:10, due 10:10
+    play.now = at(10, 15)
+    breach = report(play, FIRST_HOUR).timers_due()  # with nobody to tell: no escalation
+    play(FireTimers(actor=BOT, timers=breach), minutes=0)
+    assert escalations(play, supervisors) == [(1, "cat", at(10, 10))]
+
+
+def test_the_second_escalation_tells_the_first_active_supervisor_of_the_owners_team() -> None:
+    cid = Agent("cid", teams={"service"}, roles={Role.SUPERVISOR})
+    supervisors = [DAN, cid, *NOT_TO_BE_TOLD]
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=BO, to=BO))  # bo, of the service team
+    fire_due(play, FIRST_HOUR, at(10, 15), supervisors)  # breach, then bo is told
+    assert escalations(play, supervisors) == [(2, "cid", at(11, 10))]
+
+
+def tracker(play: Play, supervisors: Sequence[Agent], **options: object) -> SlaTracker:
+    """The SLA fold of the case's history under FIRST_HOUR."""
+    return SlaTracker.start(
+        FIRST_HOUR,
+        workflow=WORKFLOW,
+        supervisors_of=lambda team: [a for a in supervisors if team is None or team in a.teams],
+        **options,  # type: ignore[arg-type]
+    ).apply(play.history)
+
+
+def test_the_next_due_time_of_an_unowned_breach_is_the_supervisors_escalation_at_once() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)  # 09:10: warned at 09:55, due 10:10
+    assert tracker(play, [DAN]).next_due() == at(9, 55)
+    play.now = at(10, 15)
+    play(FireTimers(actor=BOT, timers=report(play, FIRST_HOUR).timers_due()), minutes=0)
+    assert tracker(play, [DAN]).next_due() == at(10, 10)
+
+
+def test_the_next_due_time_follows_the_teams_the_owner_has_now() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=BO, to=BO))  # bo took the case as one of the service team
+    fire_due(play, FIRST_HOUR, at(10, 15), [CAT])  # breach, then bo is told
+    moved = tracker(play, [CAT], teams_of=lambda _agent: {"sales"})  # bo is in sales now
+    stayed = tracker(play, [CAT])
+    assert (moved.next_due(), stayed.next_due()) == (at(11, 10), at(12, 10))  # cat, or bo
+
+
+def test_a_case_with_nothing_left_to_fire_has_no_next_due_time() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))
+    play(RecordInteraction(actor=ANA, channel=EMAIL, direction=OUTBOUND, summary="on it"))
+    assert tracker(play, [DAN]).next_due() is None
+
+
+def test_a_report_or_the_timers_due_at_a_naive_time_are_refused_naming_now() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)
+    naive = datetime(2026, 3, 2, 12, 0)  # noqa: DTZ001 - the mistake refused
+    refusal = "now must be timezone-aware, got the naive datetime 2026-03-02T12:00:00"
+    with pytest.raises(InvalidValue) as assessing:
+        assess(play.history, FIRST_HOUR, now=naive)
+    with pytest.raises(InvalidValue) as ticking:
+        tracker(play, []).timers_due(naive)
+    with pytest.raises(InvalidValue) as reporting:
+        tracker(play, []).report(naive)
+    assert [str(e.value) for e in (assessing, ticking, reporting)] == [refusal] * 3
+
+
+def test_a_late_tick_notes_the_breach_its_skipped_warning_and_each_escalation() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)  # 09:10, first response due 10:10
+    play(AssignCase(actor=ANA, to=ANA))
+    fire_due(play, FIRST_HOUR, at(15), [])  # no supervisor: ana is told, then ana as steward
+    play(RecordInteraction(actor=ANA, channel=EMAIL, direction=OUTBOUND, summary="sorry"))
+    first = report(play, FIRST_HOUR, now=at(16)).clock("first_response")
+    assert first.explanation[1:] == (
+        "2026-03-02 15:00Z: breached (it was due 2026-03-02 10:10Z); its warning was skipped",
+        "2026-03-02 15:00Z: escalated to level 1: agent 'ana'",
+        "2026-03-02 15:00Z: escalated to level 3: agent 'ana'",
+        "2026-03-02 15:10Z: met late (agent 'ana' answered on email) after 6h00m",
+        "due 2026-03-02 10:10Z: when its 1h00m ran out",
+    )
+    assert first.state is ClockState.BREACHED
+
+
+def test_a_breach_after_its_warning_notes_only_the_due_time() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)
+    fire_due(play, FIRST_HOUR, at(10), [])  # the warning, at 09:55
+    fire_due(play, FIRST_HOUR, at(10, 15), [])
+    first = report(play, FIRST_HOUR, now=at(10, 30)).clock("first_response")
+    assert first.explanation[1:] == (
+        "2026-03-02 10:15Z: breached (it was due 2026-03-02 10:10Z)",
+        # still running since the opening: due when the hour left then ran out
+        "due 2026-03-02 10:10Z: the 1h00m left at 2026-03-02 09:10Z, counted on business hours",
+    )
+    assert (first.state, first.elapsed, first.remaining) == (
+        ClockState.BREACHED,
+        timedelta(hours=1, minutes=20),
+        timedelta(0),
+    )
