@@ -9,6 +9,8 @@ always a literal: the fold taken in pieces against the fold from scratch
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +39,7 @@ from servicekit import (
     buying_cycle,
 )
 from servicekit.sla import (
+    ClockSegment,
     ClockState,
     Conditions,
     Metric,
@@ -667,3 +670,124 @@ def test_a_breach_after_its_warning_notes_only_the_due_time() -> None:
         timedelta(hours=1, minutes=20),
         timedelta(0),
     )
+
+
+# -- the moment a clock is due -------------------------------------------------------------------
+
+
+def answered(minutes: int) -> Play:
+    """A customer's case (09:10) that ana takes at 09:20 and answers `minutes` later."""
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))
+    play(
+        RecordInteraction(actor=ANA, channel=EMAIL, direction=OUTBOUND, summary="hi"),
+        minutes=minutes,
+    )
+    return play
+
+
+def test_a_clock_is_breached_from_the_moment_it_is_due() -> None:
+    play = answered(60)  # not answered by 10:10
+    first = report(play, FIRST_HOUR, now=at(10, 10)).clock("first_response")
+    assert (first.state, first.remaining, first.due) == (
+        ClockState.BREACHED,
+        timedelta(0),
+        at(10, 10),
+    )
+
+
+def test_an_answer_at_the_due_moment_meets_the_target() -> None:
+    first = report(answered(50), FIRST_HOUR, now=at(11)).clock("first_response")  # at 10:10
+    assert first.state is ClockState.MET
+    assert first.explanation[1:] == (
+        "2026-03-02 10:10Z: met (agent 'ana' answered on email) after 1h00m",
+    )
+
+
+def test_a_clock_paused_as_its_time_ran_out_was_due_then_and_stays_due_then_after() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)  # 09:10, the first response due 10:10
+    play(AssignCase(actor=ANA, to=ANA))
+    play(Move(actor=ANA, trigger="start_service"), minutes=20)
+    play(Move(actor=ANA, trigger="wait_on_customer"), minutes=30)  # 10:10: the hour is used
+    paused = report(play, FIRST_HOUR, now=at(10, 30)).clock("first_response")
+    assert (paused.state, paused.due) == (ClockState.BREACHED, at(10, 10))
+    play(Move(actor=ANA, trigger="resume"), minutes=30)  # 10:40
+    running = report(play, FIRST_HOUR, now=at(11)).clock("first_response")
+    assert (running.state, running.due) == (ClockState.BREACHED, at(10, 10))
+    assert running.explanation[-1] == "due 2026-03-02 10:10Z: when its 1h00m ran out"
+
+
+def test_a_clock_that_ran_out_in_its_third_stretch_was_due_within_it() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)  # 09:10
+    play(AssignCase(actor=ANA, to=ANA))  # 09:20: nobody's 10 minutes end
+    play(Move(actor=ANA, trigger="start_service"))
+    play(Move(actor=ANA, trigger="wait_on_customer"))  # 09:40: ana's 20 minutes end
+    play(Move(actor=ANA, trigger="resume"), minutes=20)  # 10:00: 30 minutes left
+    play(Move(actor=ANA, trigger="wait_on_customer"), minutes=45)  # 10:45
+    first = report(play, FIRST_HOUR, now=at(11)).clock("first_response")
+    assert (first.state, first.due) == (ClockState.BREACHED, at(10, 30))
+    assert first.segments == (
+        ClockSegment(at(9, 10), at(9, 20), None, timedelta(minutes=10)),
+        ClockSegment(at(9, 20), at(9, 40), ANA, timedelta(minutes=20)),
+        ClockSegment(at(10), at(10, 45), ANA, timedelta(minutes=45)),
+    )
+
+
+def test_a_running_clock_reports_its_stretch_so_far_and_no_empty_one() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))  # 09:20
+    just_taken = report(play, FIRST_HOUR).clock("first_response")
+    later = report(play, FIRST_HOUR, now=at(9, 50)).clock("first_response")
+    unowned = ClockSegment(at(9, 10), at(9, 20), None, timedelta(minutes=10))
+    assert just_taken.segments == (unowned,)
+    assert later.segments == (
+        unowned,
+        ClockSegment(at(9, 20), at(9, 50), ANA, timedelta(minutes=30)),
+    )
+    assert report(play, FIRST_HOUR).owner == ANA
+
+
+def test_a_business_day_target_whose_time_runs_out_at_the_close_is_due_at_the_next_opening() -> (
+    None
+):
+    rules = PolicySet([policy(Target(Metric.RESOLUTION, "1 business day"))])
+    play = Play(WORKFLOW)
+    play.now = at(8, 50)
+    play.open(CUSTOMER)  # Monday 09:00: its 8 business hours are used by 17:00
+    evening = report(play, rules, now=at(18)).clock("resolution")
+    assert (evening.state, evening.remaining, evening.due) == (
+        ClockState.RUNNING,
+        timedelta(0),
+        at(9, day=3),
+    )
+    assert report(play, rules, now=at(9, day=3)).clock("resolution").state is ClockState.BREACHED
+
+
+def test_a_breached_clock_stays_breached_under_a_laxer_policy() -> None:
+    lax = policy(
+        Target(Metric.FIRST_RESPONSE, "8h"), name="lax", conditions=Conditions(priorities="low")
+    )
+    rules = PolicySet([lax, *FIRST_HOUR.policies])
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))
+    fire_due(play, rules, at(10, 15), [])
+    play(ChangePriority(actor=ANA, priority="low"))  # 10:25: 8 business hours, due Tuesday
+    first = report(play, rules, now=at(11)).clock("first_response")
+    assert (first.state, first.due) == (ClockState.BREACHED, at(9, 10, day=3))
+
+
+def test_due_times_are_given_in_utc_whatever_the_hosts_zone() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:
+        due = report(play, FIRST_HOUR).clock("first_response").due
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+    assert due is not None
+    assert (due, due.utcoffset()) == (at(10, 10), timedelta(0))
