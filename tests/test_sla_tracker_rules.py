@@ -14,11 +14,13 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 from helpers import ANA, BO, BOT, CUSTOMER, START, Play
 
 from servicekit import (
     Agent,
+    ApplySlaPolicy,
     AssignCase,
     BusinessCalendar,
     ChangePriority,
@@ -791,3 +793,89 @@ def test_due_times_are_given_in_utc_whatever_the_hosts_zone() -> None:
         time.tzset()
     assert due is not None
     assert (due, due.utcoffset()) == (at(10, 10), timedelta(0))
+
+
+# -- stages and recorded policies ----------------------------------------------------------------
+
+
+def test_a_stage_policy_applies_from_that_stage_and_ends_the_clocks_it_does_not_measure() -> None:
+    service = policy(
+        Target(Metric.RESOLUTION, "8h"), name="service", conditions=Conditions(stages="in_service")
+    )
+    general = policy(
+        Target(Metric.RESOLUTION, "16h"),
+        Target(Metric.PERIODIC_UPDATE, "8h"),
+        Target(Metric.REACH_STAGE, "8h", stage="resolved"),
+        name="general",
+    )
+    play = Play(WORKFLOW).open(ANA)  # 09:10, ana owns it
+    play(Move(actor=ANA, trigger="start_service"))  # 09:20
+    served = report(play, PolicySet([service, general]), now=at(10))
+    assert served.policy == service
+    resolution = served.clock("resolution")
+    assert resolution.explanation[1] == (
+        "2026-03-02 09:20Z: stage changed to in_service: policy 'general' v1 -> 'service' v1; "
+        "target 16h00m -> 8h00m; 0h10m already used is kept"
+    )
+    assert resolution.used_by() == {"ana": timedelta(minutes=50)}
+    ended = (
+        "2026-03-02 09:20Z: stage changed to in_service: no longer measured under policy "
+        "'service' v1"
+    )
+    for key in ("periodic_update#1", "reach_stage:resolved"):
+        clock = served.clock(key)
+        assert (clock.state, clock.explanation[1:]) == (ClockState.STOPPED, (ended,))
+
+
+def test_a_stage_the_case_went_through_is_not_awaited_by_a_later_policy() -> None:
+    urgent = policy(
+        Target(Metric.RESOLUTION, "4h"),
+        Target(Metric.REACH_STAGE, "1h", stage="in_service"),
+        Target(Metric.REACH_STAGE, "2h", stage="resolved"),
+        name="urgent",
+        conditions=URGENT_ONLY,
+    )
+    rules = PolicySet([urgent, policy(Target(Metric.RESOLUTION, "16h"))])
+    play = Play(WORKFLOW).open(ANA)
+    play(Move(actor=ANA, trigger="start_service"))
+    play(Move(actor=ANA, trigger="wait_on_customer"))
+    play(ChangePriority(actor=ANA, priority="urgent"))
+    assert [clock.key for clock in report(play, rules).clocks] == [
+        "resolution",
+        "reach_stage:resolved",
+    ]
+
+
+def test_a_finished_case_starts_no_clock_and_stops_those_still_running() -> None:
+    rules = PolicySet(
+        [
+            policy(
+                Target(Metric.FIRST_RESPONSE, "4h"),
+                Target(Metric.NEXT_RESPONSE, "2h"),
+                Target(Metric.RESOLUTION, "16h"),
+            )
+        ]
+    )
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))
+    play(Move(actor=ANA, trigger="close", reason="spam"))  # 09:30
+    play(RecordInteraction(actor=CUSTOMER, channel=CHAT, direction=INBOUND, summary="hello?"))
+    closed = report(play, rules)
+    assert [clock.key for clock in closed.clocks] == ["first_response", "resolution"]
+    assert closed.clock("first_response").explanation[1:] == (
+        "2026-03-02 09:30Z: stopped (close: the case is finished)",
+    )
+
+
+def test_a_case_stays_under_the_policy_it_recorded_when_its_facts_change() -> None:
+    v1 = policy(Target(Metric.RESOLUTION, "16h"))
+    v2 = attrs.evolve(v1, version=2, targets=[Target(Metric.RESOLUTION, "8h")])
+    play = Play(WORKFLOW).open(ANA)  # under v2, the first that matches
+    play(ApplySlaPolicy(actor=BOT, policy="standard", version=1))  # 09:20: the case's own
+    play(Move(actor=ANA, trigger="start_service"))
+    recorded = report(play, PolicySet([v2, v1]))
+    assert recorded.policy == v1
+    assert recorded.clock("resolution").explanation[1] == (
+        "2026-03-02 09:20Z: policy recorded: policy 'standard' v2 -> 'standard' v1; "
+        "target 8h00m -> 16h00m; 0h10m already used is kept"
+    )
