@@ -30,6 +30,7 @@ from servicekit import (
     InvalidValue,
     Move,
     PauseSla,
+    ReassignSteward,
     RecordInteraction,
     ResumeSla,
     Role,
@@ -878,4 +879,45 @@ def test_a_case_stays_under_the_policy_it_recorded_when_its_facts_change() -> No
     assert recorded.clock("resolution").explanation[1] == (
         "2026-03-02 09:20Z: policy recorded: policy 'standard' v2 -> 'standard' v1; "
         "target 8h00m -> 16h00m; 0h10m already used is kept"
+    )
+
+
+def test_the_third_escalation_tells_the_steward_appointed_last() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)
+    play(AssignCase(actor=ANA, to=ANA))  # ana owns the case and is its steward
+    play(ReassignSteward(actor=BOT, to=BO, reason="ana moves to sales"))
+    fire_due(play, FIRST_HOUR, at(15), [])
+    reported = report(play, FIRST_HOUR)
+    assert reported.steward == BO
+    assert reported.clock("first_response").explanation[2:4] == (
+        "2026-03-02 15:00Z: escalated to level 1: agent 'ana'",
+        "2026-03-02 15:00Z: escalated to level 3: agent 'bo'",
+    )
+
+
+def started_on(calendar: str) -> str:
+    """How the first response of a case the customer opened at 09:10Z starts on `calendar`."""
+    return (
+        "2026-03-02 09:10Z: started (the customer opened the case) under policy 'standard' v1, "
+        f"on {calendar}: first response within 1h00m of business time"
+    )
+
+
+def test_a_clock_names_each_stretch_of_its_calendars_business_hours() -> None:
+    lunch = BusinessCalendar(
+        timezone="Europe/Berlin",
+        hours={day: [("09:00", "12:00"), ("13:00", "17:30")] for day in ("mon", "tue")},
+    )
+    rules = PolicySet([attrs.evolve(FIRST_HOUR.policies[0], calendar=lunch)])
+    play = Play(WORKFLOW).open(CUSTOMER)  # 10:10 in Berlin
+    assert report(play, rules).clock("first_response").explanation == (
+        started_on("Europe/Berlin (mon 09:00-12:00 13:00-17:30, tue 09:00-12:00 13:00-17:30)"),
+        "due 2026-03-02 10:10Z: the 1h00m left at 2026-03-02 09:10Z, counted on business hours",
+    )
+
+
+def test_a_tracker_before_any_event_reports_no_case_no_policy_and_no_clocks() -> None:
+    empty = SlaTracker.start(FIRST_HOUR, workflow=WORKFLOW).report(at(12))
+    assert empty == SlaReport(
+        case_id="", at=at(12), policy=None, clocks=(), pending=(), next_due=None
     )
