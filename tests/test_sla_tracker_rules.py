@@ -921,3 +921,23 @@ def test_a_tracker_before_any_event_reports_no_case_no_policy_and_no_clocks() ->
     assert empty == SlaReport(
         case_id="", at=at(12), policy=None, clocks=(), pending=(), next_due=None
     )
+
+
+# -- the tracker as a value ----------------------------------------------------------------------
+
+
+def test_a_tracker_folds_only_the_events_after_those_it_has_seen() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)  # versions 1 and 2: opened, the customer's message
+    play(AssignCase(actor=ANA, to=ANA))
+    opened = SlaTracker.start(FIRST_HOUR, workflow=WORKFLOW).apply(play.history[:2])
+    assert opened.apply(play.history[:2]) is opened  # nothing new: the same tracker
+    taken = opened.apply(play.history)
+    assert (opened.version, taken.version) == (2, len(play.history))
+    assert taken.report(at(10)).owner == ANA
+
+
+def test_a_tracker_keeps_the_policies_and_workflow_it_was_started_with() -> None:
+    play = Play(WORKFLOW).open(CUSTOMER)
+    start = SlaTracker.start(FIRST_HOUR, workflow=WORKFLOW)
+    later = start.apply(play.history)
+    assert [(t.policies, t.workflow) for t in (start, later)] == [(FIRST_HOUR, WORKFLOW)] * 2
