@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
 from servicekit.events import (
@@ -105,22 +106,25 @@ def stored(
     }
 
 
+OPENED = CaseOpened(
+    **BASE,
+    version=1,
+    actor=ANA,
+    customer_id="cust-1",
+    workflow="buying_cycle",
+    stage="enquiry",
+    channel=Channel.PHONE,
+    initiated_by=Party.COMPANY,
+    summary="wants a quote",
+    priority="high",
+    tier="gold",
+    skills=frozenset({"de", "fr"}),
+)
+"""A case opened by the company, with every field a `CaseOpened` has today."""
+
 EXAMPLES: list[tuple[Event, dict[str, Any]]] = [
     (
-        CaseOpened(
-            **BASE,
-            version=1,
-            actor=ANA,
-            customer_id="cust-1",
-            workflow="buying_cycle",
-            stage="enquiry",
-            channel=Channel.PHONE,
-            initiated_by=Party.COMPANY,
-            summary="wants a quote",
-            priority="high",
-            tier="gold",
-            skills=frozenset({"de", "fr"}),
-        ),
+        OPENED,
         stored(
             "CaseOpened",
             4,
@@ -436,7 +440,7 @@ def test_the_form_written_here_loads_as_the_event(event: Event, form: dict[str, 
     assert event_from_json(json.dumps(form), where="position 1") == event
 
 
-OPENING_V4 = {
+OPENING_IN_EVERY_VERSION = {
     "customer_id": "cust-1",
     "workflow": "buying_cycle",
     "stage": "enquiry",
@@ -448,17 +452,11 @@ OPENING_V4 = {
 OLDER_FORMS: list[tuple[dict[str, Any], Event]] = [
     # before company-initiated cases, priorities, tiers and skills: the customer started it
     (
-        stored("CaseOpened", 1, 1, CUSTOMER_ACTOR, OPENING_V4),
-        CaseOpened(
-            **BASE,
-            version=1,
+        stored("CaseOpened", 1, 1, CUSTOMER_ACTOR, OPENING_IN_EVERY_VERSION),
+        attrs.evolve(
+            OPENED,
             actor=CUSTOMER,
-            customer_id="cust-1",
-            workflow="buying_cycle",
-            stage="enquiry",
-            channel=Channel.PHONE,
             initiated_by=Party.CUSTOMER,
-            summary="wants a quote",
             priority="normal",
             tier=None,
             skills=frozenset(),
@@ -466,21 +464,10 @@ OLDER_FORMS: list[tuple[dict[str, Any], Event]] = [
     ),
     # before priorities, tiers and skills
     (
-        stored("CaseOpened", 2, 1, ANA_ACTOR, {**OPENING_V4, "initiated_by": "company"}),
-        CaseOpened(
-            **BASE,
-            version=1,
-            actor=ANA,
-            customer_id="cust-1",
-            workflow="buying_cycle",
-            stage="enquiry",
-            channel=Channel.PHONE,
-            initiated_by=Party.COMPANY,
-            summary="wants a quote",
-            priority="normal",
-            tier=None,
-            skills=frozenset(),
+        stored(
+            "CaseOpened", 2, 1, ANA_ACTOR, {**OPENING_IN_EVERY_VERSION, "initiated_by": "company"}
         ),
+        attrs.evolve(OPENED, priority="normal", tier=None, skills=frozenset()),
     ),
     # before skills
     (
@@ -489,22 +476,14 @@ OLDER_FORMS: list[tuple[dict[str, Any], Event]] = [
             3,
             1,
             ANA_ACTOR,
-            {**OPENING_V4, "initiated_by": "company", "priority": "high", "tier": "gold"},
+            {
+                **OPENING_IN_EVERY_VERSION,
+                "initiated_by": "company",
+                "priority": "high",
+                "tier": "gold",
+            },
         ),
-        CaseOpened(
-            **BASE,
-            version=1,
-            actor=ANA,
-            customer_id="cust-1",
-            workflow="buying_cycle",
-            stage="enquiry",
-            channel=Channel.PHONE,
-            initiated_by=Party.COMPANY,
-            summary="wants a quote",
-            priority="high",
-            tier="gold",
-            skills=frozenset(),
-        ),
+        attrs.evolve(OPENED, skills=frozenset()),
     ),
     # before routing: an assignment gave no reason
     (
