@@ -10,6 +10,7 @@ import pytest
 from servicekit import (
     AcceptOffer,
     Agent,
+    BusinessCalendar,
     Case,
     CaseSummary,
     Channel,
@@ -29,6 +30,10 @@ from servicekit import (
 )
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+NINE_TO_FIVE = BusinessCalendar(
+    timezone="UTC", hours={day: [("09:00", "17:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
+)
+"""Business hours Monday to Friday, 09:00-17:00 UTC, the SLA tests' calendar."""
 
 ANA = Agent("ana", teams={"sales"})
 BO = Agent("bo", teams={"service"})

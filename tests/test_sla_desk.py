@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from helpers import NINE_TO_FIVE
 
 from servicekit import (
     Agent,
-    BusinessCalendar,
     Channel,
     Customer,
     Direction,
@@ -23,9 +23,6 @@ from servicekit import (
 from servicekit.sla import Metric, Policy, PolicySet, Target, assess
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-NINE_TO_FIVE = BusinessCalendar(
-    timezone="UTC", hours={day: [("09:00", "17:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
-)
 POLICIES = PolicySet(
     [
         Policy(

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import ANA, BO, BOT, CUSTOMER, SAL, SUE, Play
+from helpers import ANA, BO, BOT, CUSTOMER, NINE_TO_FIVE, SAL, SUE, Play
 
 from servicekit import (
     Agent,
     AssignCase,
-    BusinessCalendar,
     ChangePriority,
     Event,
     FireTimers,
@@ -47,9 +46,6 @@ from servicekit.sla import (
 )
 
 WORKFLOW = buying_cycle()
-NINE_TO_FIVE = BusinessCalendar(
-    timezone="UTC", hours={day: [("09:00", "17:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
-)
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GONE_SUPERVISOR = Agent("old", teams={"service"}, roles={Role.SUPERVISOR}, active=False)
 DIRECTORY = [ANA, BO, SAL, SUE, GONE_SUPERVISOR]

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
-from helpers import ANA, BO, BOT, CUSTOMER, START, Play
+from helpers import ANA, BO, BOT, CUSTOMER, NINE_TO_FIVE, START, Play
 
 from servicekit import (
     Agent,
@@ -55,9 +55,6 @@ from servicekit.sla import (
 )
 
 WORKFLOW = buying_cycle()
-NINE_TO_FIVE = BusinessCalendar(
-    timezone="UTC", hours={day: [("09:00", "17:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
-)
 ON_NINE_TO_FIVE = (
     "UTC (mon 09:00-17:00, tue 09:00-17:00, wed 09:00-17:00, thu 09:00-17:00, fri 09:00-17:00)"
 )
