@@ -395,3 +395,105 @@ def test_an_index_time_whose_zone_gives_no_offset_is_refused() -> None:
     nowhere = attrs.evolve(summary, updated_at=summary.updated_at.replace(tzinfo=_NoOffset()))
     with pytest.raises(InvalidValue, match="must give updated_at as a timezone-aware datetime"):
         InMemoryStore().append(case_id, events, expected_version=0, summary=nowhere)
+
+
+# -- InMemoryStore: the follow-on append checked against the entry it holds --------------------
+
+
+def a_follow_on_append() -> tuple[InMemoryStore, tuple[Event, ...], CaseSummary]:
+    """A store holding case "k" (opened by bo, waiting on the customer), and bo's resume.
+
+    The append of the resume is the desk's usual one, at version 5, back to a stage the
+    store has indexed already.
+    """
+    store = InMemoryStore()
+    case_id, events, summary = an_append()
+    store.append(case_id, events, expected_version=0, summary=summary)
+    case = fold(Case(WORKFLOW, case_id), events)
+    wait = decide(case, Move(actor=BO, trigger="wait_on_customer"), now=AT)
+    case = fold(case, wait)
+    store.append(case_id, wait, expected_version=4, summary=CaseSummary.of(case))
+    resume = decide(case, Move(actor=BO, trigger="resume"), now=AT + timedelta(hours=1))
+    return store, resume, CaseSummary.of(fold(case, resume))
+
+
+def quick_check(store: InMemoryStore) -> Any:
+    """The store's check of a follow-on append against the entry it holds."""
+    return store._continues  # noqa: SLF001 - the quick path under test
+
+
+def test_the_desks_move_takes_the_memory_stores_quick_check() -> None:
+    """A move changes the stage, version and times only: recognised without `check_append`."""
+    store, events, summary = a_follow_on_append()
+    (known,) = store.find_cases()
+    assert quick_check(store)(known, "k", events, 5, summary)
+
+
+class _LooksLikeText:
+    """Not text, but equal to (and hashed as) a stage the store has indexed."""
+
+    def __hash__(self) -> int:
+        return hash("in_service")
+
+    def __eq__(self, other: object) -> bool:
+        return other == "in_service"
+
+
+def _renumbered(events: Sequence[Event], first: object) -> tuple[Event, ...]:
+    return tuple(attrs.evolve(e, version=first) for e in events)  # type: ignore[arg-type]
+
+
+FOLLOW_ON_EVENTS: dict[str, Any] = {
+    "no events": lambda _: (),
+    "other case": lambda events: tuple(attrs.evolve(e, case_id="other") for e in events),
+    "version 5": lambda events: _renumbered(events, 5),
+    "version 6.0": lambda events: _renumbered(events, 6.0),
+    "twice": lambda events: (*events, attrs.evolve(events[0], version=7)),
+    "naive": lambda events: tuple(attrs.evolve(e, at=e.at.replace(tzinfo=None)) for e in events),
+    "elsewhere": lambda events: tuple(
+        attrs.evolve(e, at=e.at.astimezone(timezone.min)) for e in events
+    ),
+    "a date": lambda events: tuple(attrs.evolve(e, at=date(2026, 3, 2)) for e in events),
+}
+# One fault at a time (each value of each field of the entry, each change of the events,
+# the case id and the version), and the pairs a fault needs to get past the other checks.
+FOLLOW_ON_FAULTS: list[tuple[dict[str, object], Any, int, str]] = [
+    *(
+        ({field: value}, "k", 5, "none")
+        for field, values in SUMMARY_CHANGES.items()
+        for value in [*values, 6.0, "unheard_of", _LooksLikeText()]
+    ),
+    *(({}, case_id, 5, "none") for case_id in ["other", *TEXTS]),
+    *(({}, "k", expected, "none") for expected in (4, 0, -1, 6)),
+    *(({}, "k", 5, change) for change in FOLLOW_ON_EVENTS),
+    ({"version": 5}, "k", 5, "no events"),
+    ({"version": 0}, "k", -1, "version 0"),
+    ({"version": 7}, "k", 5, "twice"),
+]
+FOLLOW_ON_EVENTS["none"] = lambda events: events
+FOLLOW_ON_EVENTS["version 0"] = lambda events: _renumbered(events, 0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "case_id", "expected_version", "event_change"), FOLLOW_ON_FAULTS
+)
+def test_the_memory_stores_quick_check_passes_only_what_check_append_passes(
+    changes: dict[str, object], case_id: Any, expected_version: int, event_change: str
+) -> None:
+    """An append `_continues` recognises is one `check_append` lets through."""
+    store, events, summary = a_follow_on_append()
+    summary = attrs.evolve(summary, **changes)  # type: ignore[arg-type]
+    appended = FOLLOW_ON_EVENTS[event_change](events)
+    (known,) = store.find_cases()
+    if quick_check(store)(known, case_id, appended, expected_version, summary):
+        assert refusal(check_append, case_id, appended, expected_version, summary, None) is None
+
+
+def test_a_stage_the_store_never_indexed_is_checked_in_full() -> None:
+    """A new stage name is not vouched for by the index: `check_append` refuses a bad one."""
+    store, events, summary = a_follow_on_append()
+    bad = attrs.evolve(summary, stage="x" * 201)
+    with pytest.raises(InvalidValue, match=r"^the stage may have at most 200 characters"):
+        store.append("k", events, expected_version=5, summary=bad)
+    assert store.load("k").version == 5
+    assert [s.stage for s in store.find_cases()] == ["waiting_on_customer"]
