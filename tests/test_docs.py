@@ -79,3 +79,20 @@ def test_the_benchmarks_run_in_quick_mode(script: Path, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "goal" in result.stdout
+
+
+def test_the_desk_floor_runs_in_quick_mode() -> None:
+    """`floor_desk.py` prints goal 1's ratios as the desk is and with the index entry free."""
+    script = ROOT / "benchmarks" / "floor_desk.py"
+    result = subprocess.run(  # noqa: S603 - our own script, our own interpreter
+        [sys.executable, str(script), "--quick"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.strip().endswith("x")]
+    assert [" ".join(row[:-3]) for row in rows] == ["as the desk is", "with the index entry free"]
+    for row in rows:
+        assert all(float(cell.removesuffix("x")) > 1 for cell in row[-3:])
