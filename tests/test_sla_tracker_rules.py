@@ -538,6 +538,25 @@ def test_a_case_reopened_under_a_policy_it_came_under_while_resolved_owes_update
     assert (update.state, update.due) == (ClockState.RUNNING, at(11, 50))
 
 
+def test_a_case_reopened_under_a_policy_it_came_under_while_resolved_owes_its_resolution() -> None:
+    """A resolution target that came while the case was resolved is measured from the reopening."""
+    urgent = policy(Target(Metric.RESOLUTION, "4h"), name="urgent", conditions=URGENT_ONLY)
+    rules = PolicySet([urgent, policy(Target(Metric.PERIODIC_UPDATE, "8h"))])
+    play = Play(WORKFLOW).to_stage("resolved")  # 09:10 in enquiry, resolved at 09:30
+    play(ChangePriority(actor=ANA, priority="urgent"))
+    play(Move(actor=CUSTOMER, trigger="reopen"))  # 09:50
+    resolution = report(play, rules, now=at(11)).clock("resolution")
+    assert resolution.explanation == (
+        (
+            "2026-03-02 09:50Z: started (the case was reopened (reopen): measured from now) "
+            f"under policy 'urgent' v1, on {ON_NINE_TO_FIVE}: resolution within 4h00m of "
+            "business time"
+        ),
+        "due 2026-03-02 13:50Z: the 4h00m left at 2026-03-02 09:50Z, counted on business hours",
+    )
+    assert (resolution.state, resolution.due) == (ClockState.RUNNING, at(13, 50))
+
+
 def test_a_clock_stopped_by_finishing_the_case_gives_its_last_stretch_to_the_owner() -> None:
     update = closed_reopened_and_resolved().clock("periodic_update#1")
     assert update.used_by() == {"ana": timedelta(minutes=10)}

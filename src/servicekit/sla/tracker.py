@@ -510,6 +510,11 @@ class _Fold:
             )
             if not self.halted(resolution.target):
                 resolution.running_since = at
+        elif measured:
+            # The policy came to measure the resolution while the case was resolved (the
+            # switch started nothing for a case that needed no work): from now on.
+            reason = f"the case was reopened ({event.trigger}): measured from now"
+            self.start(Metric.RESOLUTION, at, reason)
         self.start(Metric.PERIODIC_UPDATE, at, f"the case was reopened ({event.trigger})")
 
     # -- answers ---------------------------------------------------------------------------
