@@ -123,8 +123,9 @@ class InMemoryStore:
                 if reason is not None:
                     raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
             old = summaries.get(case_id)
-            # `check_append` has refused every value the index could not take (a list of
-            # assignees, an unhashable name), so nothing below fails half-way through.
+            # `check_append` (a list of assignees) and `_check_indexable` (an unhashable
+            # name) have refused every value the index could not take, and a quick-path
+            # entry names what an accepted one named: nothing below fails half-way through.
             if old is None:
                 self._index_new(summary)
                 self._events[case_id] = stored
