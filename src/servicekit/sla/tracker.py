@@ -327,19 +327,52 @@ class _Fold:
             self.start_missing(policy, at, why)
 
     def start_missing(self, policy: Policy, at: datetime, why: str) -> None:
-        """Start the clocks a newly applying policy measures that the case had none of."""
-        measured = {clock.key.split("#")[0] for clock in self.clocks.values()}
+        """Start the clocks a newly applying policy measures that the case has none running of.
+
+        What is still owed is measured: a first response the customer awaits, the
+        resolution and updates of a case not yet done, a stage not yet reached. A clock
+        the case had for it, met or stopped (a switch to a policy without that target
+        stops it), is taken up again with its time kept, as a reopening takes up the
+        resolution; one it never had starts now.
+        """
+        if self.finished:
+            return
+        running = {clock.key.split("#")[0] for clock in self.open_clocks()}
         reason = f"{why}: measured from now under policy {policy}"
         for target in policy.targets:
-            if target.key in measured:
+            key, metric = target.key, target.metric
+            if key in running:
                 continue
-            metric = target.metric
             awaited = metric is Metric.FIRST_RESPONSE and self.customer_opened and not self.answered
             ongoing = metric in (Metric.RESOLUTION, Metric.PERIODIC_UPDATE) and not self.done
-            if awaited or ongoing:
-                self.start(metric, at, reason)
-            elif metric is Metric.REACH_STAGE and target.stage not in self.reached:
+            ahead = metric is Metric.REACH_STAGE and target.stage not in self.reached
+            if not (awaited or ongoing or ahead):
+                continue
+            if key in self.clocks:  # never an update's: each of those has its own number
+                self.take_up(key, policy, target, at, f"{why}: measured again")
+            else:
                 self.start(metric, at, reason, stage=target.stage)
+
+    def take_up(self, key: str, policy: Policy, target: Target, at: datetime, why: str) -> None:
+        """Measure the met or stopped clock `key` again, under `policy`'s `target`.
+
+        The time it used is kept; a target or calendar that differs from the one it
+        had replaces it (as a switch does for a running clock), and the note says so.
+        """
+        clock = self.own(key)
+        clock.finished_at, clock.stopped = None, False
+        self.open[key] = None
+        if target != clock.target or policy.calendar != clock.calendar:
+            budget = _budget(target, policy.calendar, clock.started_at)
+            clock.note(
+                f"{at_text(at)}: {why} under policy {policy}; target {span(clock.budget)} -> "
+                f"{span(budget)}; {span(clock.elapsed)} already used is kept"
+            )
+            clock.target, clock.calendar, clock.budget = target, policy.calendar, budget
+        else:
+            clock.note(f"{at_text(at)}: {why}; {span(clock.elapsed)} already used is kept")
+        if not self.halted(target):
+            clock.running_since = at
 
     # -- events ----------------------------------------------------------------------------
 
@@ -498,39 +531,16 @@ class _Fold:
         at = event.at
         self.done = False
         self.finished = False
-        key = Metric.RESOLUTION.value
-        measured = self.policy is not None and self.policy.target(key) is not None
-        if key in self.clocks and measured:
-            resolution = self.own(key)
-            resolution.finished_at, resolution.stopped = None, False
-            self.open[key] = None
-            policy = self.policy
-            assert policy is not None  # noqa: S101 - `measured` says so
-            target = policy.target(key)
-            assert target is not None  # noqa: S101 - `measured` says so
-            if target != resolution.target or policy.calendar != resolution.calendar:
-                # The policy changed while the case was resolved (the switch left the
-                # finished clock alone): the time used is kept, the target is the new one.
-                budget = _budget(target, policy.calendar, resolution.started_at)
-                resolution.note(
-                    f"{at_text(at)}: reopened ({event.trigger}) under policy {policy}; "
-                    f"target {span(resolution.budget)} -> {span(budget)}; "
-                    f"{span(resolution.elapsed)} already used is kept"
-                )
-                resolution.target, resolution.calendar = target, policy.calendar
-                resolution.budget = budget
+        policy = self.policy
+        target = None if policy is None else policy.target(Metric.RESOLUTION.value)
+        if policy is not None and target is not None:
+            if target.key in self.clocks:
+                self.take_up(target.key, policy, target, at, f"reopened ({event.trigger})")
             else:
-                resolution.note(
-                    f"{at_text(at)}: reopened ({event.trigger}); {span(resolution.elapsed)} "
-                    "already used is kept"
-                )
-            if not self.halted(resolution.target):
-                resolution.running_since = at
-        elif measured:
-            # The policy came to measure the resolution while the case was resolved (the
-            # switch started nothing for a case that needed no work): from now on.
-            reason = f"the case was reopened ({event.trigger}): measured from now"
-            self.start(Metric.RESOLUTION, at, reason)
+                # The policy came to measure the resolution while the case was resolved
+                # (the switch starts nothing for a case that needs no work): from now on.
+                reason = f"the case was reopened ({event.trigger}): measured from now"
+                self.start(Metric.RESOLUTION, at, reason)
         self.start(Metric.PERIODIC_UPDATE, at, f"the case was reopened ({event.trigger})")
 
     # -- answers ---------------------------------------------------------------------------
