@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 import pytest
-from helpers import ANA, START
+from helpers import ANA, BO, CY, SAL, START, SUE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,14 +20,20 @@ from servicekit import (
     Agent,
     Channel,
     CorruptHistory,
+    FollowUpCompleted,
+    FollowUpHandedOver,
+    FollowUpOutcome,
+    FollowUpScheduled,
     IncompatibleStore,
     ManualClock,
     ServiceDesk,
+    StewardReassigned,
     StoreError,
     buying_cycle,
 )
 from servicekit.serialization import agent_to_dict, event_to_dict
 from servicekit.stores import InMemoryStore, SQLiteStore
+from servicekit.stores.base import open_follow_up_assignees
 from servicekit.stores.sqlite import _MIGRATIONS, _SCHEMA_V1, APPLICATION_ID, SCHEMA_VERSION
 
 WORKFLOW = buying_cycle()
@@ -223,6 +229,27 @@ def test_an_older_file_is_migrated_with_each_cases_channel_from_its_opening(
     schema_3_file(path)
     with SQLiteStore(path) as store:
         assert [s.channel for s in store.find_cases()] == ["phone", "phone"]
+
+
+def test_a_migration_finds_the_open_follow_ups_of_a_history_without_its_workflow() -> None:
+    # Rule (the index of follow-up assignees a migration fills): a follow-up is open from
+    # its scheduling to its completion, with the agent it was last handed to; a new
+    # steward takes over the leaving steward's open follow-ups.
+    on: dict[str, Any] = {"case_id": "k", "at": START, "actor": ANA}
+    due: dict[str, Any] = {"due": START, "reason": "r"}
+    history = [
+        FollowUpScheduled(version=1, follow_up_id=1, assignee=ANA, **due, **on),
+        FollowUpScheduled(version=2, follow_up_id=2, assignee=BO, **due, **on),
+        FollowUpScheduled(version=3, follow_up_id=3, assignee=CY, **due, **on),
+        FollowUpHandedOver(
+            version=4, follow_up_id=2, from_assignee=BO, to_assignee=SUE, reason="r", **on
+        ),
+        FollowUpCompleted(version=5, follow_up_id=3, outcome=FollowUpOutcome.SERVED, note="", **on),
+        StewardReassigned(version=6, from_steward=ANA, to_steward=SAL, reason="r", **on),
+    ]
+    assert open_follow_up_assignees(history[:3]) == frozenset({"ana", "bo", "cy"})
+    assert open_follow_up_assignees(history[:5]) == frozenset({"ana", "sue"})
+    assert open_follow_up_assignees(history) == frozenset({"sal", "sue"})
 
 
 def test_a_schema_3_case_without_its_opening_is_refused_and_not_migrated(tmp_path: Path) -> None:

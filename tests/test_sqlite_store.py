@@ -74,7 +74,11 @@ def test_an_append_on_a_case_another_connection_moved_on_conflicts_and_writes_no
         one.append("case-1", opened, expected_version=0, summary=first)
         other.append("case-1", moved, expected_version=first.version, summary=second)
         stale = attrs.evolve(late[0], version=first.version + 1)  # decided on the old version
-        with pytest.raises(ConcurrencyConflict, match=f"is at version {second.version}"):
+        conflict = (
+            f"^case 'case-1' was expected at version {first.version} "
+            f"but is at version {second.version}$"
+        )
+        with pytest.raises(ConcurrencyConflict, match=conflict):
             one.append(
                 "case-1",
                 [stale],
