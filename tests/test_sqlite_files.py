@@ -20,6 +20,7 @@ from servicekit import (
     Agent,
     Channel,
     CorruptHistory,
+    Event,
     FollowUpCompleted,
     FollowUpHandedOver,
     FollowUpOutcome,
@@ -237,7 +238,7 @@ def test_a_migration_finds_the_open_follow_ups_of_a_history_without_its_workflow
     # steward takes over the leaving steward's open follow-ups.
     on: dict[str, Any] = {"case_id": "k", "at": START, "actor": ANA}
     due: dict[str, Any] = {"due": START, "reason": "r"}
-    history = [
+    history: list[Event] = [
         FollowUpScheduled(version=1, follow_up_id=1, assignee=ANA, **due, **on),
         FollowUpScheduled(version=2, follow_up_id=2, assignee=BO, **due, **on),
         FollowUpScheduled(version=3, follow_up_id=3, assignee=CY, **due, **on),
