@@ -283,7 +283,11 @@ def test_a_stored_event_of_an_unknown_type_is_named(tmp_path: Path) -> None:
 def test_a_gap_in_a_stored_history_is_named(tmp_path: Path) -> None:
     path = filled(tmp_path / "s.sqlite")
     sql(path, "DELETE FROM events WHERE version = 2")
-    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match="gap or a mismatch"):
+    gap = (
+        "^case 'case-1' has a gap or a mismatch in its history at position 3: "
+        "expected version 2, found 3$"
+    )
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=gap):
         store.load("case-1")
 
 
@@ -324,12 +328,14 @@ DAMAGE = {  # a stored event damaged in a way that keeps it valid JSON: what the
     "a text field holds a number": (5, setter("payload", "dest", value=5), "position 5: .*str"),
     "a payload field is missing": (5, dropper("payload", "trigger"), "position 5: .*missing"),
     "a field is added": (2, setter("payload", "mood", value="x"), "position 2: .*unknown"),
+    "a key is added beside the payload": (5, setter("mood", value="x"), "position 5: .*unknown"),
     "its time is not a time": (5, setter("at", value="soon"), "position 5: .*ISO 8601"),
     "its time has no offset": (5, setter("at", value="2026-03-02T09:00:00"), "offset"),
     "its channel is unknown": (2, setter("payload", "channel", value=""), "position 2"),
     "its actor is malformed": (5, setter("actor", value={"kind": "robot"}), "position 5: .*kind"),
     "its schema is from the future": (5, setter("schema_version", value=9), "newer than"),
     "its version is text": (5, setter("version", value="5"), "position 5"),
+    "its version is true": (1, setter("version", value=True), "position 1: .*got True"),
     # 1 == True in Python: equal to the row before's actor, but not what a store writes.
     "its actor's active is a number": (5, setter("actor", "active", value=1), "position 5: .*bool"),
 }
@@ -341,6 +347,42 @@ def test_a_damaged_stored_event_is_refused_naming_its_position(tmp_path: Path, d
     path = filled(tmp_path / "s.sqlite")
     damaged(path, position, change)
     with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=match):
+        store.load("case-1")
+
+
+def test_a_stored_event_whose_payload_keys_come_in_another_order_loads_the_same(
+    tmp_path: Path,
+) -> None:
+    # Rule: a stored event's payload is read by its keys, in whatever order they come
+    # (JSON objects have none; another program may write them so).
+    path = filled(tmp_path / "s.sqlite")
+    with SQLiteStore(path) as store:
+        before = store.load("case-1").events
+
+    def dest_first(stored: dict[str, Any]) -> None:  # two texts: the same JSON types
+        payload = stored["payload"]
+        stored["payload"] = {"dest": payload.pop("dest"), **payload}
+
+    damaged(path, 5, dest_first)
+    with SQLiteStore(path) as store:
+        assert store.load("case-1").events == before
+        assert before[4].dest == "in_service"  # type: ignore[union-attr]
+
+
+def test_a_stored_capacity_of_true_is_refused_though_true_equals_1(tmp_path: Path) -> None:
+    # Rule: a stored agent's capacity is a whole number, not a boolean, even when the
+    # same agent with a capacity of 1 was read just before (True == 1 in Python).
+    path = tmp_path / "s.sqlite"
+    with SQLiteStore(path) as store:
+        desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+        desk.register_agent(Agent("cy", capacity={"chat": 1}))
+        desk.open_case(
+            actor="cy", customer_id="c", channel=Channel.PHONE, summary="s", case_id="case-1"
+        )
+        desk.start_service("case-1", actor="cy")
+    damaged(path, 5, setter("actor", "capacity", "chat", value=True))
+    refusal = "position 5: .*the capacity on 'chat' must be a whole number from 0, got True"
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=refusal):
         store.load("case-1")
 
 
