@@ -1,10 +1,11 @@
 """Instructions per command (callgrind) for goal 1 of `bench_desk.py`, steady on a busy machine.
 
 Run ``python benchmarks/callgrind_desk.py`` (needs ``valgrind``). For each of direct
-``decide`` + ``evolve``, ``desk.execute`` and the named methods, on 1, 10 and 2,000
-cases, it runs this script under callgrind twice, with no commands and with
-`COMMANDS` of them after the same set-up, and prints the difference per command, with
-``PYTHONHASHSEED=0`` so that two runs of the same code count the same. Wall-clock
+``decide`` + ``evolve``, ``desk.execute``, the named methods and ``desk.execute`` with
+the index entry free (`floor_desk.entry_free`: the floor a store-contract change could
+reach), on 1, 10 and 2,000 cases, it runs this script under callgrind twice, with no
+commands and with `COMMANDS` of them after the same set-up, and prints the difference
+per command, with ``PYTHONHASHSEED=0`` so that two runs of the same code count the same. Wall-clock
 ratios move by a third on a shared machine; these do not.
 """
 
@@ -15,27 +16,30 @@ import re
 import subprocess
 import sys
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import bench_desk
+import floor_desk
 
 from servicekit import buying_cycle
 
 COMMANDS = 2_000
-MODES = ("direct", "execute", "named")
+MODES = ("direct", "execute", "named", "entry_free")
 SIZES = (1, 10, 2_000)
 
 
 def run(mode: str, size: int, count: int) -> None:
     """Set `size` cases up (and warm them), then run `count` commands of `mode`."""
-    spread = bench_desk.Spread(buying_cycle(), size, 20)
-    bench_desk.on_desk(spread, 2 * size, named=False)
-    cases = [spread.desk.case(case_id) for case_id in spread.ids]
-    bench_desk.direct(list(cases), spread.commands, 2 * size)
-    if mode == "direct":
-        bench_desk.direct(cases, spread.commands, count)
-    else:
-        bench_desk.on_desk(spread, count, named=mode == "named")
+    with floor_desk.entry_free() if mode == "entry_free" else nullcontext():
+        spread = bench_desk.Spread(buying_cycle(), size, 20)
+        bench_desk.on_desk(spread, 2 * size, named=False)
+        cases = [spread.desk.case(case_id) for case_id in spread.ids]
+        bench_desk.direct(list(cases), spread.commands, 2 * size)
+        if mode == "direct":
+            bench_desk.direct(cases, spread.commands, count)
+        else:
+            bench_desk.on_desk(spread, count, named=mode == "named")
 
 
 def instructions(mode: str, size: int, count: int) -> int:

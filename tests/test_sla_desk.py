@@ -20,7 +20,7 @@ from servicekit import (
     Store,
     buying_cycle,
 )
-from servicekit.sla import Metric, Policy, PolicySet, Target, assess
+from servicekit.sla import Conditions, Metric, Policy, PolicySet, Target, assess
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 POLICIES = PolicySet(
@@ -106,3 +106,52 @@ def test_finishing_a_case_clears_its_due_time_in_the_same_append(store: Store) -
     assert desk.next_due() is None
     later = desk.tick(MONDAY + timedelta(days=30))
     assert (later.fired, later.failed) == ((), ())
+
+
+def test_a_case_reopened_under_a_tighter_policy_falls_due_under_it(store: Store) -> None:
+    """Resolved under 16h, raised to urgent (4h) while resolved, reopened: due under 4h.
+
+    The 20 minutes used before the resolution are kept (hostile6: the reopened clock
+    kept the 16h target it had finished under, so it fell due on Wednesday).
+    """
+    from servicekit import ChangePriority, Move, OpenCase  # noqa: PLC0415 - this test's only
+
+    urgent = Policy(
+        name="urgent",
+        version=1,
+        calendar=NINE_TO_FIVE,
+        targets=[Target(Metric.RESOLUTION, "4h")],
+        conditions=Conditions(priorities={"urgent"}),
+    )
+    standard = Policy(
+        name="standard",
+        version=1,
+        calendar=NINE_TO_FIVE,
+        targets=[Target(Metric.RESOLUTION, "16h")],
+    )
+    clock = ManualClock(MONDAY)
+    desk = ServiceDesk(
+        workflow=buying_cycle(), store=store, clock=clock, sla=PolicySet([urgent, standard])
+    )
+    bo = Agent("bo", teams={"service"})
+    desk.register_agent(bo)
+    opening = OpenCase(actor=bo, customer_id="ivy", channel=Channel.EMAIL, summary="s")
+    desk.execute("k", opening)  # 09:00
+    for minute, command in (
+        (5, Move(actor=bo, trigger="start_service")),
+        (20, Move(actor=bo, trigger="resolve")),
+        (30, ChangePriority(actor=bo, priority="urgent")),
+        (40, Move(actor=IVY, trigger="reopen")),
+    ):
+        clock.set(MONDAY + timedelta(minutes=minute))
+        desk.execute("k", command)
+    warning = datetime(2026, 3, 2, 12, 20, tzinfo=UTC)  # 3h (75% of 4h) used, 20m of it before
+    due = datetime(2026, 3, 2, 13, 20, tzinfo=UTC)  # 3h40m of business time after 09:40
+    assert desk.next_due() == warning
+    desk.tick(warning)
+    assert desk.next_due() == due
+    assert desk.tick(due - timedelta(minutes=1)).fired == ()
+    fired = [event for outcome in desk.tick(due).fired for event in outcome.events]
+    assert [(type(e).__name__, e.clock) for e in fired if isinstance(e, SlaBreached)] == [
+        ("SlaBreached", "resolution")
+    ]

@@ -100,3 +100,42 @@ def test_a_due_time_another_connection_set_is_replaced_by_the_next_append(
         one.append("case-1", moved, expected_version=first.version, summary=second)
         assert ticker.find_due() == []  # the append's entry has no due time
         assert ticker.find_cases(customer="c") == [second]
+
+
+def test_a_conflict_over_an_inactive_agent_names_the_version_the_case_is_at(
+    tmp_path: Path,
+) -> None:
+    """Each path of `append` names where the case is (hostile6's review of the fix).
+
+    The remembered entry (this connection wrote version 4), an agent deactivated through
+    another connection: version 4, not the 5 the rolled-back write reached; and when a
+    second writer has moved the case on as well, the version it moved the case to.
+    """
+    path = tmp_path / "s.sqlite"
+    (opened, _, first), (moved, _, second), (late, _, third) = appends(2)
+    with SQLiteStore(path) as one, SQLiteStore(path) as other:
+        one.put_agent(BO)
+        one.append("case-1", opened, expected_version=0, summary=first)
+        other.put_agent(attrs.evolve(BO, active=False))
+        with pytest.raises(ConcurrencyConflict) as inactive:
+            one.append(
+                "case-1",
+                moved,
+                expected_version=first.version,
+                summary=second,
+                require_active=["bo"],
+            )
+        assert (inactive.value.expected, inactive.value.actual) == (4, 4)
+        assert str(inactive.value).endswith("; agent 'bo' is no longer active")
+        other.append("case-1", moved, expected_version=first.version, summary=second)
+        stale = attrs.evolve(late[0], version=first.version + 1)
+        with pytest.raises(ConcurrencyConflict) as moved_on:
+            one.append(
+                "case-1",
+                [stale],
+                expected_version=first.version,
+                summary=attrs.evolve(third, version=stale.version),
+                require_active=["bo"],
+            )
+        assert (moved_on.value.expected, moved_on.value.actual) == (4, 5)
+        assert one.load("case-1").events == (*opened, *moved)

@@ -504,12 +504,33 @@ class _Fold:
             resolution = self.own(key)
             resolution.finished_at, resolution.stopped = None, False
             self.open[key] = None
-            resolution.note(
-                f"{at_text(at)}: reopened ({event.trigger}); {span(resolution.elapsed)} "
-                "already used is kept"
-            )
+            policy = self.policy
+            assert policy is not None  # noqa: S101 - `measured` says so
+            target = policy.target(key)
+            assert target is not None  # noqa: S101 - `measured` says so
+            if target != resolution.target or policy.calendar != resolution.calendar:
+                # The policy changed while the case was resolved (the switch left the
+                # finished clock alone): the time used is kept, the target is the new one.
+                budget = _budget(target, policy.calendar, resolution.started_at)
+                resolution.note(
+                    f"{at_text(at)}: reopened ({event.trigger}) under policy {policy}; "
+                    f"target {span(resolution.budget)} -> {span(budget)}; "
+                    f"{span(resolution.elapsed)} already used is kept"
+                )
+                resolution.target, resolution.calendar = target, policy.calendar
+                resolution.budget = budget
+            else:
+                resolution.note(
+                    f"{at_text(at)}: reopened ({event.trigger}); {span(resolution.elapsed)} "
+                    "already used is kept"
+                )
             if not self.halted(resolution.target):
                 resolution.running_since = at
+        elif measured:
+            # The policy came to measure the resolution while the case was resolved (the
+            # switch started nothing for a case that needed no work): from now on.
+            reason = f"the case was reopened ({event.trigger}): measured from now"
+            self.start(Metric.RESOLUTION, at, reason)
         self.start(Metric.PERIODIC_UPDATE, at, f"the case was reopened ({event.trigger})")
 
     # -- answers ---------------------------------------------------------------------------

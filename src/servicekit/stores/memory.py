@@ -11,7 +11,7 @@ import attrs
 from sortedcontainers import SortedList
 
 from servicekit._values import utc
-from servicekit.errors import ConcurrencyConflict
+from servicekit.errors import ConcurrencyConflict, InvalidValue
 from servicekit.events import Event
 from servicekit.ownership import Agent, Role
 from servicekit.stores.base import (
@@ -108,6 +108,7 @@ class InMemoryStore:
                 idempotency=idempotency,
                 require_active=require_active,
             )
+            _check_indexable(case_id, summary)
             known = None
         lock = self._lock
         lock.acquire()  # not `with`: this is every command's path, and `with` costs twice as much
@@ -122,8 +123,9 @@ class InMemoryStore:
                 if reason is not None:
                     raise ConcurrencyConflict(case_id, expected_version, len(stored), detail=reason)
             old = summaries.get(case_id)
-            # `check_append` has refused every value the index could not take (a list of
-            # assignees, an unhashable name), so nothing below fails half-way through.
+            # `check_append` (a list of assignees) and `_check_indexable` (an unhashable
+            # name) have refused every value the index could not take, and a quick-path
+            # entry names what an accepted one named: nothing below fails half-way through.
             if old is None:
                 self._index_new(summary)
                 self._events[case_id] = stored
@@ -400,6 +402,34 @@ class InMemoryStore:
         """Record that the consumer `name` has handled every event up to `position`."""
         with self._lock:
             self._checkpoints[name] = position
+
+
+def _check_indexable(case_id: str, summary: CaseSummary) -> None:
+    """Refuse an entry whose names the index cannot key by (`InvalidValue`), before writing.
+
+    `check_append` lets any text through, a `str` subclass too, and one that sets
+    ``__hash__ = None`` cannot key a dict: the index would be left half-updated.
+    """
+    try:
+        hash((summary.customer_id, summary.workflow, summary.stage))
+        hash((summary.owner_id, summary.steward_id))
+    except TypeError:
+        for what, value in (
+            ("the customer id", summary.customer_id),
+            ("the workflow name", summary.workflow),
+            ("the stage", summary.stage),
+            ("the owner id", summary.owner_id),
+            ("the steward id", summary.steward_id),
+        ):
+            try:
+                hash(value)
+            except TypeError:
+                msg = (
+                    f"the index entry of case {case_id!r} must give {what} as text the "
+                    f"index can key by, got unhashable {type(value).__name__}: {value!r}"
+                )
+                raise InvalidValue(msg) from None
+        raise
 
 
 def _team_roles(agent: Agent) -> set[tuple[str, Role]]:

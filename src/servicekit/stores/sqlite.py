@@ -548,12 +548,14 @@ class SQLiteStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 self._write(case_id, rows, entry, expected_version, summary, idempotency)
+                # `_write` found the case at `expected_version`: that is the version a
+                # conflict names, not the one the write (rolled back) has reached.
                 if require_active:
                     reason = inactive_agent(require_active, self._read_agent)
                     if reason is not None:
-                        self._conflict(case_id, expected_version, reason)
+                        self._conflict(case_id, expected_version, reason, at=expected_version)
                 if capacity is not None and (reason := _over_capacity(self._db, capacity, summary)):
-                    self._conflict(case_id, expected_version, reason)
+                    self._conflict(case_id, expected_version, reason, at=expected_version)
                 db.execute("COMMIT")
             except BaseException:
                 self._entries.pop(case_id, None)
@@ -628,11 +630,20 @@ class SQLiteStore:
                 ),
             )
 
-    def _conflict(self, case_id: str, expected_version: int, detail: str = "") -> NoReturn:
-        """Raise the `ConcurrencyConflict` of an append, with the version the case is at."""
-        row = self._db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-        current = 0 if row is None else row[0]
-        raise ConcurrencyConflict(case_id, expected_version, current, detail=detail)
+    def _conflict(
+        self, case_id: str, expected_version: int, detail: str = "", *, at: int | None = None
+    ) -> NoReturn:
+        """Raise the `ConcurrencyConflict` of an append, with the version the case is at.
+
+        `at` is that version when the caller knows it (the append's own write, rolled
+        back after, would be read here); otherwise it is read.
+        """
+        if at is None:
+            row = self._db.execute(
+                "SELECT version FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
+            at = 0 if row is None else row[0]
+        raise ConcurrencyConflict(case_id, expected_version, at, detail=detail)
 
     def _remember(self, case_id: str, entry: tuple[Any, ...]) -> None:
         """Keep the index entry just committed for the case's next append (see `_write`).

@@ -248,11 +248,14 @@ class StoreContract:
         append = self.continuation_at(writer, expected_version=4)
         with pytest.raises(ConcurrencyConflict) as conflict:
             attrs.evolve(append, require_active=("bo",)).to(store)
-        # (The version found is left out: SQLiteStore names the one its own write reached.)
-        message = str(conflict.value)
-        assert message.startswith("case 'case-1' was expected at version 4 but "), message
-        assert message.endswith("; agent 'bo' is no longer active"), message
+        # The case is where the append expected it: the version found is that one, not
+        # the one the store's own write (rolled back) had reached.
+        assert str(conflict.value) == (
+            "case 'case-1' was expected at version 4 but is at version 4; "
+            "agent 'bo' is no longer active"
+        )
         assert (conflict.value.case_id, conflict.value.expected) == ("case-1", 4)
+        assert conflict.value.actual == 4
         assert store.load("case-1").version == 4
 
     def continuation_at(self, writer: _Writer, *, expected_version: int) -> _Append:
@@ -416,7 +419,7 @@ class StoreContract:
         store.append(
             "case-1", first, expected_version=0, summary=CaseSummary.of(first_after), capacity=claim
         )
-        with pytest.raises(ConcurrencyConflict, match="over their capacity of 1"):
+        with pytest.raises(ConcurrencyConflict, match="over their capacity of 1") as conflict:
             store.append(
                 "case-2",
                 second,
@@ -424,6 +427,7 @@ class StoreContract:
                 summary=CaseSummary.of(second_after),
                 capacity=claim,
             )
+        assert conflict.value.actual == 0  # where the case is, not where the write had got
         assert store.load("case-2").version == 0
         assert [summary.case_id for summary in store.find_cases(owner="bo")] == ["case-1"]
 
