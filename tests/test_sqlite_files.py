@@ -386,6 +386,21 @@ def test_a_stored_capacity_of_true_is_refused_though_true_equals_1(tmp_path: Pat
         store.load("case-1")
 
 
+def test_a_stored_follow_up_id_that_is_text_is_refused(tmp_path: Path) -> None:
+    # Rule: a whole-number field of a stored event (a follow-up's id) holding text is
+    # damage, named with its position.
+    path = filled(tmp_path / "s.sqlite")
+    with SQLiteStore(path) as store:
+        desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+        desk.schedule_follow_up(
+            "case-1", actor="ana", due=START + timedelta(days=1), reason="call back"
+        )
+        position = store.read_all()[-1].position
+    damaged(path, position, setter("payload", "follow_up_id", value="1"))
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=f"position {position}"):
+        store.load("case-1")
+
+
 def test_trailing_bytes_after_a_stored_event_are_refused(tmp_path: Path) -> None:
     path = filled(tmp_path / "s.sqlite")
     sql(path, "UPDATE events SET data = data || ' {}' WHERE position = 4")

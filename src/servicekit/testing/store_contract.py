@@ -1062,6 +1062,25 @@ class StoreContract:
         assert (summary.stage, summary.finished) == ("closed", True)
         assert summary == CaseSummary.of(writer.case)
 
+    def test_a_case_moved_to_a_stage_another_case_is_at_is_found_there_only(
+        self, store: Store
+    ) -> None:
+        first, second = self.writer(store, "a"), self.writer(store, "b")
+        for writer in (first, second):
+            writer.write(
+                OpenCase(
+                    actor=_BO,
+                    customer_id="c",
+                    channel=Channel.CHAT,
+                    summary="s",
+                    stage="in_service",
+                )
+            )
+        second.write(Move(actor=_BO, trigger="wait_on_customer"))
+        first.write(Move(actor=_BO, trigger="wait_on_customer"))
+        assert [s.case_id for s in store.find_cases(stage="waiting_on_customer")] == ["a", "b"]
+        assert store.find_cases(stage="in_service") == []
+
     def test_find_cases_combines_criteria(self, store: Store) -> None:
         self.writer(store, "a").open(owner=_ANA, customer="c1")
         self.writer(store, "b").open(owner=_BO, customer="c1")
