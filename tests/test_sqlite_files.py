@@ -323,7 +323,14 @@ def dropper(*keys: str) -> Callable[[dict[str, Any]], None]:
 
 
 DAMAGE = {  # a stored event damaged in a way that keeps it valid JSON: what the error names
-    "its version disagrees with its row": (5, setter("version", value=4), "mismatch .* position 5"),
+    "its version disagrees with its row": (
+        5,
+        setter("version", value=4),
+        (
+            "^case 'case-1' has a gap or a mismatch in its history at position 5: "
+            "expected version 5, found 4$"
+        ),
+    ),
     "its case disagrees with its row": (5, setter("case_id", value="case-9"), "position 5"),
     "a text field holds a number": (5, setter("payload", "dest", value=5), "position 5: .*str"),
     "a payload field is missing": (5, dropper("payload", "trigger"), "position 5: .*missing"),
