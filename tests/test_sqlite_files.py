@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -405,6 +406,38 @@ def test_a_stored_follow_up_id_that_is_text_is_refused(tmp_path: Path) -> None:
         position = store.read_all()[-1].position
     damaged(path, position, setter("payload", "follow_up_id", value="1"))
     with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=f"position {position}"):
+        store.load("case-1")
+
+
+def accepted_offer(path: Path) -> Path:
+    """A servicekit file whose case-1 ends with an offer accepted on the phone (position 7)."""
+    with SQLiteStore(path) as store:
+        desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+        desk.register_agent(ANA)
+        desk.open_case(
+            actor="ana", customer_id="c", channel=Channel.PHONE, summary="s", case_id="case-1"
+        )
+        desk.move("case-1", "negotiate", actor="ana")
+        desk.make_offer("case-1", actor="ana", amount=Decimal(10), currency="EUR")
+        desk.accept_offer("case-1", 1, actor="ana", via=Channel.PHONE)
+    return path
+
+
+def test_an_offer_accepted_on_a_channel_loads_back_with_it(tmp_path: Path) -> None:
+    path = accepted_offer(tmp_path / "s.sqlite")
+    with SQLiteStore(path) as store:
+        last = store.load("case-1").events[-1]
+        assert (type(last).__name__, last.offer_id, last.via) == (  # type: ignore[union-attr]
+            "OfferAccepted",
+            1,
+            Channel.PHONE,
+        )
+
+
+def test_a_stored_offer_id_that_is_text_is_refused(tmp_path: Path) -> None:
+    path = accepted_offer(tmp_path / "s.sqlite")
+    damaged(path, 7, setter("payload", "offer_id", value="1"))
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match="position 7"):
         store.load("case-1")
 
 
