@@ -87,7 +87,18 @@ def test_an_entry_the_index_cannot_key_by_is_refused_whole(field: str, when: str
         store.append("k", events[:1], expected_version=0, summary=attrs.evolve(good, version=1))
         events, expected_version = events[1:], 1
     bad = attrs.evolve(good, **{field: _Unhashable("zed")})  # type: ignore[arg-type]
-    with pytest.raises(InvalidValue, match=r"^the index entry of case 'k' must give the "):
+    what = {
+        "customer_id": "the customer id",
+        "workflow": "the workflow name",
+        "stage": "the stage",
+        "owner_id": "the owner id",
+        "steward_id": "the steward id",
+    }[field]
+    refusal = (
+        f"^the index entry of case 'k' must give {what} as text the index can key by, "
+        "got unhashable _Unhashable: 'zed'$"
+    )
+    with pytest.raises(InvalidValue, match=refusal):
         store.append("k", events, expected_version=expected_version, summary=bad)
     assert store.load("k").version == expected_version
     held = [] if not follow_on else ["k"]

@@ -265,6 +265,33 @@ def test_the_claims_of_a_worker_that_died_lapse(pg_store: SQLAlchemyStore) -> No
     assert [summary.case_id for summary in second.find_due(until=DUE)] == ["due-00000"]
 
 
+def test_a_claiming_store_lists_at_most_the_limit_and_never_more_than_its_batch(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    # Rule: with claims, find_due(limit=n) claims min(n, tick_batch) cases, none for n <= 0,
+    # and a batch when no limit is given.
+    seed_due_follow_ups(pg_store, 5)
+    worker = claiming(pg_store)  # tick_batch=2
+    assert worker.find_due(until=DUE, limit=0) == []
+    assert worker.find_due(until=DUE, limit=-1) == []
+    assert [s.case_id for s in worker.find_due(until=DUE, limit=1)] == ["due-00000"]
+    other = claiming(pg_store)
+    assert [s.case_id for s in other.find_due(until=DUE, limit=5)] == ["due-00001", "due-00002"]
+    third = claiming(pg_store)
+    assert [s.case_id for s in third.find_due(until=DUE)] == ["due-00003", "due-00004"]
+
+
+def test_a_bound_store_keeps_the_claim_options_and_says_it_is_bound(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    worker = SQLAlchemyStore(pg_store.engine, tick_lease=timedelta(seconds=7), tick_batch=3)
+    with pg_store.engine.connect() as connection:
+        bound = worker.bind(connection)
+        assert (bound.tick_lease, bound.tick_batch) == (timedelta(seconds=7), 3)
+        assert repr(bound) == repr(worker).removesuffix(")") + ", bound to a connection)"
+        assert repr(bound).endswith("', bound to a connection)")
+
+
 def test_ticking_workers_with_claims_fire_every_timer_once(pg_store: SQLAlchemyStore) -> None:
     seed_due_follow_ups(pg_store, 5)
     desks = [desk_on(claiming(pg_store)) for _ in range(2)]

@@ -7,12 +7,13 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
-from helpers import ANA, START
+from helpers import ANA, BO, CY, SAL, START, SUE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,14 +21,21 @@ from servicekit import (
     Agent,
     Channel,
     CorruptHistory,
+    Event,
+    FollowUpCompleted,
+    FollowUpHandedOver,
+    FollowUpOutcome,
+    FollowUpScheduled,
     IncompatibleStore,
     ManualClock,
     ServiceDesk,
+    StewardReassigned,
     StoreError,
     buying_cycle,
 )
 from servicekit.serialization import agent_to_dict, event_to_dict
 from servicekit.stores import InMemoryStore, SQLiteStore
+from servicekit.stores.base import open_follow_up_assignees
 from servicekit.stores.sqlite import _MIGRATIONS, _SCHEMA_V1, APPLICATION_ID, SCHEMA_VERSION
 
 WORKFLOW = buying_cycle()
@@ -225,6 +233,27 @@ def test_an_older_file_is_migrated_with_each_cases_channel_from_its_opening(
         assert [s.channel for s in store.find_cases()] == ["phone", "phone"]
 
 
+def test_a_migration_finds_the_open_follow_ups_of_a_history_without_its_workflow() -> None:
+    # Rule (the index of follow-up assignees a migration fills): a follow-up is open from
+    # its scheduling to its completion, with the agent it was last handed to; a new
+    # steward takes over the leaving steward's open follow-ups.
+    on: dict[str, Any] = {"case_id": "k", "at": START, "actor": ANA}
+    due: dict[str, Any] = {"due": START, "reason": "r"}
+    history: list[Event] = [
+        FollowUpScheduled(version=1, follow_up_id=1, assignee=ANA, **due, **on),
+        FollowUpScheduled(version=2, follow_up_id=2, assignee=BO, **due, **on),
+        FollowUpScheduled(version=3, follow_up_id=3, assignee=CY, **due, **on),
+        FollowUpHandedOver(
+            version=4, follow_up_id=2, from_assignee=BO, to_assignee=SUE, reason="r", **on
+        ),
+        FollowUpCompleted(version=5, follow_up_id=3, outcome=FollowUpOutcome.SERVED, note="", **on),
+        StewardReassigned(version=6, from_steward=ANA, to_steward=SAL, reason="r", **on),
+    ]
+    assert open_follow_up_assignees(history[:3]) == frozenset({"ana", "bo", "cy"})
+    assert open_follow_up_assignees(history[:5]) == frozenset({"ana", "sue"})
+    assert open_follow_up_assignees(history) == frozenset({"sal", "sue"})
+
+
 def test_a_schema_3_case_without_its_opening_is_refused_and_not_migrated(tmp_path: Path) -> None:
     path = tmp_path / "v3.sqlite"
     schema_3_file(path)
@@ -255,7 +284,11 @@ def test_a_stored_event_of_an_unknown_type_is_named(tmp_path: Path) -> None:
 def test_a_gap_in_a_stored_history_is_named(tmp_path: Path) -> None:
     path = filled(tmp_path / "s.sqlite")
     sql(path, "DELETE FROM events WHERE version = 2")
-    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match="gap or a mismatch"):
+    gap = (
+        "^case 'case-1' has a gap or a mismatch in its history at position 3: "
+        "expected version 2, found 3$"
+    )
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=gap):
         store.load("case-1")
 
 
@@ -291,17 +324,26 @@ def dropper(*keys: str) -> Callable[[dict[str, Any]], None]:
 
 
 DAMAGE = {  # a stored event damaged in a way that keeps it valid JSON: what the error names
-    "its version disagrees with its row": (5, setter("version", value=4), "mismatch .* position 5"),
+    "its version disagrees with its row": (
+        5,
+        setter("version", value=4),
+        (
+            "^case 'case-1' has a gap or a mismatch in its history at position 5: "
+            "expected version 5, found 4$"
+        ),
+    ),
     "its case disagrees with its row": (5, setter("case_id", value="case-9"), "position 5"),
     "a text field holds a number": (5, setter("payload", "dest", value=5), "position 5: .*str"),
     "a payload field is missing": (5, dropper("payload", "trigger"), "position 5: .*missing"),
     "a field is added": (2, setter("payload", "mood", value="x"), "position 2: .*unknown"),
+    "a key is added beside the payload": (5, setter("mood", value="x"), "position 5: .*unknown"),
     "its time is not a time": (5, setter("at", value="soon"), "position 5: .*ISO 8601"),
     "its time has no offset": (5, setter("at", value="2026-03-02T09:00:00"), "offset"),
     "its channel is unknown": (2, setter("payload", "channel", value=""), "position 2"),
     "its actor is malformed": (5, setter("actor", value={"kind": "robot"}), "position 5: .*kind"),
     "its schema is from the future": (5, setter("schema_version", value=9), "newer than"),
     "its version is text": (5, setter("version", value="5"), "position 5"),
+    "its version is true": (1, setter("version", value=True), "position 1: .*got True"),
     # 1 == True in Python: equal to the row before's actor, but not what a store writes.
     "its actor's active is a number": (5, setter("actor", "active", value=1), "position 5: .*bool"),
 }
@@ -313,6 +355,89 @@ def test_a_damaged_stored_event_is_refused_naming_its_position(tmp_path: Path, d
     path = filled(tmp_path / "s.sqlite")
     damaged(path, position, change)
     with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=match):
+        store.load("case-1")
+
+
+def test_a_stored_event_whose_payload_keys_come_in_another_order_loads_the_same(
+    tmp_path: Path,
+) -> None:
+    # Rule: a stored event's payload is read by its keys, in whatever order they come
+    # (JSON objects have none; another program may write them so).
+    path = filled(tmp_path / "s.sqlite")
+    with SQLiteStore(path) as store:
+        before = store.load("case-1").events
+
+    def dest_first(stored: dict[str, Any]) -> None:  # two texts: the same JSON types
+        payload = stored["payload"]
+        stored["payload"] = {"dest": payload.pop("dest"), **payload}
+
+    damaged(path, 5, dest_first)
+    with SQLiteStore(path) as store:
+        assert store.load("case-1").events == before
+        assert before[4].dest == "in_service"  # type: ignore[union-attr]
+
+
+def test_a_stored_capacity_of_true_is_refused_though_true_equals_1(tmp_path: Path) -> None:
+    # Rule: a stored agent's capacity is a whole number, not a boolean, even when the
+    # same agent with a capacity of 1 was read just before (True == 1 in Python).
+    path = tmp_path / "s.sqlite"
+    with SQLiteStore(path) as store:
+        desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+        desk.register_agent(Agent("cy", capacity={"chat": 1}))
+        desk.open_case(
+            actor="cy", customer_id="c", channel=Channel.PHONE, summary="s", case_id="case-1"
+        )
+        desk.start_service("case-1", actor="cy")
+    damaged(path, 5, setter("actor", "capacity", "chat", value=True))
+    refusal = "position 5: .*the capacity on 'chat' must be a whole number from 0, got True"
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=refusal):
+        store.load("case-1")
+
+
+def test_a_stored_follow_up_id_that_is_text_is_refused(tmp_path: Path) -> None:
+    # Rule: a whole-number field of a stored event (a follow-up's id) holding text is
+    # damage, named with its position.
+    path = filled(tmp_path / "s.sqlite")
+    with SQLiteStore(path) as store:
+        desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+        desk.schedule_follow_up(
+            "case-1", actor="ana", due=START + timedelta(days=1), reason="call back"
+        )
+        position = store.read_all()[-1].position
+    damaged(path, position, setter("payload", "follow_up_id", value="1"))
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=f"position {position}"):
+        store.load("case-1")
+
+
+def accepted_offer(path: Path) -> Path:
+    """A servicekit file whose case-1 ends with an offer accepted on the phone (position 7)."""
+    with SQLiteStore(path) as store:
+        desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START))
+        desk.register_agent(ANA)
+        desk.open_case(
+            actor="ana", customer_id="c", channel=Channel.PHONE, summary="s", case_id="case-1"
+        )
+        desk.move("case-1", "negotiate", actor="ana")
+        desk.make_offer("case-1", actor="ana", amount=Decimal(10), currency="EUR")
+        desk.accept_offer("case-1", 1, actor="ana", via=Channel.PHONE)
+    return path
+
+
+def test_an_offer_accepted_on_a_channel_loads_back_with_it(tmp_path: Path) -> None:
+    path = accepted_offer(tmp_path / "s.sqlite")
+    with SQLiteStore(path) as store:
+        last = store.load("case-1").events[-1]
+        assert (type(last).__name__, last.offer_id, last.via) == (  # type: ignore[union-attr]
+            "OfferAccepted",
+            1,
+            Channel.PHONE,
+        )
+
+
+def test_a_stored_offer_id_that_is_text_is_refused(tmp_path: Path) -> None:
+    path = accepted_offer(tmp_path / "s.sqlite")
+    damaged(path, 7, setter("payload", "offer_id", value="1"))
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match="position 7"):
         store.load("case-1")
 
 

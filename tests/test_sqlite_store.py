@@ -74,7 +74,11 @@ def test_an_append_on_a_case_another_connection_moved_on_conflicts_and_writes_no
         one.append("case-1", opened, expected_version=0, summary=first)
         other.append("case-1", moved, expected_version=first.version, summary=second)
         stale = attrs.evolve(late[0], version=first.version + 1)  # decided on the old version
-        with pytest.raises(ConcurrencyConflict, match=f"is at version {second.version}"):
+        conflict = (
+            f"^case 'case-1' was expected at version {first.version} "
+            f"but is at version {second.version}$"
+        )
+        with pytest.raises(ConcurrencyConflict, match=conflict):
             one.append(
                 "case-1",
                 [stale],
@@ -135,3 +139,30 @@ def test_a_conflict_over_an_inactive_agent_names_the_version_the_case_is_at(
             )
         assert (moved_on.value.expected, moved_on.value.actual) == (4, 5)
         assert one.load("case-1").events == (*opened, *moved)
+
+
+def test_a_store_that_remembers_few_entries_forgets_the_oldest_and_appends_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rule: the entries a store remembers for the next append are a bounded cache: past
+    # its size the least recently written is forgotten, and every append still lands.
+    from servicekit.stores import sqlite as module  # noqa: PLC0415
+
+    monkeypatch.setattr(module, "_REMEMBERED", 2)
+    (opened, _, first), (moved, _, second) = appends(1)
+    with SQLiteStore(tmp_path / "s.sqlite") as store:
+        for case_id in ("a", "b", "c"):
+            store.append(
+                case_id,
+                [attrs.evolve(e, case_id=case_id) for e in opened],
+                expected_version=0,
+                summary=attrs.evolve(first, case_id=case_id),
+            )
+        store.append(
+            "a",
+            [attrs.evolve(e, case_id="a") for e in moved],
+            expected_version=first.version,
+            summary=attrs.evolve(second, case_id="a"),
+        )
+        assert [s.case_id for s in store.find_cases(stage=second.stage)] == ["a"]
+        assert store.load("a").version == second.version

@@ -4,16 +4,28 @@
 #
 #   tools/mutant_check.sh servicekit.ownership.x__capacity__mutmut_1 tests/test_routing.py
 #
-# runs those tests on the mutated copy in mutants/ (made by tools/mutation.sh) with that one
-# mutant switched on. A failing run means the tests kill the mutant.
+# runs those tests on the mutated copy in mutants/ (made by tools/mutation.sh; for a store's
+# mutant, build/mutation/stores/mutants/) with that one mutant switched on. A failing run
+# means the tests kill the mutant.
 set -euo pipefail
 
 main() {
   cd "$(dirname "$0")/.."
   local mutant=$1
   shift
-  CI=1 SERVICEKIT_HYPOTHESIS_PROFILE=mutation MUTANT_UNDER_TEST="$mutant" PYTHONPATH=mutants/src \
-    .venv/bin/python -m pytest -x -q -p no:cacheprovider "$@"
+  local directory
+  directory=$(.venv/bin/python tools/mutation_score.py --workdir "$mutant")
+  # the tests import the package from mutants/: bring its files that are not mutated
+  # (StoreContract's among them) up to date with src/, as the next run would
+  local file
+  while IFS= read -r file; do
+    if [ -d "$(dirname "$directory/mutants/$file")" ] && [ ! -e "$directory/mutants/$file.meta" ] &&
+      ! cmp -s "$file" "$directory/mutants/$file"; then
+      cp "$file" "$directory/mutants/$file"
+    fi
+  done < <(find src -name '*.py')
+  CI=1 SERVICEKIT_HYPOTHESIS_PROFILE=mutation MUTANT_UNDER_TEST="$mutant" \
+    PYTHONPATH="$directory/mutants/src" .venv/bin/python -m pytest -x -q -p no:cacheprovider "$@"
 }
 
 main "$@"

@@ -8,6 +8,15 @@ reason, in ``tools/accepted_survivors.toml``.
 of those modules to check (again): not checked yet, or undefended and not accepted (a test
 may have been added since). ``tools/mutation.sh`` resumes with them.
 
+A module named in ``[tool.servicekit.mutation]`` of ``pyproject.toml`` (``stores``) is
+mutated and checked by its own tests, in a ``mutants/`` of its own: mutmut reads its
+configuration from the ``pyproject.toml`` of the directory it runs in and keeps one test
+selection per ``mutants/`` (a change of it starts every result over).
+``python tools/mutation_score.py --workdir MODULE`` makes that directory (``build/mutation/
+MODULE/``: links to the sources and tests, and the project's ``pyproject.toml`` with the
+module's keys in ``[tool.mutmut]``) and prints it; for any other module it prints the
+project's. A module may be named with its file (``stores.base``), a mutant by its name.
+
 Some mutants change code that runs before mutmut switches a mutant on in its worker (at
 import, or filling a cache during the run that maps tests to functions), so mutmut reports
 them survived although the tests kill them. They are listed in the ``[fresh_process]`` table
@@ -19,6 +28,7 @@ exits non-zero if a listed mutant survives them.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -30,23 +40,97 @@ UNDEFENDED = ("survived", "no tests")
 """The statuses of a mutant no test kills: a survivor, or a change no selected test reaches."""
 
 
+def own_runs() -> dict[str, dict[str, object]]:
+    """The modules checked in a mutants/ of their own, each with its keys for [tool.mutmut]."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    runs: dict[str, dict[str, object]] = project["tool"].get("servicekit", {}).get("mutation", {})
+    return runs
+
+
+def workdir(module: str) -> Path:
+    """Where mutmut runs for a module (``stores``, ``stores.base``) or a mutant's name."""
+    top = module.removeprefix("servicekit.").split(".")[0]
+    return ROOT / "build" / "mutation" / top if top in own_runs() else ROOT
+
+
+def _toml(value: object) -> str:
+    """A value of [tool.mutmut] (text, number, flag or a list of them) written as TOML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON's escapes are TOML's
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    message = f"cannot write {value!r} in [tool.mutmut]"
+    raise TypeError(message)
+
+
+def prepare(module: str) -> Path:
+    """Make the directory mutmut runs in for the module (if of its own) up to date; return it."""
+    directory = workdir(module)
+    if directory == ROOT:
+        return directory
+    text = (ROOT / "pyproject.toml").read_text()
+    project = tomllib.loads(text)
+    table = {**project["tool"]["mutmut"], **own_runs()[directory.name]}
+    # the project's file without its [tool.mutmut] table, then the module's
+    lines = text.splitlines(keepends=True)
+    start = lines.index("[tool.mutmut]\n")
+    end = next((n for n in range(start + 1, len(lines)) if lines[n].startswith("[")), len(lines))
+    written = "".join(lines[:start] + lines[end:]).rstrip("\n") + "\n\n[tool.mutmut]\n"
+    written += "".join(f"{key} = {_toml(value)}\n" for key, value in table.items())
+    read = tomllib.loads(written)
+    del project["tool"]["mutmut"]
+    if read["tool"].pop("mutmut") != table or read != project:
+        message = f"{directory / 'pyproject.toml'} would not read as pyproject.toml with {table}"
+        raise RuntimeError(message)
+    directory.mkdir(parents=True, exist_ok=True)
+    if (
+        not (directory / "pyproject.toml").exists()
+        or (directory / "pyproject.toml").read_text() != written
+    ):
+        (directory / "pyproject.toml").write_text(written)
+    # mutmut copies these into mutants/: the sources, the tests, and also_copy
+    also_copy = [str(path).rstrip("/") for path in table.get("also_copy", [])]
+    for name in ["src", "tests", *also_copy]:
+        link = directory / name
+        if not link.is_symlink():
+            link.symlink_to(ROOT / name)
+    return directory
+
+
 def results(modules: list[str]) -> list[tuple[str, str, str]]:
-    """(module, mutant name, status) of every mutant of the modules (all when none given)."""
-    listing = subprocess.run(
-        [str(ROOT / ".venv/bin/mutmut"), "results", "--all", "true"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    """(module, mutant name, status) of every mutant of the modules (all when none given).
+
+    The module is the one named (``stores.base`` if so named), else the package's module.
+    """
+    if modules:
+        directories = {workdir(module) for module in modules}
+    else:
+        directories = {ROOT, *(workdir(module) for module in own_runs())}
     found = []
-    for line in listing.splitlines():
-        name, _, status = line.strip().rpartition(": ")
-        if not name.startswith("servicekit."):
-            continue
-        module = name.split(".")[1]  # servicekit.<module>...: stores/* count as "stores"
-        if not modules or module in modules:
-            found.append((module, name, status))
+    for directory in sorted(directories):
+        if not (directory / "mutants").is_dir():
+            continue  # not run there yet
+        listing = subprocess.run(
+            [str(ROOT / ".venv/bin/mutmut"), "results", "--all", "true"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for line in listing.splitlines():
+            name, _, status = line.strip().rpartition(": ")
+            if not name.startswith("servicekit."):
+                continue
+            if not modules:
+                found.append((name.split(".")[1], name, status))  # stores/* count as "stores"
+                continue
+            named = [module for module in modules if name.startswith(f"servicekit.{module}.")]
+            if named and workdir(named[0]) == directory:
+                found.append((named[0], name, status))
     return found
 
 
@@ -120,6 +204,9 @@ if __name__ == "__main__":
         for _, name, status in results(sys.argv[2:]):
             if status == "not checked" or (status in UNDEFENDED and name not in explained):
                 print(name)
+        sys.exit(0)
+    if sys.argv[1:2] == ["--workdir"]:
+        print(prepare(sys.argv[2]))
         sys.exit(0)
     if sys.argv[1:2] == ["--check-fresh"]:
         sys.exit(check_fresh(sys.argv[2:]))

@@ -215,6 +215,10 @@ def agent_from_dict(data: Json) -> Agent:
     if not isinstance(capacity, dict):
         msg = f"an agent's 'capacity' maps channel names to whole numbers, got {capacity!r}"
         raise InvalidValue(msg)
+    for name, limit in capacity.items():
+        if type(limit) is bool:  # True == 1 in `_agent`'s cache key: refused before it
+            msg = f"the capacity on {name!r} must be a whole number from 0, got {limit!r}"
+            raise InvalidValue(msg)
     if not all(type(item) is str for item in [data["id"], *data["teams"], *roles, *skills]):
         msg = f"an agent's id, teams, roles and skills are strings, got {data!r}"
         raise InvalidValue(msg)

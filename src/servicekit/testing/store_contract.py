@@ -442,6 +442,25 @@ class StoreContract:
         )
         assert store.load("case-2").events == events
 
+    def test_a_case_waiting_on_the_customer_frees_its_owners_place(self, store: Store) -> None:
+        # Only working cases (new or open, unfinished) count against a claim: bo's case
+        # that waits on the customer leaves room for one more on chat under a limit of 1.
+        store.put_agent(_BO)
+        waiting = self.writer(store, "case-1")
+        waiting.write(
+            OpenCase(
+                actor=_BO, customer_id="c", channel=Channel.CHAT, summary="s", stage="in_service"
+            )
+        )
+        waiting.write(Move(actor=_BO, trigger="wait_on_customer"))
+        events, after = self.assigned(store, "case-2")
+        claim = CapacityClaim("bo", "chat", 1)
+        store.append(
+            "case-2", events, expected_version=0, summary=CaseSummary.of(after), capacity=claim
+        )
+        assert store.load("case-2").events == events
+        assert [s.case_id for s in store.find_cases(owner="bo")] == ["case-1", "case-2"]
+
     def test_concurrent_claims_on_one_agent_admit_exactly_the_limit_and_fail_no_other_way(
         self, store: Store
     ) -> None:
@@ -935,6 +954,12 @@ class StoreContract:
         assert [item for page in pages for item in page] == everything
         assert all(len(page) <= 3 for page in pages)
 
+    def test_read_all_with_a_limit_of_zero_or_less_gives_nothing(self, store: Store) -> None:
+        self.writer(store).open()
+        assert store.read_all(limit=0) == []
+        assert store.read_all(limit=-1) == []
+        assert [item.position for item in store.read_all(limit=1)] == [1]
+
     def test_read_all_after_the_end_is_empty(self, store: Store) -> None:
         writer = self.writer(store)
         writer.open()
@@ -1028,6 +1053,33 @@ class StoreContract:
         assert store.find_cases(follow_up_assignee="bo") == []
         assert store.find_cases(follow_up_assignee="cy") == [handed]
         assert store.find_cases(follow_up_assignee="cy", owner="ana") == [handed]
+
+    def test_a_closed_case_is_indexed_as_finished(self, store: Store) -> None:
+        writer = self.writer(store)
+        writer.open()
+        writer.write(Move(actor=_ANA, trigger="close", reason="a duplicate"))
+        (summary,) = store.find_cases()
+        assert (summary.stage, summary.finished) == ("closed", True)
+        assert summary == CaseSummary.of(writer.case)
+
+    def test_a_case_moved_to_a_stage_another_case_is_at_is_found_there_only(
+        self, store: Store
+    ) -> None:
+        first, second = self.writer(store, "a"), self.writer(store, "b")
+        for writer in (first, second):
+            writer.write(
+                OpenCase(
+                    actor=_BO,
+                    customer_id="c",
+                    channel=Channel.CHAT,
+                    summary="s",
+                    stage="in_service",
+                )
+            )
+        second.write(Move(actor=_BO, trigger="wait_on_customer"))
+        first.write(Move(actor=_BO, trigger="wait_on_customer"))
+        assert [s.case_id for s in store.find_cases(stage="waiting_on_customer")] == ["a", "b"]
+        assert store.find_cases(stage="in_service") == []
 
     def test_find_cases_combines_criteria(self, store: Store) -> None:
         self.writer(store, "a").open(owner=_ANA, customer="c1")
@@ -1363,6 +1415,15 @@ class StoreContract:
         assert [s.next_due for s in store.find_due()] == [later]
         assert store.set_next_due("a", version=writer.case.version, next_due=None)
         assert store.find_due() == []
+
+    def test_set_next_due_changes_only_the_case_named(self, store: Store) -> None:
+        a = self.due_case(store, "a", _START + timedelta(hours=1))
+        b = self.due_case(store, "b", _START + timedelta(hours=2))
+        assert a.case.version == b.case.version
+        assert store.set_next_due("a", version=a.case.version, next_due=None)
+        assert [(s.case_id, s.next_due) for s in store.find_due()] == [
+            ("b", _START + timedelta(hours=2))
+        ]
 
     def test_set_next_due_leaves_a_case_that_moved_on_alone(self, store: Store) -> None:
         due = _START + timedelta(hours=1)
