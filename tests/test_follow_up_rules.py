@@ -141,6 +141,21 @@ def test_a_closed_case_reopens_within_the_window(desk: ServiceDesk, clock: Manua
     assert outcome.case.record.closed_at is None
 
 
+def test_a_reopening_records_the_move_with_the_reason_given(
+    desk: ServiceDesk, clock: ManualClock
+) -> None:
+    served_and_closed(desk)
+    clock.advance(timedelta(days=1))
+    (reopened,) = desk.reopen("k", actor=IVY, reason="it broke again").events
+    assert isinstance(reopened, StageChanged)
+    assert (reopened.trigger, reopened.source, reopened.dest, reopened.reason) == (
+        "reopen",
+        "closed",
+        "in_service",
+        "it broke again",
+    )
+
+
 def test_after_the_window_a_closed_case_stays_closed(desk: ServiceDesk, clock: ManualClock) -> None:
     served_and_closed(desk)
     clock.advance(timedelta(days=5))  # Thu -> Tue: more than two business days
