@@ -64,6 +64,16 @@ def test_event_to_json_writes_an_unchecked_events_odd_values_as_json_does(play: 
         assert event_to_json(odd) == json.dumps(event_to_dict(odd), separators=(",", ":"))
 
 
+def test_event_to_json_writes_a_payload_of_many_parts_as_one_text(play: Play) -> None:
+    # The C encoder hands its text back in pieces once a value has about 100,000 parts;
+    # the pieces are joined with nothing between them.
+    opened = play.open().history[0]
+    many = attrs.evolve(opened, skills=frozenset(f"skill-{n}" for n in range(60_000)))
+    text = event_to_json(many)
+    assert text == json.dumps(event_to_dict(many), separators=(",", ":"))
+    assert event_from_json(text, where="position 1") == many
+
+
 @given(actors())
 def test_every_actor_comes_back_equal(actor: Any) -> None:
     assert actor_from_dict(through_json(actor_to_dict(actor))) == actor

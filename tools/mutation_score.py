@@ -150,6 +150,10 @@ def fresh() -> dict[str, str]:
     return listed
 
 
+PYTEST_TESTS_FAILED = 1
+PYTEST_USAGE_ERROR = 4  # also what it exits with when the conftest cannot be imported
+
+
 def check_fresh(modules: list[str]) -> int:
     """Run each fresh-process mutant of the modules against its tests; 1 if one survives."""
     surviving = []
@@ -163,9 +167,15 @@ def check_fresh(modules: list[str]) -> int:
             text=True,
             check=False,
         )
-        verdict = "killed" if run.returncode == 1 else f"NOT killed (pytest exit {run.returncode})"
+        # pytest exits 1 when a test fails, and 4 when the package cannot even be imported:
+        # killed too, if the traceback runs through the mutant itself
+        failed_import = run.returncode == PYTEST_USAGE_ERROR and name.rsplit(".", 1)[1] in (
+            run.stdout + run.stderr
+        )
+        killed = run.returncode == PYTEST_TESTS_FAILED or failed_import
+        verdict = "killed" if killed else f"NOT killed (pytest exit {run.returncode})"
         print(f"{name}: {verdict}")
-        if run.returncode != 1:
+        if not killed:
             surviving.append(name)
     return 1 if surviving else 0
 
