@@ -68,6 +68,7 @@ def test_event_to_json_writes_a_payload_of_many_parts_as_one_text(play: Play) ->
     # The C encoder hands its text back in pieces once a value has about 100,000 parts;
     # the pieces are joined with nothing between them.
     opened = play.open().history[0]
+    assert isinstance(opened, CaseOpened)
     many = attrs.evolve(opened, skills=frozenset(f"skill-{n}" for n in range(60_000)))
     text = event_to_json(many)
     assert text == json.dumps(event_to_dict(many), separators=(",", ":"))
