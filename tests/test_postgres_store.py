@@ -346,3 +346,14 @@ def test_a_server_that_cannot_be_reached_is_a_store_error() -> None:
     engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(StoreError, match="cannot be used"):
         SQLAlchemyStore(engine).load("case-1")
+
+
+def test_a_stored_agent_that_is_not_json_is_named_malformed(pg_store: SQLAlchemyStore) -> None:
+    desk_on(pg_store, register=True)
+    with pg_store.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE servicekit_agents SET data = 'not json'"))
+    with pytest.raises(
+        StoreError,
+        match=r"^a stored agent is malformed: Expecting value: line 1 column 1 \(char 0\)$",
+    ):
+        pg_store.get_agent("bo")

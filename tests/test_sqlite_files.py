@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -33,7 +34,9 @@ from servicekit import (
     StoreError,
     buying_cycle,
 )
+from servicekit.calendar import BusinessCalendar
 from servicekit.serialization import agent_to_dict, event_to_dict
+from servicekit.sla import Metric, Policy, PolicySet, Target
 from servicekit.stores import InMemoryStore, SQLiteStore
 from servicekit.stores.base import open_follow_up_assignees
 from servicekit.stores.sqlite import _MIGRATIONS, _SCHEMA_V1, APPLICATION_ID, SCHEMA_VERSION
@@ -105,13 +108,24 @@ def test_a_truncated_file_is_refused_untouched(tmp_path: Path) -> None:
 def test_another_applications_database_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "other.sqlite"
     sql(path, "CREATE TABLE songs (title TEXT)")
-    refused(path, StoreError, "another application")
+    refused(
+        path,
+        StoreError,
+        f"^{re.escape(repr(str(path)))} is an SQLite database of another application "
+        r"\(application id 0x0\), not a servicekit database$",
+    )
 
 
 def test_a_file_from_a_newer_servicekit_is_refused_untouched(tmp_path: Path) -> None:
     path = filled(tmp_path / "s.sqlite")
     sql(path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    refused(path, IncompatibleStore, "newer servicekit")
+    refused(
+        path,
+        IncompatibleStore,
+        f"^{re.escape(repr(str(path)))} was written by a newer servicekit "
+        rf"\(schema {SCHEMA_VERSION + 1}\); this version reads schemas up to "
+        f"{SCHEMA_VERSION}: upgrade servicekit$",
+    )
 
 
 def test_a_damaged_file_is_refused_untouched(tmp_path: Path) -> None:
@@ -122,6 +136,20 @@ def test_a_damaged_file_is_refused_untouched(tmp_path: Path) -> None:
         data[offset] = (data[offset] + 101) % 256
     path.write_bytes(bytes(data))
     refused(path, StoreError, "damaged|cannot be used|malformed")
+
+
+def test_a_damaged_file_is_refused_naming_the_file_and_each_problem(tmp_path: Path) -> None:
+    # SQLite's quick check finds two rows breaking a NOT NULL the schema was changed to
+    # claim; the refusal names the file and both problems, as the check reports them.
+    path = filled(tmp_path / "s.sqlite")
+    sql(path, "CREATE TABLE extra (x)", "INSERT INTO extra VALUES (NULL), (NULL)")
+    sql(
+        path,
+        "PRAGMA writable_schema = ON",
+        "UPDATE sqlite_master SET sql = 'CREATE TABLE extra (x NOT NULL)' WHERE name = 'extra'",
+    )
+    problem = "NULL value in extra.x"
+    refused(path, StoreError, f"^{re.escape(repr(str(path)))} is damaged: {problem}; {problem}$")
 
 
 def test_an_older_file_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
@@ -405,6 +433,37 @@ def test_a_stored_follow_up_id_that_is_text_is_refused(tmp_path: Path) -> None:
         )
         position = store.read_all()[-1].position
     damaged(path, position, setter("payload", "follow_up_id", value="1"))
+    with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=f"position {position}"):
+        store.load("case-1")
+
+
+def test_a_stored_policy_version_that_is_text_is_refused(tmp_path: Path) -> None:
+    # Rule: a whole-number field is damage when it holds text, also in an event whose
+    # fields are all plain JSON (SlaPolicyApplied: a name and a version), which SQLite's
+    # quick loading plan reads without converting them.
+    policies = PolicySet(
+        [
+            Policy(
+                name="standard",
+                version=1,
+                calendar=BusinessCalendar.always_open(),
+                targets=[Target(Metric.RESOLUTION, "8h")],
+            )
+        ]
+    )
+    path = tmp_path / "s.sqlite"
+    with SQLiteStore(path) as store:
+        desk = ServiceDesk(workflow=WORKFLOW, store=store, clock=ManualClock(START), sla=policies)
+        desk.register_agent(ANA)
+        desk.open_case(
+            actor="ana", customer_id="c", channel=Channel.PHONE, summary="s", case_id="case-1"
+        )
+        (position,) = [
+            stored.position
+            for stored in store.read_all()
+            if type(stored.event).__name__ == "SlaPolicyApplied"
+        ]
+    damaged(path, position, setter("payload", "policy_version", value="1"))
     with SQLiteStore(path) as store, pytest.raises(CorruptHistory, match=f"position {position}"):
         store.load("case-1")
 
