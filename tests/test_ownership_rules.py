@@ -376,3 +376,36 @@ def test_an_unowned_case_has_no_steward_to_replace(play: Play) -> None:
     play.open(CUSTOMER)
     with pytest.raises(OwnershipViolation, match="no steward yet"):
         play.attempt(ReassignSteward(actor=SUE, to=BO, reason="r"))
+
+
+WALK_IN = Workflow(
+    name="walk-in",
+    stages=[
+        Stage("new", StatusCategory.NEW),
+        Stage("work", StatusCategory.OPEN, follow_up="call back about the repair"),
+        Stage("closed", StatusCategory.CLOSED),
+    ],
+    transitions=[Transition("start", "new", "work"), Transition("close", "work", "closed")],
+    start=["new", "work"],
+)
+"""A case may be opened straight into a stage that schedules a follow-up."""
+
+
+def test_a_case_opened_into_a_stage_with_a_follow_up_schedules_it_for_the_owner() -> None:
+    play = Play(WALK_IN)
+    play.open(ANA, stage="work")
+    kinds = [type(event).__name__ for event in play.history]
+    assert kinds == [
+        "CaseOpened",
+        "InteractionRecorded",
+        "OwnerAssigned",
+        "StewardAppointed",
+        "FollowUpScheduled",
+    ]
+    (follow_up,) = play.case.follow_ups
+    assert (follow_up.follow_up_id, follow_up.assignee, follow_up.reason) == (
+        1,
+        ANA,
+        "call back about the repair",
+    )
+    assert follow_up.due == play.now + timedelta(days=3)  # after_resolution, every day open

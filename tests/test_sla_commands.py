@@ -8,6 +8,7 @@ import pytest
 from helpers import ANA, BO, BOT, CUSTOMER, START, Play
 
 from servicekit import (
+    FollowUpOutcome,
     InvalidTransition,
     InvalidValue,
     Move,
@@ -18,7 +19,13 @@ from servicekit import (
     SlaWarned,
     TransferCase,
 )
-from servicekit.commands import ChangePriority, FireTimers, PauseSla, ResumeSla
+from servicekit.commands import (
+    ChangePriority,
+    CompleteFollowUp,
+    FireTimers,
+    PauseSla,
+    ResumeSla,
+)
 from servicekit.timers import Timer, TimerKind
 
 
@@ -31,6 +38,7 @@ def test_the_owner_changes_the_priority(play: Play) -> None:
     play.open(ANA)
     (changed,) = play(ChangePriority(actor=ANA, priority="urgent", reason="outage"))
     assert isinstance(changed, PriorityChanged)
+    assert (changed.priority, changed.reason) == ("urgent", "outage")
     assert play.case.priority == "urgent"
     with pytest.raises(InvalidTransition, match="'urgent' already"):
         play.attempt(ChangePriority(actor=ANA, priority="urgent"))
@@ -103,6 +111,21 @@ def test_a_close_timer_needs_a_way_to_close(play: Play) -> None:
     play.to_stage("in_service", owner=ANA)
     with pytest.raises(InvalidTransition, match="no 'close' leaves this stage"):
         play.attempt(FireTimers(actor=BOT, timers=[Timer(TimerKind.CLOSE, "close", START)]))
+
+
+def test_timers_fired_together_are_each_recorded_in_their_order(play: Play) -> None:
+    # Rule: one FireTimers records every timer it carries, a close among the others.
+    play.to_stage("resolved", owner=ANA)
+    play(CompleteFollowUp(actor=ANA, follow_up_id=1, outcome=FollowUpOutcome.SERVED))
+    breach = Timer(TimerKind.BREACH, "resolution", START)
+    close = Timer(TimerKind.CLOSE, "close", START)
+    kinds = [
+        type(event).__name__
+        for event in play.attempt(FireTimers(actor=BOT, timers=[breach, close]))
+    ]
+    assert kinds == ["SlaBreached", "StageChanged"]
+    after = play.attempt(FireTimers(actor=BOT, timers=[close, breach]))
+    assert [type(event).__name__ for event in after] == [*kinds[1:], "SlaBreached"]
 
 
 @pytest.mark.parametrize(
