@@ -700,6 +700,36 @@ def test_a_clock_taken_up_on_another_calendar_is_counted_on_it() -> None:
     assert (resolution.state, resolution.due) == (ClockState.RUNNING, at(15, 50))
 
 
+def test_a_clock_taken_up_under_a_target_in_business_days_counts_them_from_its_start() -> None:
+    """One business day from the opening at Monday 09:10 is 8h of NINE_TO_FIVE's hours.
+
+    Met under standard (16h) after 0h10m, raised to urgent (1 business day) while resolved,
+    reopened at 09:40: the 7h50m left run to Tuesday 09:30.
+    """
+    urgent = policy(Target(Metric.RESOLUTION, "1bd"), name="urgent", conditions=URGENT_ONLY)
+    rules = PolicySet([urgent, policy(Target(Metric.RESOLUTION, "16h"))])
+    play = Play(WORKFLOW).open(ANA, stage="in_service")  # 09:10, under standard
+    play(Move(actor=ANA, trigger="resolve"))  # 09:20: met after 0h10m
+    play(ChangePriority(actor=ANA, priority="urgent"))  # 09:30
+    play(Move(actor=CUSTOMER, trigger="reopen"))  # 09:40
+    resolution = report(play, rules, now=at(11)).clock("resolution")
+    assert resolution.explanation[-2] == (
+        "2026-03-02 09:40Z: reopened (reopen) under policy 'urgent' v1; target 16h00m -> "
+        "8h00m; 0h10m already used is kept"
+    )
+    assert (resolution.state, resolution.due) == (ClockState.RUNNING, at(9, 30, day=3))
+
+
+def test_a_case_under_no_policy_is_reopened_with_no_clock() -> None:
+    """No policy applies (the only one is for urgent cases): reopening starts nothing."""
+    urgent = policy(Target(Metric.RESOLUTION, "4h"), name="urgent", conditions=URGENT_ONLY)
+    play = Play(WORKFLOW).open(ANA, stage="in_service")  # 09:10
+    play(Move(actor=ANA, trigger="resolve"))  # 09:20
+    play(Move(actor=CUSTOMER, trigger="reopen"))  # 09:30
+    sla = report(play, PolicySet([urgent]), now=at(11))
+    assert (sla.policy, sla.clocks) == (None, ())
+
+
 def test_a_clock_stopped_by_finishing_the_case_gives_its_last_stretch_to_the_owner() -> None:
     update = closed_reopened_and_resolved().clock("periodic_update#1")
     assert update.used_by() == {"ana": timedelta(minutes=10)}
