@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from pg_testing import DUE, seed_due_follow_ups
 
 from servicekit import (
     Channel,
+    CorruptHistory,
     Direction,
     DuplicateCase,
     InvalidValue,
@@ -25,7 +27,7 @@ from servicekit import (
     buying_cycle,
 )
 from servicekit.stores import Store
-from servicekit.stores.sqlalchemy import SQLAlchemyStore, metadata
+from servicekit.stores.sqlalchemy import _NUMBERER_LOCK, SQLAlchemyStore, metadata
 from servicekit.testing import StoreContract
 
 WORKFLOW = buying_cycle()
@@ -357,3 +359,104 @@ def test_a_stored_agent_that_is_not_json_is_named_malformed(pg_store: SQLAlchemy
         match=r"^a stored agent is malformed: Expecting value: line 1 column 1 \(char 0\)$",
     ):
         pg_store.get_agent("bo")
+
+
+# -- what the rows hold, read back --------------------------------------------------------------
+
+
+def test_a_history_loads_in_version_order_whatever_the_order_of_its_rows(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    """Rows renumbered (a restored dump, a repair) still give the case's events in order."""
+    desk = desk_on(pg_store, register=True)
+    opened(desk, "c1")
+    desk.record_interaction(
+        "c1", actor="bo", channel=Channel.CHAT, direction=Direction.INBOUND, summary="x"
+    )
+    before = pg_store.load("c1")
+    with pg_store.engine.begin() as connection:  # the first event's row now comes last
+        connection.execute(sa.text("UPDATE servicekit_events SET id = id + 1000 WHERE version = 1"))
+    assert pg_store.load("c1") == before
+    assert [event.version for event in before.events] == list(range(1, before.version + 1))
+
+
+def test_an_event_in_the_feed_that_is_not_json_is_named_by_its_position(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    desk = desk_on(pg_store, register=True)
+    opened(desk, "c1")
+    with pg_store.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE servicekit_events SET data = 'not json'"))
+    with pytest.raises(CorruptHistory) as damaged:
+        pg_store.read_all()
+    assert str(damaged.value) == (
+        "the event at position 1 is not valid JSON: Expecting value: line 1 column 1 (char 0)"
+    )
+
+
+def test_read_all_waits_for_a_numbering_in_progress(pg_store: SQLAlchemyStore) -> None:
+    """Two numberings at once could give an event two positions: one at a time.
+
+    The test holds the numberer's lock as another `read_all` would, and sees the
+    reader wait on it (its own connection, named, among other tests' readers), then
+    number and read the event once it is let go.
+    """
+    opened(desk_on(pg_store, register=True), "c1")
+    with pg_store.engine.connect() as connection:
+        schema = connection.execute(sa.text("SELECT current_schema()")).scalar()
+    name = f"reader-{uuid.uuid4().hex[:12]}"
+    options = {"options": f"-c search_path={schema}", "application_name": name}
+    engine = sa.create_engine(pg_store.engine.url, connect_args=options)
+    read: list[StoredEvent] = []
+    reader = threading.Thread(target=lambda: read.extend(SQLAlchemyStore(engine).read_all()))
+
+    def waits(query: sa.TextClause, parameters: dict[str, str]) -> bool:
+        # a transaction of its own each time: one keeps the pg_stat_activity it first saw
+        with pg_store.engine.connect() as look:
+            return bool(look.execute(query, parameters).scalar())
+
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) "
+        "WHERE locktype = 'advisory' AND NOT granted AND application_name = :name"
+    )
+    try:
+        with pg_store.engine.begin() as numbering:
+            numbering.execute(sa.select(sa.func.pg_advisory_xact_lock(_NUMBERER_LOCK)))
+            reader.start()
+            deadline = time.monotonic() + 30
+            while not waits(waiting, {"name": name}):
+                assert reader.is_alive(), "read_all did not wait for the numbering in progress"
+                assert time.monotonic() < deadline, "read_all never waited on the numberer's lock"
+                time.sleep(0.01)
+            assert read == []
+        reader.join(timeout=30)
+    finally:
+        engine.dispose()
+    assert [item.position for item in read] == list(range(1, pg_store.load("c1").version + 1))
+
+
+def test_a_claiming_store_refuses_a_bound_without_a_zone_naming_it_until(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    with pytest.raises(InvalidValue) as naive:
+        claiming(pg_store).find_due(until=START.replace(tzinfo=None))
+    assert str(naive.value) == "until must be timezone-aware, got the naive datetime " + (
+        START.replace(tzinfo=None).isoformat()
+    )
+
+
+def test_the_index_hands_back_its_times_in_utc_whatever_the_local_zone(
+    pg_store: SQLAlchemyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's and the process's zones change nothing: every time is in UTC."""
+    seed_due_follow_ups(pg_store, 1)
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        [summary] = pg_store.find_due()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    times = (summary.opened_at, summary.updated_at, summary.next_due)
+    assert [moment.tzinfo for moment in times if moment is not None] == [UTC, UTC, UTC]
+    assert summary.next_due == DUE
