@@ -431,6 +431,34 @@ class StoreContract:
         assert store.load("case-2").version == 0
         assert [summary.case_id for summary in store.find_cases(owner="bo")] == ["case-1"]
 
+    def test_a_conflict_over_capacity_names_the_case_the_version_and_the_claim(
+        self, store: Store
+    ) -> None:
+        store.put_agent(_BO)
+        claim = CapacityClaim("bo", "chat", 1)
+        first, first_after = self.assigned(store, "case-1")
+        second, second_after = self.assigned(store, "case-2")
+        store.append(
+            "case-1", first, expected_version=0, summary=CaseSummary.of(first_after), capacity=claim
+        )
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            store.append(
+                "case-2",
+                second,
+                expected_version=0,
+                summary=CaseSummary.of(second_after),
+                capacity=claim,
+            )
+        assert str(conflict.value) == (
+            "case 'case-2' was expected at version 0 but is at version 0; "
+            "agent 'bo' would hold 2 working cases on chat, over their capacity of 1"
+        )
+        assert (conflict.value.case_id, conflict.value.expected, conflict.value.actual) == (
+            "case-2",
+            0,
+            0,
+        )
+
     def test_a_capacity_claim_counts_only_the_claimed_channel(self, store: Store) -> None:
         store.put_agent(_BO)
         events, after = self.assigned(store, "case-1")
@@ -619,8 +647,31 @@ class StoreContract:
         for field, what in (("teams", "a team name"), ("skills", "a skill")):
             bad = Agent("bo", teams={"service"})
             object.__setattr__(bad, field, frozenset({"x\udfff"}))  # past Agent's own check
-            with pytest.raises(InvalidValue, match=f"{what} of agent 'bo' must be text"):
+            with pytest.raises(InvalidValue) as refused:
                 store.put_agent(bad)
+            assert str(refused.value) == (
+                f"{what} of agent 'bo' must be text that can be stored, got 'x\\udfff': "
+                "the character at position 1 is a lone surrogate, not a character"
+            )
+        assert store.agents() == []
+        assert store.agents_in_team("service") == []
+
+    def test_an_agents_id_team_or_skill_over_the_length_limit_is_refused_naming_it(
+        self, store: Store
+    ) -> None:
+        long = "x" * (_LIMIT + 1)
+        for field, value, what in (
+            ("id", long, "the agent id"),
+            ("teams", frozenset({long}), "a team name of agent 'bo'"),
+            ("skills", frozenset({long}), "a skill of agent 'bo'"),
+        ):
+            bad = Agent("bo", teams={"service"})
+            object.__setattr__(bad, field, value)  # past Agent's own check
+            with pytest.raises(InvalidValue) as refused:
+                store.put_agent(bad)
+            assert str(refused.value) == (
+                f"{what} may have at most 200 characters, got 201 (starting 'xxxxxxxxxxxxxxxxxxxx')"
+            )
         assert store.agents() == []
         assert store.agents_in_team("service") == []
 
@@ -1290,6 +1341,31 @@ class StoreContract:
         assert store.read_all() == before
         assert store.load("b").version == 0
 
+    def test_a_conflict_over_a_used_key_names_the_case_the_version_and_the_key(
+        self, store: Store
+    ) -> None:
+        first, second = self.writer(store, "a"), self.writer(store, "b")
+        first.open()
+        first.write(
+            RecordInteraction(
+                actor=_ANA, channel=Channel.CHAT, direction=Direction.INBOUND, summary="x"
+            ),
+            key="k1",
+        )
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            second.write(
+                OpenCase(actor=_BO, customer_id="c", channel=Channel.WEB, summary="s"), key="k1"
+            )
+        assert str(conflict.value) == (
+            "case 'b' was expected at version 0 but is at version 0; "
+            "idempotency key 'k1' was used meanwhile"
+        )
+        assert (conflict.value.case_id, conflict.value.expected, conflict.value.actual) == (
+            "b",
+            0,
+            0,
+        )
+
     # -- the agent directory ------------------------------------------------------------
 
     def test_agents_are_put_found_replaced_and_listed_by_id(self, store: Store) -> None:
@@ -1370,8 +1446,24 @@ class StoreContract:
 
     def test_an_agent_put_expecting_another_agents_record_is_refused(self, store: Store) -> None:
         store.put_agent(_BO)
-        with pytest.raises(InvalidValue, match="expected record of agent 'ana'"):
+        with pytest.raises(InvalidValue) as refused:
             store.put_agent(_BO, expected=_ANA)
+        assert str(refused.value) == (
+            "put_agent of agent 'bo' was given the expected record of agent 'ana'; "
+            "expected is the record of the same agent the change was made from"
+        )
+        assert store.agents() == [_BO]
+
+    def test_an_agent_put_expecting_what_is_not_an_agent_is_refused_naming_it(
+        self, store: Store
+    ) -> None:
+        store.put_agent(_BO)
+        with pytest.raises(InvalidValue) as refused:
+            store.put_agent(_BO, expected=cast("Agent", "bo"))
+        assert str(refused.value) == (
+            "put_agent of agent 'bo' was given the expected record of 'bo'; "
+            "expected is the record of the same agent the change was made from"
+        )
         assert store.agents() == [_BO]
 
     # -- concurrency --------------------------------------------------------------------
