@@ -6,16 +6,18 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, timedelta
 
 import pytest
 import sqlalchemy as sa
 from conftest import postgres_url
-from helpers import BO, START
+from helpers import BO, START, appends_of
 from pg_testing import DUE, seed_due_follow_ups
 
 from servicekit import (
     Channel,
+    ConcurrencyConflict,
     CorruptHistory,
     Direction,
     DuplicateCase,
@@ -394,45 +396,87 @@ def test_an_event_in_the_feed_that_is_not_json_is_named_by_its_position(
     )
 
 
+@contextmanager
+def named_store(store: SQLAlchemyStore) -> Iterator[tuple[SQLAlchemyStore, str]]:
+    """A store on `store`'s tables whose connections carry a name of their own.
+
+    `waits_on_a_lock` finds that name among the sessions waiting on a lock, whatever
+    other tests on the same server are doing.
+    """
+    with store.engine.connect() as connection:
+        schema = connection.execute(sa.text("SELECT current_schema()")).scalar()
+    name = f"servicekit-test-{uuid.uuid4().hex[:12]}"
+    options = {"options": f"-c search_path={schema}", "application_name": name}
+    engine = sa.create_engine(store.engine.url, connect_args=options)
+    try:
+        yield SQLAlchemyStore(engine), name
+    finally:
+        engine.dispose()
+
+
+def wait_until_it_waits_on_a_lock(
+    store: SQLAlchemyStore, name: str, locktype: str, worker: threading.Thread
+) -> None:
+    """Return once the session named `name` waits on a lock of `locktype` (30 s at most)."""
+    query = sa.text(
+        "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) "
+        "WHERE locktype = :locktype AND NOT granted AND application_name = :name"
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        # a transaction of its own each time: one keeps the pg_stat_activity it first saw
+        with store.engine.connect() as look:
+            if look.execute(query, {"locktype": locktype, "name": name}).scalar():
+                return
+        assert worker.is_alive(), f"it finished without waiting on a lock of {locktype}"
+        assert time.monotonic() < deadline, f"it never waited on a lock of {locktype}"
+        time.sleep(0.01)
+
+
 def test_read_all_waits_for_a_numbering_in_progress(pg_store: SQLAlchemyStore) -> None:
     """Two numberings at once could give an event two positions: one at a time.
 
     The test holds the numberer's lock as another `read_all` would, and sees the
-    reader wait on it (its own connection, named, among other tests' readers), then
-    number and read the event once it is let go.
+    reader wait on it, then number and read the event once it is let go.
     """
     opened(desk_on(pg_store, register=True), "c1")
-    with pg_store.engine.connect() as connection:
-        schema = connection.execute(sa.text("SELECT current_schema()")).scalar()
-    name = f"reader-{uuid.uuid4().hex[:12]}"
-    options = {"options": f"-c search_path={schema}", "application_name": name}
-    engine = sa.create_engine(pg_store.engine.url, connect_args=options)
     read: list[StoredEvent] = []
-    reader = threading.Thread(target=lambda: read.extend(SQLAlchemyStore(engine).read_all()))
-
-    def waits(query: sa.TextClause, parameters: dict[str, str]) -> bool:
-        # a transaction of its own each time: one keeps the pg_stat_activity it first saw
-        with pg_store.engine.connect() as look:
-            return bool(look.execute(query, parameters).scalar())
-
-    waiting = sa.text(
-        "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) "
-        "WHERE locktype = 'advisory' AND NOT granted AND application_name = :name"
-    )
-    try:
+    with named_store(pg_store) as (reading, name):
+        reader = threading.Thread(target=lambda: read.extend(reading.read_all()))
         with pg_store.engine.begin() as numbering:
             numbering.execute(sa.select(sa.func.pg_advisory_xact_lock(_NUMBERER_LOCK)))
             reader.start()
-            deadline = time.monotonic() + 30
-            while not waits(waiting, {"name": name}):
-                assert reader.is_alive(), "read_all did not wait for the numbering in progress"
-                assert time.monotonic() < deadline, "read_all never waited on the numberer's lock"
-                time.sleep(0.01)
+            wait_until_it_waits_on_a_lock(pg_store, name, "advisory", reader)
             assert read == []
         reader.join(timeout=30)
-    finally:
-        engine.dispose()
     assert [item.position for item in read] == list(range(1, pg_store.load("c1").version + 1))
+
+
+def test_a_case_opened_by_two_writers_at_once_is_a_conflict_for_the_second(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    """Both find no case; the second's insert waits for the first, then conflicts."""
+    [(events, _, summary)] = appends_of([])
+    refused: list[BaseException] = []
+
+    def second_opening(store: SQLAlchemyStore) -> None:
+        try:
+            store.append("case-1", events, expected_version=0, summary=summary)
+        except ConcurrencyConflict as conflict:
+            refused.append(conflict)
+
+    with named_store(pg_store) as (second, name):
+        writer = threading.Thread(target=second_opening, args=(second,))
+        with pg_store.engine.begin() as first:
+            pg_store.bind(first).append("case-1", events, expected_version=0, summary=summary)
+            writer.start()
+            wait_until_it_waits_on_a_lock(pg_store, name, "transactionid", writer)
+        writer.join(timeout=30)
+    [conflict] = refused
+    assert str(conflict) == "case 'case-1' was expected at version 0 but moved on"
+    assert isinstance(conflict, ConcurrencyConflict)
+    assert (conflict.case_id, conflict.expected, conflict.actual) == ("case-1", 0, None)
+    assert pg_store.load("case-1").events == events
 
 
 def test_a_claiming_store_refuses_a_bound_without_a_zone_naming_it_until(

@@ -30,8 +30,10 @@ from servicekit import (
     RecordInteraction,
     ServiceDesk,
     ServiceKitError,
+    StatusCategory,
     buying_cycle,
     decide,
+    evolve,
 )
 from servicekit.desk.cases import fold
 from servicekit.events import Event
@@ -497,3 +499,55 @@ def test_a_stage_the_store_never_indexed_is_checked_in_full() -> None:
         store.append("k", events, expected_version=5, summary=bad)
     assert store.load("k").version == 5
     assert [s.stage for s in store.find_cases()] == ["waiting_on_customer"]
+
+
+# -- the index entry: built by slots, or by attrs for a subclass --------------------------------
+
+
+@attrs.frozen
+class _TaggedSummary(CaseSummary):
+    """A host's entry with a field of its own: `CaseSummary.of` builds it through attrs."""
+
+    tag: str = "host"
+
+
+def _an_owned_case() -> Case:
+    """case-1 opened by bo into in_service: bo owns and stewards it."""
+    case = Case(WORKFLOW, "case-1")
+    opening = OpenCase(
+        actor=BO, customer_id="c", channel=Channel.WEB, summary="s", stage="in_service"
+    )
+    for event in decide(case, opening, now=START):
+        case = evolve(case, event)
+    return case
+
+
+def test_an_entry_of_a_summary_subclass_holds_what_the_quick_build_holds() -> None:
+    case = _an_owned_case()
+    due = START + timedelta(hours=2)
+    quick, tagged = CaseSummary.of(case, next_due=due), _TaggedSummary.of(case, next_due=due)
+    assert type(tagged) is _TaggedSummary
+    assert tagged.tag == "host"
+    fields = [field.name for field in attrs.fields(CaseSummary)]
+    assert {name: getattr(tagged, name) for name in fields} == {
+        name: getattr(quick, name) for name in fields
+    }
+    assert (quick.customer_id, quick.workflow, quick.stage, quick.owner_id, quick.steward_id) == (
+        "c",
+        "buying_cycle",
+        "in_service",
+        "bo",
+        "bo",
+    )
+    assert (quick.category, quick.finished, quick.next_due) == (StatusCategory.OPEN, False, due)
+
+
+def test_an_entry_refuses_a_next_due_without_a_zone_naming_it() -> None:
+    case = _an_owned_case()
+    naive = datetime(2026, 3, 2, 11, 0)  # noqa: DTZ001 - the mistake under test
+    for summary in (CaseSummary, _TaggedSummary):
+        with pytest.raises(InvalidValue) as refused:
+            summary.of(case, next_due=naive)
+        assert str(refused.value) == (
+            "next_due must be timezone-aware, got the naive datetime 2026-03-02T11:00:00"
+        )
