@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -522,8 +522,20 @@ def _an_owned_case() -> Case:
     return case
 
 
-def test_an_entry_of_a_summary_subclass_holds_what_the_quick_build_holds() -> None:
-    case = _an_owned_case()
+def _an_unowned_case() -> Case:
+    """case-2 opened by the customer into enquiry: nobody owns or stewards it yet."""
+    opening = OpenCase(actor=CUSTOMER, customer_id=CUSTOMER.id, channel=Channel.WEB, summary="s")
+    case = Case(WORKFLOW, "case-2")
+    for event in decide(case, opening, now=START):
+        case = evolve(case, event)
+    return case
+
+
+@pytest.mark.parametrize("make", [_an_owned_case, _an_unowned_case])
+def test_an_entry_of_a_summary_subclass_holds_what_the_quick_build_holds(
+    make: Callable[[], Case],
+) -> None:
+    case = make()
     due = START + timedelta(hours=2)
     quick, tagged = CaseSummary.of(case, next_due=due), _TaggedSummary.of(case, next_due=due)
     assert type(tagged) is _TaggedSummary
@@ -532,6 +544,10 @@ def test_an_entry_of_a_summary_subclass_holds_what_the_quick_build_holds() -> No
     assert {name: getattr(tagged, name) for name in fields} == {
         name: getattr(quick, name) for name in fields
     }
+
+
+def test_the_quick_entry_holds_the_cases_values() -> None:
+    quick = CaseSummary.of(_an_owned_case(), next_due=START + timedelta(hours=2))
     assert (quick.customer_id, quick.workflow, quick.stage, quick.owner_id, quick.steward_id) == (
         "c",
         "buying_cycle",
@@ -539,7 +555,14 @@ def test_an_entry_of_a_summary_subclass_holds_what_the_quick_build_holds() -> No
         "bo",
         "bo",
     )
-    assert (quick.category, quick.finished, quick.next_due) == (StatusCategory.OPEN, False, due)
+    assert (quick.category, quick.finished, quick.next_due, quick.channel) == (
+        StatusCategory.OPEN,
+        False,
+        START + timedelta(hours=2),
+        "web",
+    )
+    unowned = CaseSummary.of(_an_unowned_case())
+    assert (unowned.stage, unowned.owner_id, unowned.steward_id) == ("enquiry", None, None)
 
 
 def test_an_entry_refuses_a_next_due_without_a_zone_naming_it() -> None:
