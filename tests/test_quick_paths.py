@@ -28,9 +28,11 @@ from servicekit import (
     Move,
     OpenCase,
     RecordInteraction,
+    ScheduleFollowUp,
     ServiceDesk,
     ServiceKitError,
     StatusCategory,
+    TransferCase,
     buying_cycle,
     decide,
     evolve,
@@ -512,13 +514,21 @@ class _TaggedSummary(CaseSummary):
 
 
 def _an_owned_case() -> Case:
-    """case-1 opened by bo into in_service: bo owns and stewards it."""
+    """case-1, each field of its entry a value of its own.
+
+    Opened by bo into in_service at START, handed to ana five minutes on (bo stays its
+    steward), and a follow-up for cy scheduled at ten minutes on: owner, steward and
+    assignee differ, and so do the opening and the last change.
+    """
     case = Case(WORKFLOW, "case-1")
-    opening = OpenCase(
-        actor=BO, customer_id="c", channel=Channel.WEB, summary="s", stage="in_service"
-    )
-    for event in decide(case, opening, now=START):
-        case = evolve(case, event)
+    commands: list[Command] = [
+        OpenCase(actor=BO, customer_id="c", channel=Channel.WEB, summary="s", stage="in_service"),
+        TransferCase(actor=BO, to=ANA, handoff_note="she knows the product"),
+        ScheduleFollowUp(actor=ANA, due=START + timedelta(days=1), reason="call back", assignee=CY),
+    ]
+    for minutes, command in zip((0, 5, 10), commands, strict=True):
+        for event in decide(case, command, now=START + timedelta(minutes=minutes)):
+            case = evolve(case, event)
     return case
 
 
@@ -547,20 +557,25 @@ def test_an_entry_of_a_summary_subclass_holds_what_the_quick_build_holds(
 
 
 def test_the_quick_entry_holds_the_cases_values() -> None:
-    quick = CaseSummary.of(_an_owned_case(), next_due=START + timedelta(hours=2))
-    assert (quick.customer_id, quick.workflow, quick.stage, quick.owner_id, quick.steward_id) == (
-        "c",
-        "buying_cycle",
-        "in_service",
-        "bo",
-        "bo",
-    )
-    assert (quick.category, quick.finished, quick.next_due, quick.channel) == (
-        StatusCategory.OPEN,
-        False,
-        START + timedelta(hours=2),
-        "web",
-    )
+    case = _an_owned_case()
+    due = START + timedelta(hours=2)
+    assert attrs.asdict(CaseSummary.of(case, next_due=due), recurse=False) == {
+        "case_id": "case-1",
+        "customer_id": "c",
+        "workflow": "buying_cycle",
+        "stage": "in_service",
+        "category": StatusCategory.OPEN,
+        "finished": False,
+        "owner_id": "ana",
+        "steward_id": "bo",
+        "version": case.version,
+        "opened_at": START,
+        "updated_at": START + timedelta(minutes=10),
+        "next_due": due,
+        "follow_up_assignee_ids": frozenset({"bo", "cy"}),  # the steward checks on the handoff
+        "channel": "web",
+    }
+    assert case.version > 4  # the opening's events, the transfer's and the follow-up's
     unowned = CaseSummary.of(_an_unowned_case())
     assert (unowned.stage, unowned.owner_id, unowned.steward_id) == ("enquiry", None, None)
 
