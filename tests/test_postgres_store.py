@@ -394,6 +394,93 @@ def test_a_history_loads_in_version_order_whatever_the_order_of_its_rows(
     assert [event.version for event in before.events] == list(range(1, before.version + 1))
 
 
+def _history_of_c1(store: SQLAlchemyStore) -> int:
+    """Case c1 opened and noted once on `store`: its version."""
+    desk = desk_on(store, register=True)
+    opened(desk, "c1")
+    desk.record_interaction(
+        "c1", actor="bo", channel=Channel.CHAT, direction=Direction.INBOUND, summary="x"
+    )
+    return store.load("c1").version
+
+
+def _spoiled(store: SQLAlchemyStore, statement: str, **values: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(sa.text(statement), values)
+
+
+def _row_of(store: SQLAlchemyStore, version: int) -> int:
+    with store.engine.connect() as connection:
+        query = "SELECT id FROM servicekit_events WHERE case_id = 'c1' AND version = :version"
+        return int(connection.execute(sa.text(query), {"version": version}).scalar_one())
+
+
+def test_a_history_with_a_missing_event_is_refused_naming_the_gap(
+    pg_store: SQLAlchemyStore,
+) -> None:
+    _history_of_c1(pg_store)
+    after_gap = _row_of(pg_store, 3)
+    _spoiled(pg_store, "DELETE FROM servicekit_events WHERE case_id = 'c1' AND version = 2")
+    with pytest.raises(CorruptHistory) as refused:
+        pg_store.load("c1")
+    assert str(refused.value) == (
+        f"case 'c1' has a gap or a mismatch in its history at event row {after_gap}: "
+        "expected version 2, found 3"
+    )
+
+
+def test_a_row_holding_an_event_of_another_version_is_refused(pg_store: SQLAlchemyStore) -> None:
+    """The row says version 1, the event it holds says 2: the history is not trusted."""
+    _history_of_c1(pg_store)
+    first = _row_of(pg_store, 1)
+    _spoiled(
+        pg_store,
+        "UPDATE servicekit_events SET data = replace(data, :old, :new) "
+        "WHERE case_id = 'c1' AND version = 1",
+        old='"version":1',
+        new='"version":2',
+    )
+    with pytest.raises(CorruptHistory) as refused:
+        pg_store.load("c1")
+    assert str(refused.value) == (
+        f"case 'c1' has a gap or a mismatch in its history at event row {first}: "
+        "expected version 1, found 1"
+    )
+
+
+def test_a_row_holding_another_cases_event_is_refused(pg_store: SQLAlchemyStore) -> None:
+    _history_of_c1(pg_store)
+    first = _row_of(pg_store, 1)
+    _spoiled(
+        pg_store,
+        "UPDATE servicekit_events SET data = replace(data, :old, :new) "
+        "WHERE case_id = 'c1' AND version = 1",
+        old='"c1"',
+        new='"c9"',
+    )
+    with pytest.raises(CorruptHistory) as refused:
+        pg_store.load("c1")
+    assert str(refused.value) == (
+        f"case 'c1' has a gap or a mismatch in its history at event row {first}: "
+        "expected version 1, found 1"
+    )
+
+
+def test_a_history_event_that_is_not_json_is_named_by_its_row(pg_store: SQLAlchemyStore) -> None:
+    _history_of_c1(pg_store)
+    second = _row_of(pg_store, 2)
+    _spoiled(
+        pg_store,
+        "UPDATE servicekit_events SET data = 'not json' WHERE case_id = 'c1' AND version = 2",
+    )
+    with pytest.raises(CorruptHistory) as refused:
+        pg_store.load("c1")
+    assert str(refused.value) == (
+        f"the event at event row {second} is not valid JSON: "
+        "Expecting value: line 1 column 1 (char 0)"
+    )
+
+
 def test_an_event_in_the_feed_that_is_not_json_is_named_by_its_position(
     pg_store: SQLAlchemyStore,
 ) -> None:

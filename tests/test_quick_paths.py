@@ -589,3 +589,10 @@ def test_an_entry_refuses_a_next_due_without_a_zone_naming_it() -> None:
         assert str(refused.value) == (
             "next_due must be timezone-aware, got the naive datetime 2026-03-02T11:00:00"
         )
+
+
+def test_an_entry_of_a_case_not_opened_is_refused_naming_the_case() -> None:
+    for summary in (CaseSummary, _TaggedSummary):
+        with pytest.raises(InvalidValue) as refused:
+            summary.of(Case(WORKFLOW, "case-9"))
+        assert str(refused.value) == "case 'case-9' is not opened; only opened cases are indexed"
