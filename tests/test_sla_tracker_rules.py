@@ -679,6 +679,15 @@ def test_a_clock_taken_up_in_a_stage_that_pauses_it_stays_paused() -> None:
     assert resolution.elapsed == timedelta(minutes=10)
 
 
+def raised_while_resolved_and_reopened() -> Play:
+    """Opened in service 09:10, resolved 09:20 (0h10m used), urgent 09:30, reopened 09:40."""
+    play = Play(WORKFLOW).open(ANA, stage="in_service")
+    play(Move(actor=ANA, trigger="resolve"))
+    play(ChangePriority(actor=ANA, priority="urgent"))
+    play(Move(actor=CUSTOMER, trigger="reopen"))
+    return play
+
+
 def test_a_clock_taken_up_on_another_calendar_is_counted_on_it() -> None:
     """The same target on other hours is another promise: the clock takes up the new hours."""
     late = BusinessCalendar(timezone="UTC", hours={"mon": [("12:00", "20:00")]})
@@ -687,11 +696,7 @@ def test_a_clock_taken_up_on_another_calendar_is_counted_on_it() -> None:
         calendar=late,
     )
     rules = PolicySet([urgent, policy(Target(Metric.RESOLUTION, "4h"))])
-    play = Play(WORKFLOW).open(ANA, stage="in_service")  # 09:10, under standard
-    play(Move(actor=ANA, trigger="resolve"))  # 09:20: met after 0h10m
-    play(ChangePriority(actor=ANA, priority="urgent"))  # 09:30
-    play(Move(actor=CUSTOMER, trigger="reopen"))  # 09:40
-    resolution = report(play, rules, now=at(11)).clock("resolution")
+    resolution = report(raised_while_resolved_and_reopened(), rules, now=at(11)).clock("resolution")
     assert resolution.explanation[-2] == (
         "2026-03-02 09:40Z: reopened (reopen) under policy 'urgent' v1; target 4h00m -> "
         "4h00m; 0h10m already used is kept"
@@ -708,11 +713,7 @@ def test_a_clock_taken_up_under_a_target_in_business_days_counts_them_from_its_s
     """
     urgent = policy(Target(Metric.RESOLUTION, "1bd"), name="urgent", conditions=URGENT_ONLY)
     rules = PolicySet([urgent, policy(Target(Metric.RESOLUTION, "16h"))])
-    play = Play(WORKFLOW).open(ANA, stage="in_service")  # 09:10, under standard
-    play(Move(actor=ANA, trigger="resolve"))  # 09:20: met after 0h10m
-    play(ChangePriority(actor=ANA, priority="urgent"))  # 09:30
-    play(Move(actor=CUSTOMER, trigger="reopen"))  # 09:40
-    resolution = report(play, rules, now=at(11)).clock("resolution")
+    resolution = report(raised_while_resolved_and_reopened(), rules, now=at(11)).clock("resolution")
     assert resolution.explanation[-2] == (
         "2026-03-02 09:40Z: reopened (reopen) under policy 'urgent' v1; target 16h00m -> "
         "8h00m; 0h10m already used is kept"
