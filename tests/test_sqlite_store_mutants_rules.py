@@ -54,16 +54,25 @@ def statements(store: SQLiteStore) -> Iterator[list[str]]:
         store._db.set_trace_callback(None)  # noqa: SLF001
 
 
-def test_an_append_after_this_store_wrote_the_case_does_not_read_its_entry_again(
-    tmp_path: Path,
-) -> None:
+def _second_append(path: Path) -> tuple[list[str], list[CaseSummary], CaseSummary]:
+    """Open case-1 on a new store at `path`, then wait on the customer on the same store.
+
+    Returns the SQL the second append ran, the index afterwards and the entry it wrote.
+    """
     (opened, _, first), (moved, _, second) = _waiting()
-    with SQLiteStore(tmp_path / "s.sqlite") as store:
+    with SQLiteStore(path) as store:
         store.append("case-1", opened, expected_version=0, summary=first)
         with statements(store) as ran:
             store.append("case-1", moved, expected_version=first.version, summary=second)
-        assert [s for s in ran if s.startswith(_READ_ENTRY)] == []
-        assert store.find_cases() == [second]
+        return ran, store.find_cases(), second
+
+
+def test_an_append_after_this_store_wrote_the_case_does_not_read_its_entry_again(
+    tmp_path: Path,
+) -> None:
+    ran, entries, second = _second_append(tmp_path / "s.sqlite")
+    assert [s for s in ran if s.startswith(_READ_ENTRY)] == []
+    assert entries == [second]
 
 
 def test_an_append_updates_only_the_index_columns_that_changed_and_the_due_time(
@@ -71,18 +80,14 @@ def test_an_append_updates_only_the_index_columns_that_changed_and_the_due_time(
 ) -> None:
     # Waiting on the customer changes the stage, its category, the version and the time
     # of the update; the due time is always written (another connection may have set it).
-    (opened, _, first), (moved, _, second) = _waiting()
-    with SQLiteStore(tmp_path / "s.sqlite") as store:
-        store.append("case-1", opened, expected_version=0, summary=first)
-        with statements(store) as ran:
-            store.append("case-1", moved, expected_version=first.version, summary=second)
-        updates = [s for s in ran if s.startswith("UPDATE cases")]
-        changed = (  # updated_at: 2026-03-02 09:01 UTC, in microseconds since 1970
-            "UPDATE cases SET stage = 'waiting_on_customer', category = 'pending', version = 5, "
-            "updated_at = 1772442060000000, next_due = NULL"
-        )
-        assert [s.split(" WHERE ")[0] for s in updates] == [changed]
-        assert [s for s in ran if "case_follow_ups" in s] == []
+    ran, _, _ = _second_append(tmp_path / "s.sqlite")
+    updates = [s for s in ran if s.startswith("UPDATE cases")]
+    changed = (  # updated_at: 2026-03-02 09:01 UTC, in microseconds since 1970
+        "UPDATE cases SET stage = 'waiting_on_customer', category = 'pending', version = 5, "
+        "updated_at = 1772442060000000, next_due = NULL"
+    )
+    assert [s.split(" WHERE ")[0] for s in updates] == [changed]
+    assert [s for s in ran if "case_follow_ups" in s] == []
 
 
 def test_a_refused_append_forgets_the_entry_it_remembered(tmp_path: Path) -> None:
