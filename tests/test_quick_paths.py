@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 import pytest
-from helpers import ANA, BO, CUSTOMER, CY, GONE, SAL, START, STRANGER, SUE
+from helpers import ANA, BO, CUSTOMER, CY, GONE, SAL, START, STRANGER, SUE, Play
 from hypothesis import example, given
 from hypothesis import strategies as st
 from test_stateful import ACTORS, commands
@@ -35,7 +35,6 @@ from servicekit import (
     TransferCase,
     buying_cycle,
     decide,
-    evolve,
 )
 from servicekit.desk.cases import fold
 from servicekit.events import Event
@@ -516,29 +515,22 @@ class _TaggedSummary(CaseSummary):
 def _an_owned_case() -> Case:
     """case-1, each field of its entry a value of its own.
 
-    Opened by bo into in_service at START, handed to ana five minutes on (bo stays its
-    steward), and a follow-up for cy scheduled at ten minutes on: owner, steward and
-    assignee differ, and so do the opening and the last change.
+    Opened by bo into in_service at START + 10 min, handed to ana five minutes on (bo
+    stays its steward), and a follow-up for cy scheduled five minutes later: owner,
+    steward and assignee differ, and so do the opening and the last change.
     """
-    case = Case(WORKFLOW, "case-1")
-    commands: list[Command] = [
-        OpenCase(actor=BO, customer_id="c", channel=Channel.WEB, summary="s", stage="in_service"),
-        TransferCase(actor=BO, to=ANA, handoff_note="she knows the product"),
-        ScheduleFollowUp(actor=ANA, due=START + timedelta(days=1), reason="call back", assignee=CY),
-    ]
-    for minutes, command in zip((0, 5, 10), commands, strict=True):
-        for event in decide(case, command, now=START + timedelta(minutes=minutes)):
-            case = evolve(case, event)
-    return case
+    play = Play(WORKFLOW).open(BO, stage="in_service")
+    play(TransferCase(actor=BO, to=ANA, handoff_note="she knows the product"), minutes=5)
+    follow_up = ScheduleFollowUp(
+        actor=ANA, due=START + timedelta(days=1), reason="call back", assignee=CY
+    )
+    play(follow_up, minutes=5)
+    return play.case
 
 
 def _an_unowned_case() -> Case:
     """case-2 opened by the customer into enquiry: nobody owns or stewards it yet."""
-    opening = OpenCase(actor=CUSTOMER, customer_id=CUSTOMER.id, channel=Channel.WEB, summary="s")
-    case = Case(WORKFLOW, "case-2")
-    for event in decide(case, opening, now=START):
-        case = evolve(case, event)
-    return case
+    return Play(WORKFLOW, "case-2").open(CUSTOMER).case
 
 
 @pytest.mark.parametrize("make", [_an_owned_case, _an_unowned_case])
@@ -561,7 +553,7 @@ def test_the_quick_entry_holds_the_cases_values() -> None:
     due = START + timedelta(hours=2)
     assert attrs.asdict(CaseSummary.of(case, next_due=due), recurse=False) == {
         "case_id": "case-1",
-        "customer_id": "c",
+        "customer_id": CUSTOMER.id,
         "workflow": "buying_cycle",
         "stage": "in_service",
         "category": StatusCategory.OPEN,
@@ -569,11 +561,11 @@ def test_the_quick_entry_holds_the_cases_values() -> None:
         "owner_id": "ana",
         "steward_id": "bo",
         "version": case.version,
-        "opened_at": START,
-        "updated_at": START + timedelta(minutes=10),
+        "opened_at": START + timedelta(minutes=10),
+        "updated_at": START + timedelta(minutes=20),
         "next_due": due,
         "follow_up_assignee_ids": frozenset({"bo", "cy"}),  # the steward checks on the handoff
-        "channel": "web",
+        "channel": "phone",
     }
     assert case.version > 4  # the opening's events, the transfer's and the follow-up's
     unowned = CaseSummary.of(_an_unowned_case())
